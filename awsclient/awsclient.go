@@ -2,31 +2,53 @@
 // backend (the in-process fake AWS) or for real AWS, records every call they
 // make, and turns AWS errors into advice a person can act on.
 //
-// CONTRACT STUB: the exported API below is what other packages build on.
+// Both backends get the same SDK clients; only the configuration differs. The
+// demo configuration is built by hand, never loaded from the environment, so
+// the demo needs no network and no credentials whatever AWS_* variables or
+// ~/.aws files the user has. The live configuration is the SDK's default
+// chain, so --profile, --region, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL
+// and SSO profiles behave as they do for the AWS CLI.
 package awsclient
 
 import (
 	"context"
-	"sync"
-	"time"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"cse-workshop/awsclient/fakeaws"
 	"cse-workshop/internal/clock"
 )
+
+// StateFileName is where the demo backend keeps its state, relative to the
+// workshop folder.
+const StateFileName = ".cse-workshop/fake-aws.json"
 
 // Options choose and configure the backend.
 type Options struct {
 	Live    bool   // real AWS (--aws) instead of the demo fake
 	Profile string // --profile (live only)
 	Region  string // --region; demo defaults to us-east-1
-	// Dir is the workshop folder; the demo fake keeps its state there.
+	// Dir is the workshop folder; the demo fake keeps its state there. When
+	// empty, the demo state lives in memory only.
 	Dir      string
 	Delivery fakeaws.DeliveryDelay // demo audit-trail lag; zero means realistic
-	Clock    clock.Clock           // demo clock; nil means real time
+	// Clock is the demo clock; nil means real time. The demo fake, the call
+	// recorder and the waits between retries all use it, so a test with a
+	// fake clock never sleeps. With a manual fake clock, a retried call
+	// waits until the clock is advanced.
+	Clock clock.Clock
 	// Fake, when set, is used as the demo backend instead of a new one.
 	Fake *fakeaws.Server
 }
@@ -42,43 +64,148 @@ type Clients struct {
 	Fake       *fakeaws.Server // nil for real AWS
 }
 
+// Identity is who the clients act as (STS GetCallerIdentity).
+type Identity struct {
+	Account string // "111122223333"
+	ARN     string // "arn:aws:iam::111122223333:user/alice"
+	UserID  string // "AIDAEXAMPLE"
+}
+
+// ErrNoRegion is returned by New for the live backend when neither --region,
+// AWS_REGION nor the profile names a region.
+var ErrNoRegion = errors.New("no AWS region set")
+
 // New builds the clients.
-func New(ctx context.Context, opts Options) (*Clients, error) { return &Clients{Calls: &Recorder{}}, nil }
+func New(ctx context.Context, opts Options) (*Clients, error) {
+	if opts.Live {
+		return newLive(ctx, opts)
+	}
+	return newDemo(opts)
+}
+
+func newDemo(opts Options) (*Clients, error) {
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	fake := opts.Fake
+	if fake == nil {
+		fo := fakeaws.Options{Delivery: opts.Delivery, Clock: clk}
+		if opts.Region != "" {
+			fo.Region = opts.Region
+		}
+		if opts.Dir != "" {
+			fo.StateFile = filepath.Join(opts.Dir, filepath.FromSlash(StateFileName))
+		}
+		var err error
+		if fake, err = fakeaws.New(fo); err != nil {
+			return nil, fmt.Errorf("start demo backend: %w", err)
+		}
+	}
+	region := opts.Region
+	if region == "" {
+		region = fakeaws.DefaultRegion
+	}
+
+	rec := &Recorder{clock: clk}
+	retryer := &clockRetryer{RetryerV2: retry.NewStandard(), clock: clk}
+	// No LoadDefaultConfig: nothing from the environment may reach the demo
+	// (no credential chain, no IMDS, no AWS_ENDPOINT_URL). The SDK resolves
+	// the usual https://kms.<region>.amazonaws.com endpoints, which the
+	// transport never dials.
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(fakeaws.DemoAccessKeyID, fakeaws.DemoSecretAccessKey, ""),
+		HTTPClient:  &http.Client{Transport: fake.RoundTripper()},
+		Retryer:     func() aws.Retryer { return retryer },
+		APIOptions:  []func(*middleware.Stack) error{rec.addMiddleware(nil)},
+	}
+	c := newClients(cfg, rec)
+	c.Fake = fake
+	return c, nil
+}
+
+func newLive(ctx context.Context, opts Options) (*Clients, error) {
+	var load []func(*config.LoadOptions) error
+	if opts.Profile != "" {
+		load = append(load, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, ErrNoRegion
+	}
+
+	src := describeSource(cfg, opts.Profile)
+	if cfg.Credentials != nil {
+		cfg.Credentials = &taggedCredentials{inner: cfg.Credentials}
+	}
+	rec := &Recorder{clock: clock.Real{}}
+	cfg.APIOptions = append(cfg.APIOptions, rec.addMiddleware(&src))
+	c := newClients(cfg, rec)
+	c.Live = true
+	return c, nil
+}
+
+// describeSource finds the profile the live configuration came from, for
+// advice such as `aws sso login --profile NAME`.
+func describeSource(cfg aws.Config, flagProfile string) credentialSource {
+	var src credentialSource
+	for _, s := range cfg.ConfigSources {
+		sc, ok := s.(config.SharedConfig)
+		if !ok {
+			continue
+		}
+		src.profile = sc.Profile
+		src.sso = sc.SSOSessionName != "" || sc.SSOStartURL != ""
+	}
+	switch {
+	case flagProfile != "":
+		src.profile = flagProfile
+	case src.profile == "":
+		src.profile = os.Getenv("AWS_PROFILE")
+	}
+	if src.profile == "" {
+		src.profile = "default"
+	}
+	return src
+}
+
+func newClients(cfg aws.Config, rec *Recorder) *Clients {
+	return &Clients{
+		KMS:        kms.NewFromConfig(cfg),
+		CloudTrail: cloudtrail.NewFromConfig(cfg),
+		STS:        sts.NewFromConfig(cfg),
+		Region:     cfg.Region,
+		Calls:      rec,
+	}
+}
 
 // Close saves the demo backend's state.
-func (c *Clients) Close() error { return nil }
-
-// Call is one AWS request as the SDK made it.
-type Call struct {
-	Service   string // "KMS", "CloudTrail", "STS"
-	Operation string // "GenerateDataKey"
-	Start     time.Time
-	Duration  time.Duration
-	Err       error // nil on success
+func (c *Clients) Close() error {
+	if c.Fake == nil {
+		return nil
+	}
+	if err := c.Fake.Save(); err != nil {
+		return fmt.Errorf("save demo state: %w", err)
+	}
+	return nil
 }
 
-// Outcome is "OK" or the AWS error code ("NotFoundException").
-func (c Call) Outcome() string { return "OK" }
-
-// Recorder keeps every call, in order. It is safe for concurrent use.
-type Recorder struct {
-	mu    sync.Mutex
-	calls []Call
-	subs  []func(Call)
+// Identity asks STS who the clients act as.
+func (c *Clients) Identity(ctx context.Context) (Identity, error) {
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Identity{}, fmt.Errorf("get caller identity: %w", err)
+	}
+	return Identity{
+		Account: aws.ToString(out.Account),
+		ARN:     aws.ToString(out.Arn),
+		UserID:  aws.ToString(out.UserId),
+	}, nil
 }
-
-// Calls returns a copy of the calls so far.
-func (r *Recorder) Calls() []Call { return nil }
-
-// Subscribe calls fn (from the calling goroutine of the SDK) for every later call.
-func (r *Recorder) Subscribe(fn func(Call)) {}
-
-// Advice is what went wrong and what to do about it.
-type Advice struct {
-	What string // one line: "the security token has expired"
-	Hint string // what to do: "run `aws sso login --profile dev` and try again"
-}
-
-// Explain turns an error from an AWS call into advice. Errors it does not
-// recognise come back with What set to the error text and no Hint.
-func Explain(err error) Advice { return Advice{What: err.Error()} }

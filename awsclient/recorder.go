@@ -1,0 +1,181 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"cse-workshop/internal/clock"
+)
+
+// Call is one AWS request as the SDK made it.
+type Call struct {
+	Service   string // "KMS", "CloudTrail", "STS"
+	Operation string // "GenerateDataKey"
+	Start     time.Time
+	Duration  time.Duration // the whole operation, retries and waits included
+	Attempts  int           // requests sent; more than 1 when the SDK retried
+	RequestID string        // AWS request ID of the last attempt, when known
+	Err       error         // nil on success
+}
+
+// Outcome is "OK", the AWS error code ("NotFoundException"), or a short word
+// for failures that never got an AWS answer: "canceled", "timeout",
+// "no credentials", "unknown host", "network error", "error".
+func (c Call) Outcome() string {
+	return outcome(c.Err)
+}
+
+func outcome(err error) string {
+	var apiErr smithy.APIError
+	var credErr *credentialsError
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	var opErr *net.OpError
+	switch {
+	case err == nil:
+		return "OK"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &credErr):
+		return "no credentials"
+	case errors.As(err, &apiErr):
+		return apiErr.ErrorCode()
+	case errors.As(err, &dnsErr):
+		return "unknown host"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.As(err, &opErr), errors.Is(err, syscall.ECONNREFUSED):
+		return "network error"
+	}
+	return "error"
+}
+
+// Action is the IAM action of the call: "kms:GenerateDataKey".
+func (c Call) Action() string {
+	return iamAction(c.Service, c.Operation)
+}
+
+// iamAction names the IAM action of an operation of a service (by its SDK
+// service ID: "KMS", "CloudTrail", "STS").
+func iamAction(service, operation string) string {
+	return strings.ToLower(service) + ":" + operation
+}
+
+// Recorder keeps every call, in the order they finished. It is safe for
+// concurrent use; the zero value is ready.
+type Recorder struct {
+	clock clock.Clock // nil means real time
+
+	mu    sync.Mutex
+	calls []Call
+	subs  []func(Call)
+}
+
+// Calls returns a copy of the calls so far.
+func (r *Recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+// Subscribe calls fn for every later call, from the goroutine that made the
+// call, after the call is recorded. fn must not block for long: the SDK call
+// it reports returns only after fn does.
+func (r *Recorder) Subscribe(fn func(Call)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.subs = append(r.subs, fn)
+}
+
+// Operations returns the IAM actions of the calls so far ("kms:CreateKey"),
+// failed ones included, each once, sorted.
+func (r *Recorder) Operations() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ops []string
+	for _, c := range r.calls {
+		ops = append(ops, c.Action())
+	}
+	slices.Sort(ops)
+	return slices.Compact(ops)
+}
+
+func (r *Recorder) now() time.Time {
+	if r.clock == nil {
+		return time.Now()
+	}
+	return r.clock.Now()
+}
+
+func (r *Recorder) add(c Call) {
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	subs := slices.Clone(r.subs)
+	r.mu.Unlock()
+	for _, fn := range subs {
+		fn(c)
+	}
+}
+
+// addMiddleware returns the API option that records every operation of a
+// client. src, when set, is attached to errors of the live backend so that
+// Explain can name the profile.
+func (r *Recorder) addMiddleware(src *credentialSource) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		// First in the initialize step, so the recorded time covers
+		// validation, credentials, signing, every attempt and the waits
+		// between them.
+		return stack.Initialize.Add(&recordCall{rec: r, src: src}, middleware.Before)
+	}
+}
+
+type recordCall struct {
+	rec *Recorder
+	src *credentialSource
+}
+
+func (*recordCall) ID() string { return "cse-workshop/RecordCall" }
+
+func (m *recordCall) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+	out middleware.InitializeOutput, md middleware.Metadata, err error,
+) {
+	attempts := new(atomic.Int32)
+	ctx = context.WithValue(ctx, attemptsKey{}, attempts)
+	start := m.rec.now()
+	out, md, err = next.HandleInitialize(ctx, in)
+	end := m.rec.now()
+
+	if err != nil && m.src != nil {
+		err = &sourcedError{src: *m.src, err: err}
+	}
+	call := Call{
+		Service:   middleware.GetServiceID(ctx),
+		Operation: middleware.GetOperationName(ctx),
+		Start:     start,
+		Duration:  end.Sub(start),
+		Attempts:  int(attempts.Load()),
+		Err:       err,
+	}
+	if results, ok := retry.GetAttemptResults(md); ok {
+		call.Attempts = len(results.Results)
+	}
+	if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
+		call.RequestID = id
+	}
+	m.rec.add(call)
+	return out, md, err
+}
