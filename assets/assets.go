@@ -1,31 +1,89 @@
 // Package assets holds what the workshop shows and ships: the lessons, the
 // welcome text, the quiz and the sample plaintext, embedded in the binary.
 //
-// CONTRACT STUB: the exported API below is what other packages build on.
+// The content lives beside this file as plain files (lessons/stepN.md,
+// welcome.md, diagrams/*.txt, quiz.json, plaintext_u.txt) so it can be edited
+// and reviewed as text; assets_test.go checks that it still fits the screens
+// that show it.
 package assets
 
-// Lesson returns the markdown lesson of step n (1 to 6).
-func Lesson(n int) string { return "" }
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+//go:embed welcome.md lessons/*.md diagrams/*.txt quiz.json plaintext_u.txt
+var files embed.FS
+
+// Steps is the number of workshop steps that have a lesson.
+const Steps = 6
+
+// mustRead returns an embedded file. The files are fixed at build time, so a
+// missing one is a defect of this package, not a runtime condition.
+func mustRead(name string) []byte {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		panic(fmt.Sprintf("assets: read embedded %s: %v", name, err))
+	}
+	return b
+}
+
+// Lesson returns the markdown lesson of step n (1 to 6), or "" for any other n.
+func Lesson(n int) string {
+	if n < 1 || n > Steps {
+		return ""
+	}
+	return string(mustRead(fmt.Sprintf("lessons/step%d.md", n)))
+}
 
 // Welcome returns the markdown of the welcome screen (what envelope
 // encryption is), without the diagram.
-func Welcome() string { return "" }
+func Welcome() string { return string(mustRead("welcome.md")) }
 
 // Diagrams returns the two envelope-encryption pictures as plain text
-// (box drawing, at most 76 columns wide): encrypting, then decrypting.
-func Diagrams() (encrypt, decrypt string) { return "", "" }
+// (box drawing, at most 76 columns wide, at most 16 lines, no trailing
+// newline): encrypting, then decrypting.
+func Diagrams() (encrypt, decrypt string) {
+	return strings.TrimRight(string(mustRead("diagrams/encrypt.txt")), "\n"),
+		strings.TrimRight(string(mustRead("diagrams/decrypt.txt")), "\n")
+}
 
 // Question is one multiple-choice quiz question.
 type Question struct {
-	Prompt      string
-	Choices     []string
-	Answer      int      // index into Choices
-	Explanation string   // why the answer is right
-	WhyNot      []string // per choice, why it is wrong ("" for the answer)
+	Prompt      string   `json:"prompt"`
+	Choices     []string `json:"choices"`
+	Answer      int      `json:"answer"`      // index into Choices
+	Explanation string   `json:"explanation"` // why the answer is right
+	WhyNot      []string `json:"whyNot"`      // per choice, why it is wrong ("" for the answer)
 }
 
-// Quiz returns the quiz questions in order.
-func Quiz() []Question { return nil }
+var quiz = sync.OnceValue(func() []Question {
+	dec := json.NewDecoder(bytes.NewReader(mustRead("quiz.json")))
+	dec.DisallowUnknownFields()
+	var qs []Question
+	if err := dec.Decode(&qs); err != nil {
+		panic(fmt.Sprintf("assets: parse embedded quiz.json: %v", err))
+	}
+	return qs
+})
+
+// Quiz returns the quiz questions in order. The result is a fresh copy:
+// callers may shuffle or edit it freely.
+func Quiz() []Question {
+	src := quiz()
+	qs := make([]Question, len(src))
+	for i, q := range src {
+		q.Choices = append([]string(nil), q.Choices...)
+		q.WhyNot = append([]string(nil), q.WhyNot...)
+		qs[i] = q
+	}
+	return qs
+}
 
 // SamplePlaintext is the plaintext_u.txt written to a new workshop folder.
-func SamplePlaintext() []byte { return nil }
+// The result is a fresh copy (embed.FS.ReadFile copies).
+func SamplePlaintext() []byte { return mustRead("plaintext_u.txt") }

@@ -1,0 +1,252 @@
+package assets
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"charm.land/glamour/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// A lesson is read on one screen, by a learner or from the back of a room.
+const (
+	lessonColumns  = 70
+	lessonMaxLines = 20
+	diagramColumns = 76
+	diagramLines   = 16
+)
+
+func TestLessonMentionsItsCallsFilesAndSuccessLine(t *testing.T) {
+	tests := []struct {
+		step int
+		want []string
+	}{
+		{1, []string{"CreateKey", "CreateAlias", "alias/kms_key_cse_usecase_3",
+			"Master key to encrypt objects written to S3", "crypto-aws-encryption", "builder-aws-session",
+			"KMS Master Key with alias name kms_key_cse_usecase_3 successfully created"}},
+		{2, []string{"GenerateDataKey", "AES_256", `{"whatfor": "usecase-3-cse"}`,
+			"plaintext_u.txt", "encrypted_e.txt", "Module run was successful !!"}},
+		{3, []string{"Decrypt", "KeyId", "InvalidCiphertextException",
+			"encrypted_e.txt", "plaintext_u_cycled.txt", "Module run was successful !!"}},
+		{4, []string{"SHA-256", "plaintext_u.txt", "plaintext_u_cycled.txt"}},
+		{5, []string{"LookupEvents", "GenerateDataKey", "EventBridge", "aws.kms",
+			"AWS API Call via CloudTrail", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+			"GenerateDataKey API Called"}},
+		{6, []string{"ScheduleKeyDeletion", "7 days", "DeleteAlias", "CancelKeyDeletion",
+			"encrypted_e.txt", "plaintext_u_cycled.txt", "Cleanup Successful"}},
+	}
+	for _, tt := range tests {
+		lesson := Lesson(tt.step)
+		if strings.TrimSpace(lesson) == "" {
+			t.Errorf("Lesson(%d) is empty", tt.step)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(lesson, w) {
+				t.Errorf("Lesson(%d) does not mention %q", tt.step, w)
+			}
+		}
+	}
+}
+
+func TestLessonOutOfRangeIsEmpty(t *testing.T) {
+	for _, n := range []int{-1, 0, Steps + 1, 100} {
+		if got := Lesson(n); got != "" {
+			t.Errorf("Lesson(%d) = %q, want \"\"", n, got)
+		}
+	}
+}
+
+func TestTextFitsOneScreen(t *testing.T) {
+	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(lessonColumns))
+	if err != nil {
+		t.Fatalf("NewTermRenderer: %v", err)
+	}
+	docs := map[string]string{"Welcome()": Welcome()}
+	for n := 1; n <= Steps; n++ {
+		docs[fmt.Sprintf("Lesson(%d)", n)] = Lesson(n)
+	}
+	for name, md := range docs {
+		out, err := r.Render(md)
+		if err != nil {
+			t.Errorf("render %s: %v", name, err)
+			continue
+		}
+		lines := strings.Split(strings.Trim(ansi.Strip(out), "\n"), "\n")
+		if len(lines) > lessonMaxLines {
+			t.Errorf("%s renders to %d lines at %d columns, want at most %d", name, len(lines), lessonColumns, lessonMaxLines)
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(strings.TrimRight(l, " ")); w > lessonColumns {
+				t.Errorf("%s line %d is %d columns wide, want at most %d: %q", name, i+1, w, lessonColumns, l)
+			}
+		}
+	}
+}
+
+func TestWelcomeExplainsTheEnvelope(t *testing.T) {
+	w := Welcome()
+	for _, want := range []string{"data key", "KMS key", "encrypted data key", "Decrypt", "4 KiB", "GenerateDataKey"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("Welcome() does not mention %q", want)
+		}
+	}
+}
+
+func TestDiagramsFitTheirBox(t *testing.T) {
+	enc, dec := Diagrams()
+	tests := []struct {
+		name    string
+		diagram string
+		want    []string
+	}{
+		{"encrypt", enc, []string{"GenerateDataKey", "plaintext data key", "encrypted data key", "plaintext_u.txt", "encrypted_e.txt", "key ARN", "encryption context"}},
+		{"decrypt", dec, []string{"Decrypt", "encrypted data key", "encrypted_e.txt", "plaintext_u_cycled.txt"}},
+	}
+	for _, tt := range tests {
+		if strings.TrimSpace(tt.diagram) == "" {
+			t.Errorf("%s diagram is empty", tt.name)
+			continue
+		}
+		if strings.ContainsAny(tt.diagram, "\t\r") {
+			t.Errorf("%s diagram contains a tab or carriage return; its width would depend on the terminal", tt.name)
+		}
+		if strings.HasSuffix(tt.diagram, "\n") {
+			t.Errorf("%s diagram ends with a newline, want none", tt.name)
+		}
+		lines := strings.Split(tt.diagram, "\n")
+		if len(lines) > diagramLines {
+			t.Errorf("%s diagram has %d lines, want at most %d", tt.name, len(lines), diagramLines)
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > diagramColumns {
+				t.Errorf("%s diagram line %d is %d columns wide, want at most %d", tt.name, i+1, w, diagramColumns)
+			}
+		}
+		// Words may be split across lines by the drawing, so search the
+		// diagram with its lines joined as well as line by line.
+		flat := strings.Join(strings.Fields(tt.diagram), " ")
+		for _, w := range tt.want {
+			if !strings.Contains(flat, w) {
+				t.Errorf("%s diagram does not mention %q", tt.name, w)
+			}
+		}
+	}
+	if enc == dec {
+		t.Error("Diagrams() returned the same picture twice")
+	}
+}
+
+func TestQuizQuestionsAreWellFormed(t *testing.T) {
+	qs := Quiz()
+	if len(qs) < 7 {
+		t.Fatalf("Quiz() has %d questions, want at least 7", len(qs))
+	}
+	if want := "Why do we wait for 2 minutes in Step 5?"; qs[0].Prompt != want {
+		t.Errorf("Quiz()[0].Prompt = %q, want %q", qs[0].Prompt, want)
+	}
+	if a := qs[0].Choices[qs[0].Answer]; !strings.Contains(a, "CloudTrail") {
+		t.Errorf("Quiz()[0] answer = %q, want the CloudTrail delivery lag", a)
+	}
+	positions := map[int]bool{}
+	prompts := map[string]bool{}
+	for i, q := range qs {
+		positions[q.Answer] = true
+		if strings.TrimSpace(q.Prompt) == "" {
+			t.Errorf("Quiz()[%d] has an empty prompt", i)
+		}
+		if prompts[q.Prompt] {
+			t.Errorf("Quiz()[%d] repeats the prompt %q", i, q.Prompt)
+		}
+		prompts[q.Prompt] = true
+		if n := len(q.Choices); n < 3 || n > 4 {
+			t.Errorf("Quiz()[%d] has %d choices, want 3 or 4", i, n)
+		}
+		if q.Answer < 0 || q.Answer >= len(q.Choices) {
+			t.Errorf("Quiz()[%d].Answer = %d, want an index into its %d choices", i, q.Answer, len(q.Choices))
+			continue
+		}
+		if strings.TrimSpace(q.Explanation) == "" {
+			t.Errorf("Quiz()[%d] has no explanation", i)
+		}
+		if len(q.WhyNot) != len(q.Choices) {
+			t.Errorf("Quiz()[%d] has %d WhyNot for %d choices", i, len(q.WhyNot), len(q.Choices))
+			continue
+		}
+		for j, c := range q.Choices {
+			if strings.TrimSpace(c) == "" {
+				t.Errorf("Quiz()[%d].Choices[%d] is empty", i, j)
+			}
+			if slices.Index(q.Choices, c) != j {
+				t.Errorf("Quiz()[%d].Choices[%d] repeats %q", i, j, c)
+			}
+			switch whyNot := strings.TrimSpace(q.WhyNot[j]); {
+			case j == q.Answer && whyNot != "":
+				t.Errorf("Quiz()[%d].WhyNot[%d] = %q for the right answer, want \"\"", i, j, whyNot)
+			case j != q.Answer && whyNot == "":
+				t.Errorf("Quiz()[%d].WhyNot[%d] is empty, want why %q is wrong", i, j, c)
+			}
+		}
+	}
+	if len(positions) < 3 {
+		t.Errorf("right answers sit at only %d different positions, want at least 3 so the position gives nothing away", len(positions))
+	}
+}
+
+func TestQuizCoversTheFacts(t *testing.T) {
+	// Each fact must be the subject of some question, in its prompt,
+	// right answer or explanation.
+	facts := []string{"4 KiB", "encrypted data key", "InvalidCiphertextException", "responseElements", "CancelKeyDeletion", "one byte", "One GenerateDataKey to encrypt"}
+	for _, f := range facts {
+		found := false
+		for _, q := range Quiz() {
+			text := q.Prompt + " " + q.Explanation
+			if q.Answer >= 0 && q.Answer < len(q.Choices) {
+				text += " " + q.Choices[q.Answer]
+			}
+			if strings.Contains(text, f) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no quiz question is about %q", f)
+		}
+	}
+}
+
+func TestQuizReturnsACopy(t *testing.T) {
+	first := Quiz()
+	want := first[0].Choices[0]
+	first[0].Choices[0] = "changed by a caller"
+	first[0].WhyNot[0] = "changed by a caller"
+	first[1] = Question{}
+	again := Quiz()
+	if got := again[0].Choices[0]; got != want {
+		t.Errorf("after a caller edited its quiz, Quiz()[0].Choices[0] = %q, want %q", got, want)
+	}
+	if again[1].Prompt == "" {
+		t.Error("after a caller edited its quiz, Quiz()[1] is empty")
+	}
+}
+
+func TestSamplePlaintext(t *testing.T) {
+	p := SamplePlaintext()
+	if len(p) == 0 {
+		t.Fatal("SamplePlaintext() is empty")
+	}
+	if !utf8.Valid(p) {
+		t.Error("SamplePlaintext() is not valid UTF-8")
+	}
+	if p[len(p)-1] != '\n' {
+		t.Error("SamplePlaintext() does not end with a newline")
+	}
+	before := string(p)
+	p[0] ^= 0xff
+	if got := string(SamplePlaintext()); got != before {
+		t.Error("editing the result of SamplePlaintext() changed the next one")
+	}
+}
