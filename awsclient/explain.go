@@ -47,15 +47,17 @@ type credentialSource struct {
 	sso     bool   // the profile signs in through IAM Identity Center (SSO)
 }
 
-// sourcedError carries the credential source along with an error of the
-// live backend. Its message is the wrapped error's.
-type sourcedError struct {
-	src credentialSource
-	err error
+// callError is how every error leaves an SDK operation: with the endpoint
+// host it went to and, for the live backend, the credential source. Its
+// message is the wrapped error's.
+type callError struct {
+	src  *credentialSource // nil for the demo backend
+	host string            // "" when no request was built
+	err  error
 }
 
-func (e *sourcedError) Error() string { return e.err.Error() }
-func (e *sourcedError) Unwrap() error { return e.err }
+func (e *callError) Error() string { return e.err.Error() }
+func (e *callError) Unwrap() error { return e.err }
 
 // credentialsError marks a failure to get credentials (nothing found, an
 // expired SSO session, a failed role assumption), which the SDK reports only
@@ -110,9 +112,9 @@ func Explain(err error) Advice {
 	// The demo backend has no profile; its credential errors come only from
 	// injected faults.
 	var src credentialSource
-	var sourced *sourcedError
-	if errors.As(err, &sourced) {
-		src = sourced.src
+	var call *callError
+	if errors.As(err, &call) && call.src != nil {
+		src = *call.src
 	}
 
 	var credErr *credentialsError
@@ -126,7 +128,7 @@ func Explain(err error) Advice {
 		}
 	case errors.Is(err, context.DeadlineExceeded):
 		return Advice{
-			What: fmt.Sprintf("the AWS call%s did not finish in time", onHost(err)),
+			What: fmt.Sprintf("the AWS endpoint%s did not answer in time", onHost(err)),
 			Hint: "check your network connection and try again",
 		}
 	case errors.Is(err, ErrNoRegion):
@@ -307,6 +309,10 @@ func explainNetwork(err error) (Advice, bool) {
 
 // onHost is " HOST" for the endpoint host a request went to, or "".
 func onHost(err error) string {
+	var call *callError
+	if errors.As(err, &call) && call.host != "" {
+		return " " + call.host
+	}
 	var urlErr *url.Error
 	if !errors.As(err, &urlErr) {
 		return ""

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"cse-workshop/internal/clock"
 )
@@ -132,15 +133,52 @@ func (r *Recorder) add(c Call) {
 }
 
 // addMiddleware returns the API option that records every operation of a
-// client. src, when set, is attached to errors of the live backend so that
-// Explain can name the profile.
+// client. Errors leave the operation wrapped in a *callError, which adds the
+// endpoint host and, for the live backend, src, so that Explain can name the
+// host and the profile.
 func (r *Recorder) addMiddleware(src *credentialSource) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		// First in the initialize step, so the recorded time covers
 		// validation, credentials, signing, every attempt and the waits
 		// between them.
-		return stack.Initialize.Add(&recordCall{rec: r, src: src}, middleware.Before)
+		if err := stack.Initialize.Add(&recordCall{rec: r, src: src}, middleware.Before); err != nil {
+			return err
+		}
+		return stack.Finalize.Add(noteHost{}, middleware.After)
 	}
+}
+
+// operation is what the middlewares learn about one operation as it runs.
+type operation struct {
+	attempts atomic.Int32 // counted by clockRetryer (the demo's retryer)
+	mu       sync.Mutex
+	host     string // endpoint host of the last attempt
+}
+
+type operationKey struct{}
+
+func operationOf(ctx context.Context) *operation {
+	op, _ := ctx.Value(operationKey{}).(*operation)
+	return op
+}
+
+// noteHost remembers the endpoint host of each attempt, for advice about
+// failures that carry no URL (a deadline, for one).
+type noteHost struct{}
+
+func (noteHost) ID() string { return "cse-workshop/NoteHost" }
+
+func (noteHost) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {
+		if op := operationOf(ctx); op != nil {
+			op.mu.Lock()
+			op.host = req.URL.Host
+			op.mu.Unlock()
+		}
+	}
+	return next.HandleFinalize(ctx, in)
 }
 
 type recordCall struct {
@@ -153,21 +191,23 @@ func (*recordCall) ID() string { return "cse-workshop/RecordCall" }
 func (m *recordCall) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	out middleware.InitializeOutput, md middleware.Metadata, err error,
 ) {
-	attempts := new(atomic.Int32)
-	ctx = context.WithValue(ctx, attemptsKey{}, attempts)
+	op := new(operation)
+	ctx = context.WithValue(ctx, operationKey{}, op)
 	start := m.rec.now()
 	out, md, err = next.HandleInitialize(ctx, in)
 	end := m.rec.now()
 
-	if err != nil && m.src != nil {
-		err = &sourcedError{src: *m.src, err: err}
+	if err != nil {
+		op.mu.Lock()
+		err = &callError{src: m.src, host: op.host, err: err}
+		op.mu.Unlock()
 	}
 	call := Call{
 		Service:   middleware.GetServiceID(ctx),
 		Operation: middleware.GetOperationName(ctx),
 		Start:     start,
 		Duration:  end.Sub(start),
-		Attempts:  int(attempts.Load()),
+		Attempts:  int(op.attempts.Load()),
 		Err:       err,
 	}
 	if results, ok := retry.GetAttemptResults(md); ok {

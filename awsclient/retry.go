@@ -2,17 +2,12 @@ package awsclient
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"cse-workshop/internal/clock"
 )
-
-// attemptsKey holds the *atomic.Int32 counting the attempts of one
-// operation; recordCall puts it in the context of each operation.
-type attemptsKey struct{}
 
 // clockRetryer is the SDK's standard retryer (same attempts, same backoff,
 // same retry quota) whose waits between attempts run on the demo clock, so
@@ -27,8 +22,8 @@ type clockRetryer struct {
 }
 
 func (r *clockRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	if n, ok := ctx.Value(attemptsKey{}).(*atomic.Int32); ok {
-		n.Add(1)
+	if op := operationOf(ctx); op != nil {
+		op.attempts.Add(1)
 	}
 	return r.RetryerV2.GetAttemptToken(ctx)
 }
@@ -39,8 +34,8 @@ func (r *clockRetryer) GetRetryToken(ctx context.Context, opErr error) (func(err
 		return release, err
 	}
 	attempt := 1
-	if n, ok := ctx.Value(attemptsKey{}).(*atomic.Int32); ok {
-		attempt = max(int(n.Load()), 1)
+	if op := operationOf(ctx); op != nil {
+		attempt = max(int(op.attempts.Load()), 1)
 	}
 	delay, err := r.RetryerV2.RetryDelay(attempt, opErr)
 	if err != nil {
