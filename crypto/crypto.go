@@ -1,16 +1,29 @@
-// Package crypto implements the cse-workshop envelope format (docs/FORMAT.md):
-// a file encrypted with Tink's AES-GCM-HKDF streaming AEAD under a data key
-// that AWS KMS generates (or wraps), with a versioned header that the stream
-// authenticates.
+// Package crypto implements the cse-workshop envelope format, specified in
+// docs/FORMAT.md: a file encrypted with Tink's AES-GCM-HKDF streaming AEAD
+// under a data key that AWS KMS generates (or wraps), after a versioned header
+// that the stream authenticates.
 //
-// CONTRACT STUB: the exported API below is what other packages build on.
+// Encrypt and Decrypt work on streams in constant memory; EncryptFile and
+// DecryptFile add what files need: the output appears, complete, only when
+// everything succeeded, and decrypted output only once the whole stream has
+// been authenticated.
+//
+// The plaintext data key lives only in memory: this package never writes or
+// logs it, shows at most a masked preview (DataKeyInfo), and clears the
+// copies it holds once the stream cipher is set up. (Tink's cipher keeps its
+// own copy until it is garbage.)
 package crypto
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
 )
 
 // KMS is the part of *kms.Client this package calls.
@@ -38,17 +51,19 @@ type Header struct {
 	KeyARN             string
 	EncryptionContext  map[string]string
 	EncryptedDataKey   []byte
-	SegmentSizeInBytes uint32
+	SegmentSizeInBytes uint32 // Tink's ciphertext segment size
 }
 
 // DataKeyInfo describes the data key of a file being encrypted, for display.
 // It never holds the plaintext data key.
 type DataKeyInfo struct {
-	MaskedDataKey string // e.g. "3f9a…(32 bytes)…c1"; at most a few characters of the key
+	// MaskedDataKey is the first two bytes and the last byte of the data key
+	// in hex, around its size: "3f9a…(32 bytes)…c1".
+	MaskedDataKey string
 	Header        Header
 }
 
-// EncryptOptions configure EncryptFile.
+// EncryptOptions configure Encrypt and EncryptFile.
 type EncryptOptions struct {
 	KeyID              string            // key id, key ARN, alias name or alias ARN
 	EncryptionContext  map[string]string // may be empty
@@ -56,34 +71,290 @@ type EncryptOptions struct {
 	SegmentSizeInBytes int               // DefaultSegmentSizeInBytes when zero
 	// OnDataKey, when set, is called once the data key exists.
 	OnDataKey func(DataKeyInfo)
-	// OnProgress, when set, is called as plaintext bytes are consumed.
+	// OnProgress, when set, is called at most once per segment with the
+	// plaintext bytes consumed so far and the total (-1 when unknown).
 	OnProgress func(doneBytes, totalBytes int64)
 }
 
-// DecryptOptions configure DecryptFile.
+// DecryptOptions configure Decrypt and DecryptFile.
 type DecryptOptions struct {
 	// KeyID pins the KMS key used to unwrap the data key; empty means the
 	// key ARN in the header.
 	KeyID string
 	// EncryptionContext, when non-nil, must equal the header's.
 	EncryptionContext map[string]string
-	OnProgress        func(doneBytes, totalBytes int64)
+	// OnProgress, when set, is called at most once per segment with the
+	// plaintext bytes authenticated so far and the total (-1 when unknown).
+	OnProgress func(doneBytes, totalBytes int64)
 }
 
-// DefaultSegmentSizeInBytes is the streaming AEAD segment size when none is given.
+// DefaultSegmentSizeInBytes is the streaming AEAD segment size when none is
+// given. It is large enough that the envelope runs close to plain AES-GCM
+// (see BenchmarkEncrypt) and small enough to keep memory flat.
 const DefaultSegmentSizeInBytes = 1 << 20
 
 // ErrTampered is the one error for a file that does not authenticate: any
 // modification, truncation or wrong key material.
 var ErrTampered = errors.New("the file is damaged or was tampered with")
 
-// EncryptFile encrypts src into dst atomically.
-func EncryptFile(ctx context.Context, k KMS, src, dst string, opts EncryptOptions) (*Header, error) {
-	return nil, errors.New("not implemented")
+// ErrEncryptionContextMismatch is returned (wrapped, with both contexts) when
+// DecryptOptions.EncryptionContext differs from the header's.
+var ErrEncryptionContextMismatch = errors.New("encryption context mismatch")
+
+// Tink's AES-GCM-HKDF stream: a 40-byte header (its length, a 32-byte salt,
+// a 7-byte nonce prefix), then segments each ending in a 16-byte tag.
+const (
+	hkdfHash                  = "SHA256"
+	tinkHeaderSizeInBytes     = 1 + dataKeySizeInBytes + subtle.AESGCMHKDFNoncePrefixSizeInBytes
+	tinkTagSizeInBytes        = subtle.AESGCMHKDFTagSizeInBytes
+	firstSegmentOffsetInBytes = 0
+)
+
+// Encrypt reads plaintext from src until EOF and writes the encrypted file to
+// dst. It calls KMS once.
+func Encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts EncryptOptions) (*Header, error) {
+	return encrypt(ctx, k, dst, src, -1, opts)
 }
 
-// DecryptFile decrypts src into dst atomically; dst appears only if the
-// whole stream authenticated.
-func DecryptFile(ctx context.Context, k KMS, src, dst string, opts DecryptOptions) (*Header, error) {
-	return nil, errors.New("not implemented")
+// Decrypt reads an encrypted file from src and writes its plaintext to dst.
+// It calls KMS once.
+//
+// Plaintext reaches dst one segment at a time, each once it has been
+// authenticated, but the stream as a whole is authentic only if Decrypt
+// returns no error: on error, discard whatever dst received. DecryptFile
+// does that for files.
+func Decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts DecryptOptions) (*Header, error) {
+	return decrypt(ctx, k, dst, src, -1, opts)
+}
+
+func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts EncryptOptions) (*Header, error) {
+	if opts.Scheme == 0 {
+		opts.Scheme = SchemeKMSDataKey
+	}
+	if !opts.Scheme.valid() {
+		panic(fmt.Sprintf("crypto: EncryptOptions.Scheme %d is invalid", opts.Scheme))
+	}
+	if opts.SegmentSizeInBytes == 0 {
+		opts.SegmentSizeInBytes = DefaultSegmentSizeInBytes
+	}
+	if opts.SegmentSizeInBytes < MinSegmentSizeInBytes || opts.SegmentSizeInBytes > MaxSegmentSizeInBytes {
+		panic(fmt.Sprintf("crypto: EncryptOptions.SegmentSizeInBytes %d out of range [%d, %d]",
+			opts.SegmentSizeInBytes, MinSegmentSizeInBytes, MaxSegmentSizeInBytes))
+	}
+	encodedContext, err := marshalEncryptionContext(opts.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	h := &Header{
+		Version:            FormatVersion,
+		Scheme:             opts.Scheme,
+		EncryptionContext:  maps.Clone(opts.EncryptionContext),
+		SegmentSizeInBytes: uint32(opts.SegmentSizeInBytes),
+	}
+	if h.EncryptionContext == nil {
+		h.EncryptionContext = map[string]string{}
+	}
+
+	dataKey, err := newDataKey(ctx, k, opts.KeyID, h, encodedContext)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dataKey)
+	rawHeader, err := h.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
+	if opts.OnDataKey != nil {
+		info := DataKeyInfo{MaskedDataKey: maskDataKey(dataKey), Header: *h}
+		info.Header.EncryptionContext = maps.Clone(h.EncryptionContext)
+		opts.OnDataKey(info)
+	}
+	clear(dataKey)
+
+	if _, err := dst.Write(rawHeader); err != nil {
+		return nil, fmt.Errorf("write header: %w", err)
+	}
+	w, err := streamAEAD.NewEncryptingWriter(dst, rawHeader)
+	if err != nil {
+		return nil, fmt.Errorf("write ciphertext: %w", err)
+	}
+
+	// Reads match Tink's segments (the first one is shorter), so each
+	// Write completes one segment and progress is reported once per segment.
+	plaintextSegmentSize := int(h.SegmentSizeInBytes) - tinkTagSizeInBytes
+	buf := make([]byte, plaintextSegmentSize)
+	chunk := buf[:plaintextSegmentSize-tinkHeaderSizeInBytes-firstSegmentOffsetInBytes]
+	progress := progressReporter{report: opts.OnProgress, totalBytes: totalBytes}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := io.ReadFull(src, chunk)
+		if n > 0 {
+			if _, err := w.Write(chunk[:n]); err != nil {
+				return nil, fmt.Errorf("write ciphertext: %w", err)
+			}
+			progress.add(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read plaintext: %w", err)
+		}
+		chunk = buf
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("write ciphertext: %w", err)
+	}
+	progress.finish()
+	return h, nil
+}
+
+func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts DecryptOptions) (*Header, error) {
+	src = &sourceReader{r: src}
+	h, rawHeader, err := readHeader(src)
+	if err != nil {
+		return nil, err
+	}
+	if opts.EncryptionContext != nil && !maps.Equal(opts.EncryptionContext, h.EncryptionContext) {
+		return nil, fmt.Errorf("%w: the file has %s, expected %s", ErrEncryptionContextMismatch,
+			formatEncryptionContext(h.EncryptionContext), formatEncryptionContext(opts.EncryptionContext))
+	}
+	if totalBytes >= 0 {
+		totalBytes = plaintextSize(totalBytes-int64(len(rawHeader)), int64(h.SegmentSizeInBytes))
+	}
+	keyID := opts.KeyID
+	if keyID == "" {
+		keyID = h.KeyARN
+	}
+	encodedContext, err := marshalEncryptionContext(h.EncryptionContext)
+	if err != nil {
+		panic(fmt.Sprintf("crypto: a parsed encryption context does not marshal: %v", err))
+	}
+
+	dataKey, err := unwrapDataKey(ctx, k, keyID, h, encodedContext)
+	if err != nil {
+		return nil, err
+	}
+	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
+	clear(dataKey)
+
+	r, err := streamAEAD.NewDecryptingReader(src, rawHeader)
+	if err != nil {
+		return nil, streamError(src)
+	}
+	buf := make([]byte, int(h.SegmentSizeInBytes)-tinkTagSizeInBytes)
+	progress := progressReporter{report: opts.OnProgress, totalBytes: totalBytes}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Each Read returns at most one segment, authenticated. After a
+		// failure Tink's reader may report a clean EOF, so the loop ends at
+		// the first error.
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return nil, fmt.Errorf("write plaintext: %w", err)
+			}
+			progress.add(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, streamError(src)
+		}
+	}
+	progress.finish()
+	return h, nil
+}
+
+// newStreamAEAD returns Tink's AES-GCM-HKDF streaming AEAD keyed with the
+// data key.
+func newStreamAEAD(dataKey []byte, segmentSizeInBytes uint32) *subtle.AESGCMHKDF {
+	a, err := subtle.NewAESGCMHKDF(dataKey, hkdfHash, dataKeySizeInBytes, int(segmentSizeInBytes), firstSegmentOffsetInBytes)
+	if err != nil {
+		// Only invalid parameters fail, and both callers checked them.
+		panic(fmt.Sprintf("crypto: subtle.NewAESGCMHKDF: %v", err))
+	}
+	return a
+}
+
+// sourceReader remembers a read error of the ciphertext source, so that it
+// is not mistaken for tampering once Tink has turned it into its own error.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// streamError is the error for a failed Tink stream: the source's own read
+// error if it had one, ErrTampered otherwise.
+func streamError(src io.Reader) error {
+	if err := src.(*sourceReader).err; err != nil {
+		return fmt.Errorf("read ciphertext: %w", err)
+	}
+	return ErrTampered
+}
+
+// plaintextSize returns the plaintext size of a Tink stream of streamBytes
+// bytes, or -1 if no valid stream has that size.
+func plaintextSize(streamBytes, segmentSizeInBytes int64) int64 {
+	rest := streamBytes - tinkHeaderSizeInBytes
+	firstSegment := segmentSizeInBytes - tinkHeaderSizeInBytes - firstSegmentOffsetInBytes
+	segments := int64(1)
+	if rest > firstSegment {
+		segments += (rest - firstSegment + segmentSizeInBytes - 1) / segmentSizeInBytes
+	}
+	size := rest - segments*tinkTagSizeInBytes
+	if size < 0 {
+		return -1
+	}
+	return size
+}
+
+// progressReporter calls OnProgress once per segment, and once for an empty
+// stream.
+type progressReporter struct {
+	report     func(doneBytes, totalBytes int64)
+	doneBytes  int64
+	totalBytes int64
+	reported   bool
+}
+
+func (p *progressReporter) add(n int) {
+	p.doneBytes += int64(n)
+	if p.report != nil {
+		p.report(p.doneBytes, p.totalBytes)
+		p.reported = true
+	}
+}
+
+func (p *progressReporter) finish() {
+	if p.report != nil && !p.reported {
+		p.report(p.doneBytes, p.totalBytes)
+	}
+}
+
+// formatEncryptionContext shows an encryption context as JSON with sorted
+// keys, as KMS and CloudTrail show it.
+func formatEncryptionContext(ec map[string]string) string {
+	if len(ec) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(ec)
+	if err != nil {
+		panic(fmt.Sprintf("crypto: json.Marshal of a map of strings: %v", err))
+	}
+	return string(b)
 }

@@ -1,0 +1,158 @@
+package crypto
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/tink-crypto/tink-go-awskms/v3/integration/awskms"
+)
+
+// dataKeySizeInBytes is the size of the data key: AES-256, which keys Tink's
+// AES-GCM-HKDF with 32-byte derived keys.
+const dataKeySizeInBytes = 32
+
+// String returns the scheme's name, as ParseScheme reads it.
+func (s Scheme) String() string {
+	switch s {
+	case SchemeKMSDataKey:
+		return "kms-data-key"
+	case SchemeTink:
+		return "tink"
+	}
+	return fmt.Sprintf("Scheme(%d)", uint8(s))
+}
+
+// ParseScheme returns the scheme named name ("kms-data-key" or "tink").
+func ParseScheme(name string) (Scheme, error) {
+	for _, s := range []Scheme{SchemeKMSDataKey, SchemeTink} {
+		if name == s.String() {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown scheme %q: want kms-data-key or tink", name)
+}
+
+func (s Scheme) valid() bool { return s == SchemeKMSDataKey || s == SchemeTink }
+
+// newDataKey makes the data key of a new file and fills h.KeyARN and
+// h.EncryptedDataKey. The caller clears the returned key.
+func newDataKey(ctx context.Context, k KMS, keyID string, h *Header, encodedContext []byte) ([]byte, error) {
+	switch h.Scheme {
+	case SchemeKMSDataKey:
+		out, err := k.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
+			KeyId:             aws.String(keyID),
+			KeySpec:           types.DataKeySpecAes256,
+			EncryptionContext: h.EncryptionContext,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("generate data key: %w", err)
+		}
+		if len(out.Plaintext) != dataKeySizeInBytes {
+			clear(out.Plaintext)
+			return nil, fmt.Errorf("generate data key: KMS returned %d bytes, want %d", len(out.Plaintext), dataKeySizeInBytes)
+		}
+		if aws.ToString(out.KeyId) == "" {
+			clear(out.Plaintext)
+			return nil, errors.New("generate data key: KMS returned no key ARN")
+		}
+		h.KeyARN = aws.ToString(out.KeyId)
+		h.EncryptedDataKey = out.CiphertextBlob
+		return out.Plaintext, nil
+
+	case SchemeTink:
+		dataKey := make([]byte, dataKeySizeInBytes)
+		rand.Read(dataKey)
+		recorder := &keyARNRecorder{KMS: k}
+		wrapped, err := newKMSAEAD(ctx, recorder, keyID).EncryptWithContext(ctx, dataKey, encodedContext)
+		if err != nil {
+			clear(dataKey)
+			return nil, fmt.Errorf("encrypt data key: %w", err)
+		}
+		if recorder.keyARN == "" {
+			clear(dataKey)
+			return nil, errors.New("encrypt data key: KMS returned no key ARN")
+		}
+		h.KeyARN = recorder.keyARN
+		h.EncryptedDataKey = wrapped
+		return dataKey, nil
+	}
+	panic(fmt.Sprintf("crypto: invalid scheme %d", h.Scheme))
+}
+
+// unwrapDataKey asks KMS, once, for the plaintext data key of h, with keyID
+// pinned. The caller clears the returned key.
+func unwrapDataKey(ctx context.Context, k KMS, keyID string, h *Header, encodedContext []byte) ([]byte, error) {
+	var dataKey []byte
+	switch h.Scheme {
+	case SchemeKMSDataKey:
+		out, err := k.Decrypt(ctx, &kms.DecryptInput{
+			KeyId:             aws.String(keyID),
+			CiphertextBlob:    h.EncryptedDataKey,
+			EncryptionContext: h.EncryptionContext,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("decrypt data key: %w", err)
+		}
+		dataKey = out.Plaintext
+	case SchemeTink:
+		var err error
+		dataKey, err = newKMSAEAD(ctx, k, keyID).DecryptWithContext(ctx, h.EncryptedDataKey, encodedContext)
+		if err != nil {
+			return nil, fmt.Errorf("decrypt data key: %w", err)
+		}
+	default:
+		panic(fmt.Sprintf("crypto: invalid scheme %d", h.Scheme))
+	}
+	if len(dataKey) != dataKeySizeInBytes {
+		// KMS opened the blob, so it is a real data key of this KMS key,
+		// but not one this format made: the header was put together.
+		clear(dataKey)
+		return nil, ErrTampered
+	}
+	return dataKey, nil
+}
+
+// newKMSAEAD returns tink-go-awskms's AEAD for keyID. It sends the associated
+// data as the encryption context {"associatedData": hex(ad)} and pins KeyId
+// on Decrypt.
+func newKMSAEAD(ctx context.Context, k awskms.KMSAPI, keyID string) interface {
+	EncryptWithContext(ctx context.Context, plaintext, associatedData []byte) ([]byte, error)
+	DecryptWithContext(ctx context.Context, ciphertext, associatedData []byte) ([]byte, error)
+} {
+	a, err := awskms.NewAEADWithContext(ctx, keyID, awskms.WithKMS(k))
+	if err != nil {
+		// It fails only for options this package never passes.
+		panic(fmt.Sprintf("crypto: awskms.NewAEADWithContext: %v", err))
+	}
+	return a
+}
+
+// keyARNRecorder keeps the key ARN of the last successful KMS Encrypt, which
+// tink-go-awskms does not return.
+type keyARNRecorder struct {
+	KMS
+	keyARN string
+}
+
+func (r *keyARNRecorder) Encrypt(ctx context.Context, in *kms.EncryptInput, optFns ...func(*kms.Options)) (*kms.EncryptOutput, error) {
+	out, err := r.KMS.Encrypt(ctx, in, optFns...)
+	if err == nil {
+		r.keyARN = aws.ToString(out.KeyId)
+	}
+	return out, err
+}
+
+// maskDataKey shows the first two bytes and the last byte of a data key, in
+// hex, and its size: enough to see two files have different keys, 24 bits of
+// 256, far too few to help guess the rest.
+func maskDataKey(dataKey []byte) string {
+	if len(dataKey) < 3 {
+		panic("crypto: maskDataKey of a short key")
+	}
+	return fmt.Sprintf("%x…(%d bytes)…%x", dataKey[:2], len(dataKey), dataKey[len(dataKey)-1:])
+}

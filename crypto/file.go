@@ -1,0 +1,114 @@
+package crypto
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// errSameFile is returned when the source and the destination are one file.
+var errSameFile = errors.New("the source and the destination are the same file")
+
+// EncryptFile encrypts src into dst atomically: dst appears, mode 0600, only
+// once it is complete; on any error or cancellation there is no new file and
+// an existing dst is untouched.
+func EncryptFile(ctx context.Context, k KMS, src, dst string, opts EncryptOptions) (*Header, error) {
+	var h *Header
+	err := transformFile(src, dst, func(w io.Writer, r io.Reader, srcBytes int64) error {
+		var err error
+		h, err = encrypt(ctx, k, w, r, srcBytes, opts)
+		return err
+	})
+	return h, err
+}
+
+// DecryptFile decrypts src into dst atomically; dst appears, mode 0600, only
+// if the whole stream authenticated. On any error or cancellation there is no
+// new file and an existing dst is untouched.
+func DecryptFile(ctx context.Context, k KMS, src, dst string, opts DecryptOptions) (*Header, error) {
+	var h *Header
+	err := transformFile(src, dst, func(w io.Writer, r io.Reader, srcBytes int64) error {
+		var err error
+		h, err = decrypt(ctx, k, w, r, srcBytes, opts)
+		return err
+	})
+	return h, err
+}
+
+// transformFile runs transform from src into a temporary file beside dst,
+// then syncs it and renames it to dst; on failure it removes the temporary
+// file.
+func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, srcBytes int64) error) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if same, err := sameFile(info, src, dst); err != nil {
+		return err
+	} else if same {
+		return errSameFile
+	}
+	srcBytes := int64(-1)
+	if info.Mode().IsRegular() {
+		srcBytes = info.Size()
+	}
+
+	// os.CreateTemp makes the file with mode 0600.
+	out, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			out.Close()
+			os.Remove(out.Name())
+		}
+	}()
+	if err := transform(out, in, srcBytes); err != nil {
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(out.Name(), dst); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(dst))
+	return nil
+}
+
+// sameFile reports whether dst names the file src, which is already open.
+func sameFile(srcInfo os.FileInfo, src, dst string) (bool, error) {
+	if filepath.Clean(src) == filepath.Clean(dst) {
+		return true, nil
+	}
+	dstInfo, err := os.Stat(dst)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(srcInfo, dstInfo), nil
+}
+
+// syncDir makes a rename in dir durable. Where directories cannot be synced
+// the rename is still atomic, only not yet on disk, so errors are ignored.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}
