@@ -274,6 +274,12 @@ func explainAPIError(err error, apiErr smithy.APIError, src credentialSource) Ad
 			Hint: "wait a moment and try again",
 		}
 	}
+	if strings.Contains(msg, "Rate exceeded") {
+		return Advice{
+			What: fmt.Sprintf("the requests were throttled by AWS (%s)%s", throttleText(code, msg), afterAttempts(err)),
+			Hint: "wait a minute and run the step again",
+		}
+	}
 	return Advice{What: err.Error()}
 }
 
