@@ -1,0 +1,5 @@
+//go:build tools
+
+package localkms
+
+import _ "github.com/nsmithuk/local-kms"
