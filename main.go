@@ -1,5 +1,172 @@
 // Command cse-workshop is a terminal tutorial on client-side (envelope)
 // encryption with AWS KMS, and a tool that encrypts files the same way.
+//
+// Output rules of the command line: results and status lines on standard
+// output; failures on standard error as "error: ..." (lower case) followed,
+// when there is advice, by "hint: ..."; notes on standard error. Exit codes:
+// 0 done, 1 a step or command failed, 2 bad usage, 130 interrupted (Ctrl-C).
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cse-workshop/runner"
+	"cse-workshop/steps"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// app holds the flags and the standard streams of one invocation.
+type app struct {
+	stdin          *os.File
+	stdout, stderr io.Writer
+
+	dir           string
+	live          bool
+	profile       string
+	region        string
+	yes           bool
+	fast          bool
+	deliveryDelay time.Duration
+	theme         string
+}
+
+// run is the whole program: it returns the exit code.
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+
+	var failed *failure
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &failed):
+		if ctx.Err() != nil {
+			if !failed.reported {
+				fmt.Fprintln(stderr, "interrupted")
+			}
+			return exitInterrupted
+		}
+		if !failed.reported {
+			runner.PrintError(stderr, failed.err)
+		}
+		return exitFailed
+	default:
+		// Anything else comes from parsing the command line.
+		fmt.Fprintf(stderr, "error: %s\nhint: run `%s --help` for usage\n", err, cmd.CommandPath())
+		return exitUsage
+	}
+}
+
+// failure is an error of a command that ran (exit code 1), as opposed to
+// an error in the command line (exit code 2).
+type failure struct {
+	err      error
+	reported bool // already printed
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+// usageError is a mistake in the command line found after parsing.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// runE adapts a command's work to cobra: its errors are failures, except
+// usage errors.
+func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := f(cmd, args)
+		var usage *usageError
+		var failed *failure
+		if err == nil || errors.As(err, &usage) || errors.As(err, &failed) {
+			return err
+		}
+		return &failure{err: err}
+	}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cse-workshop",
+		Short: "Learn client-side (envelope) encryption with AWS KMS, in six steps",
+		Long: `cse-workshop walks you through client-side (envelope) encryption with AWS KMS:
+create a KMS key, encrypt a file with a data key, decrypt it, compare, find the
+GenerateDataKey call in CloudTrail, clean up.
+
+Without a sub-command it starts the tutorial. By default it talks to a built-in
+offline fake of AWS (no network, no credentials, no cost); --aws uses your real
+AWS account.`,
+		Example: `  cse-workshop                   the tutorial, offline
+  cse-workshop run --fast        all six steps, offline, short waits
+  cse-workshop step 1 --aws      step 1 against real AWS (asks first)
+  cse-workshop encrypt report.pdf report.pdf.enc`,
+		Args:              cobra.NoArgs,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		PersistentPreRunE: a.checkFlags,
+		RunE:              runE(a.tutorial),
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+
+	f := root.PersistentFlags()
+	f.StringVar(&a.dir, "dir", "./"+steps.DefaultDir, "the workshop folder: your files and progress")
+	f.BoolVar(&a.live, "aws", false, "use real AWS (SDK default credentials, --profile, --region) instead of the offline demo")
+	f.StringVar(&a.profile, "profile", "", "AWS profile to use with --aws")
+	f.StringVar(&a.region, "region", "", "AWS region (with --aws: default from your AWS config; demo: us-east-1)")
+	f.BoolVarP(&a.yes, "yes", "y", false, "do not ask for confirmation (creating a KMS key with --aws, reusing a key pending deletion)")
+	f.BoolVar(&a.fast, "fast", false, "shorten every wait (step 5 waits seconds, not minutes)")
+	f.DurationVar(&a.deliveryDelay, "delivery-delay", 0, "demo only: how long the fake CloudTrail takes to show an API call (default: 20s to 3m, with --fast 1s to 3s)")
+	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large contrast) or plain")
+
+	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand())
+	return root
+}
+
+// checkFlags validates the flags cobra cannot.
+func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
+	switch a.theme {
+	case "auto", "projector", "plain":
+	default:
+		return &usageError{fmt.Sprintf("--theme %q: want auto, projector or plain", a.theme)}
+	}
+	if a.deliveryDelay < 0 {
+		return &usageError{"--delivery-delay must not be negative"}
+	}
+	if a.live && cmd.Flags().Changed("delivery-delay") {
+		return &usageError{"--delivery-delay is for the demo backend; real CloudTrail takes the time it takes"}
+	}
+	if a.dir == "" {
+		return &usageError{"--dir must not be empty"}
+	}
+	return nil
+}

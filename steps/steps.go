@@ -2,18 +2,38 @@
 // status lines they report. It never prints; the TUI and the plain runner
 // decide how to show what a step reports.
 //
-// CONTRACT STUB: the exported API below is what other packages build on.
+// A workshop is a folder (./usecase-3 by default) holding the learner's
+// files and, in .cse-workshop/, the progress (state.json) and the demo
+// backend's state. Each step can run in a new process: everything it needs
+// from earlier steps is read back from that folder.
 package steps
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
 	"cse-workshop/internal/clock"
 )
+
+// The names the original workshop used.
+const (
+	AliasName      = "alias/kms_key_cse_usecase_3"
+	KeyDescription = "Master key to encrypt objects written to S3"
+
+	PlaintextFile = "plaintext_u.txt"
+	EncryptedFile = "encrypted_e.txt"
+	CycledFile    = "plaintext_u_cycled.txt"
+)
+
+// EncryptionContext returns the workshop's encryption context,
+// {"whatfor": "usecase-3-cse"}. Each call returns a new map.
+func EncryptionContext() map[string]string {
+	return map[string]string{"whatfor": "usecase-3-cse"}
+}
 
 // Level is how a status line should be shown. The zero value is invalid.
 type Level int
@@ -24,6 +44,21 @@ const (
 	LevelWarn
 	LevelError
 )
+
+// String is the level's name in upper case: "INFO", "OK", "WARN", "ERROR".
+func (l Level) String() string {
+	switch l {
+	case LevelInfo:
+		return "INFO"
+	case LevelSuccess:
+		return "OK"
+	case LevelWarn:
+		return "WARN"
+	case LevelError:
+		return "ERROR"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
 
 // Line is one status line. A Line with empty Text only updates a display
 // (Detail) and is not meant for a log.
@@ -104,37 +139,9 @@ type DeletionDetail struct {
 	DeletionDate time.Time
 }
 
-// Options open a workshop.
-type Options struct {
-	Dir     string
-	Clients *awsclient.Clients
-	Clock   clock.Clock // clock.Real{} when nil
-	Fast    bool        // shorten every wait
-}
-
-// State is the progress kept in the workshop folder.
-type State struct {
-	KeyID             string
-	KeyARN            string
-	GenerateDataKeyAt time.Time
-	Done              map[int]time.Time // step number -> when it succeeded
-}
-
-// Workshop is one workshop folder and the backend it talks to.
-type Workshop struct {
-	Dir     string
-	Clients *awsclient.Clients
-	Clock   clock.Clock
-	Fast    bool
-	State   State
-	// CheckNow makes step 5 stop waiting and look for the record at once.
-	CheckNow chan struct{}
-}
-
-// Open loads the workshop folder (creating it and the sample plaintext if needed).
-func Open(opts Options) (*Workshop, error) { return &Workshop{}, nil }
-
-// Step is one step of the workshop.
+// Step is one step of the workshop. Its Run does the work and reports the
+// Success line; it does not check prerequisites or save progress: the
+// package-level Run does.
 type Step struct {
 	Number  int
 	Title   string
@@ -142,8 +149,33 @@ type Step struct {
 	Run     func(ctx context.Context, w *Workshop, r Reporter) error
 }
 
+// steps lists the six steps in order. Built by a function, not a variable
+// initialiser, because the step functions refer back to it.
+func steps() []Step {
+	return []Step{
+		{1, "Create the KMS key and its alias", "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created", runCreateKey},
+		{2, "Encrypt plaintext_u.txt with a data key", "Module run was successful !!", runEncrypt},
+		{3, "Decrypt encrypted_e.txt", "Module run was successful !!", runDecrypt},
+		{4, "Compare the original and the decrypted file", "plaintext_u.txt and plaintext_u_cycled.txt are identical", runCompare},
+		{5, "Find the GenerateDataKey call in CloudTrail", "GenerateDataKey API Called", runFindRecord},
+		{6, "Clean up", "Cleanup Successful", runCleanup},
+	}
+}
+
 // All returns the six steps in order.
-func All() []Step { return nil }
+func All() []Step { return steps() }
+
+// Get returns step n (1 to 6).
+func Get(n int) (Step, bool) {
+	all := steps()
+	if n < 1 || n > len(all) {
+		return Step{}, false
+	}
+	return all[n-1], true
+}
+
+// prerequisite is the step each step needs done first (0: none).
+var prerequisite = map[int]int{1: 0, 2: 1, 3: 2, 4: 3, 5: 2, 6: 1}
 
 // PrerequisiteError says which step must run first.
 type PrerequisiteError struct {
@@ -154,6 +186,110 @@ func (e *PrerequisiteError) Error() string {
 	return fmt.Sprintf("step %d needs step %d: run step %d first", e.Step, e.Missing, e.Missing)
 }
 
+// Missing returns the earliest step that must run before step n can, or 0
+// when step n can run now. Step 3 on a fresh workshop needs step 1 first,
+// not step 2.
+func (w *Workshop) Missing(n int) int {
+	missing := 0
+	for p := prerequisite[n]; p != 0; p = prerequisite[p] {
+		if _, ok := w.State.Done[p]; !ok {
+			missing = p
+		}
+	}
+	return missing
+}
+
+// dependents returns the steps whose results rest on step n's, directly or
+// through others: running n again makes them stale.
+func dependents(n int) []int {
+	var out []int
+	for m := range prerequisite {
+		for p := prerequisite[m]; p != 0; p = prerequisite[p] {
+			if p == n {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Run runs step n: it checks prerequisites, runs the step, records success
-// and saves the state.
-func Run(ctx context.Context, w *Workshop, n int, r Reporter) error { return nil }
+// and saves the state. The state is saved whether or not the step succeeds,
+// since a failed step may still have changed something real (a key
+// scheduled for deletion).
+func Run(ctx context.Context, w *Workshop, n int, r Reporter) error {
+	step, ok := Get(n)
+	if !ok {
+		return fmt.Errorf("no step %d: the steps are 1 to %d", n, len(steps()))
+	}
+	if m := w.Missing(n); m != 0 {
+		return &PrerequisiteError{Step: n, Missing: m}
+	}
+	err := step.Run(ctx, w, r)
+	if err == nil {
+		if w.State.Done == nil {
+			w.State.Done = map[int]time.Time{}
+		}
+		// Steps 1 and 6 reset the progress themselves when they start a
+		// fresh workshop or end one.
+		if n != 1 && n != 6 {
+			for _, d := range dependents(n) {
+				delete(w.State.Done, d)
+			}
+		}
+		w.State.Done[n] = w.Clock.Now()
+	}
+	if saveErr := w.Save(); saveErr != nil && err == nil {
+		err = saveErr
+	}
+	if err != nil {
+		return &stepError{n: n, err: err}
+	}
+	return nil
+}
+
+// reporter stamps lines with the workshop's clock.
+type reporter struct {
+	w *Workshop
+	r Reporter
+}
+
+func (p reporter) line(level Level, detail any, format string, args ...any) {
+	text := format
+	if len(args) > 0 {
+		text = fmt.Sprintf(format, args...)
+	}
+	p.r.Report(Line{Time: p.w.Clock.Now(), Level: level, Text: text, Detail: detail})
+}
+
+func (p reporter) info(format string, args ...any) { p.line(LevelInfo, nil, format, args...) }
+func (p reporter) warn(format string, args ...any) { p.line(LevelWarn, nil, format, args...) }
+
+// detail updates a display without a log line.
+func (p reporter) detail(d any) {
+	p.r.Report(Line{Time: p.w.Clock.Now(), Level: LevelInfo, Detail: d})
+}
+
+func (p reporter) success(n int) {
+	s, _ := Get(n)
+	p.line(LevelSuccess, nil, "%s", s.Success)
+}
+
+// clockOrReal returns c, or the wall clock when c is nil.
+func clockOrReal(c clock.Clock) clock.Clock {
+	if c == nil {
+		return clock.Real{}
+	}
+	return c
+}
+
+// backendName names the backend a workshop's progress belongs to: "demo",
+// or "aws/<region>" for real AWS, where keys and aliases are per region.
+func backendName(c *awsclient.Clients) string {
+	if c == nil || !c.Live {
+		return "demo"
+	}
+	return "aws/" + c.Region
+}

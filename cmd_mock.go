@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"cse-workshop/awsclient"
+	"cse-workshop/awsclient/fakeaws"
+)
+
+func (a *app) mockAWSCommand() *cobra.Command {
+	var listen string
+	var allowRemote bool
+	cmd := &cobra.Command{
+		Use:   "mock-aws",
+		Short: "Serve the offline fake AWS (KMS, CloudTrail, STS) for the AWS CLI or any SDK",
+		Long: `Serve the fake AWS that the demo uses, so that the AWS CLI or any SDK can talk
+to it with --endpoint-url. It accepts any credentials, so it listens on loopback
+only unless you pass --allow-remote. Its keys and audit trail are kept in the
+workshop folder (--dir), shared with the demo. Ctrl-C stops it.`,
+		Example: `  cse-workshop mock-aws &
+  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 kms list-keys`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if a.live {
+				return &usageError{"mock-aws serves the fake AWS; --aws makes no sense with it"}
+			}
+			if err := checkListen(listen, allowRemote); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(a.dir, 0o755); err != nil {
+				return fmt.Errorf("create workshop folder: %w", err)
+			}
+			stateFile := filepath.Join(a.dir, filepath.FromSlash(awsclient.StateFileName))
+			opts := fakeaws.Options{StateFile: stateFile, Region: a.region}
+			switch {
+			case a.deliveryDelay > 0:
+				opts.Delivery = fakeaws.DeliveryDelay{Min: a.deliveryDelay, Max: a.deliveryDelay}
+			case a.fast:
+				opts.Delivery = fakeaws.FastDelivery
+			}
+			fake, err := fakeaws.New(opts)
+			if err != nil {
+				return fmt.Errorf("start fake aws: %w", err)
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", listen, err)
+			}
+			region := a.region
+			if region == "" {
+				region = fakeaws.DefaultRegion
+			}
+			endpoint := "http://" + ln.Addr().String()
+			fmt.Fprintf(a.stdout, "fake AWS (KMS, CloudTrail, STS) listening on %s\n", endpoint)
+			fmt.Fprintf(a.stdout, "state: %s\n", stateFile)
+			fmt.Fprintf(a.stdout, "try:   AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s kms list-keys\n", endpoint, region)
+			fmt.Fprintln(a.stdout, "Ctrl-C stops it.")
+			err = fakeaws.Serve(cmd.Context(), ln, fake)
+			if saveErr := fake.Save(); err == nil && saveErr != nil {
+				err = fmt.Errorf("save fake aws state: %w", saveErr)
+			}
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on, host:port")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow a non-loopback --listen address (anyone who can reach it can use the fake)")
+	return cmd
+}
+
+// checkListen refuses addresses other computers can reach, unless allowed.
+func checkListen(listen string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return &usageError{fmt.Sprintf("--listen %q: want host:port, like 127.0.0.1:4566", listen)}
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return &usageError{fmt.Sprintf("--listen %s: the fake AWS accepts any credentials, so it listens on loopback (127.0.0.1 or ::1) only; add --allow-remote to listen there anyway", listen)}
+}

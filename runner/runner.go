@@ -1,0 +1,136 @@
+// Package runner is the plain face of the workshop: it runs steps one after
+// another and prints what they report, for a terminal without the tutorial,
+// a log file or a script.
+//
+// Output rules:
+//   - Standard output gets one line per status line of a step:
+//     "HH:MM:SS  LEVEL  text", the time local, LEVEL one of INFO, OK, WARN
+//     and ERROR, padded to five characters so the texts line up.
+//   - A step's success line is the original workshop's line, verbatim.
+//   - Each step starts with a heading, "Step N of 6: Title", after a blank
+//     line when it is not the first.
+//   - Lines that only update a display (no text) are not printed, with two
+//     exceptions: step 5's countdown every 30 seconds ("1m30s left"), and
+//     the CloudTrail record step 5 found, printed as indented JSON under its
+//     line.
+//   - Standard error gets failures, as "error: what happened" (lower case)
+//     and, when there is advice, "hint: what to do", and "interrupted" when
+//     the person pressed Ctrl-C.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"cse-workshop/steps"
+)
+
+// countdownEvery is how often the plain output shows step 5's countdown.
+const countdownEvery = 30 * time.Second
+
+// Printer is a steps.Reporter that prints status lines. It is safe for
+// concurrent use.
+type Printer struct {
+	mu      sync.Mutex
+	out     io.Writer
+	headers int // headings printed so far
+}
+
+// NewPrinter returns a Printer writing to out.
+func NewPrinter(out io.Writer) *Printer {
+	return &Printer{out: out}
+}
+
+// Heading prints the heading of a step.
+func (p *Printer) Heading(s steps.Step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.headers > 0 {
+		fmt.Fprintln(p.out)
+	}
+	p.headers++
+	fmt.Fprintf(p.out, "Step %d of %d: %s\n", s.Number, len(steps.All()), s.Title)
+}
+
+// Report prints one status line, following the output rules above.
+func (p *Printer) Report(l steps.Line) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.Text == "" {
+		if d, ok := l.Detail.(*steps.WaitDetail); ok {
+			left := d.Remaining.Round(time.Second)
+			if left > 0 && left < d.Total && left%countdownEvery == 0 {
+				p.printLine(l.Time, steps.LevelInfo, formatDuration(left)+" left")
+			}
+		}
+		return
+	}
+	p.printLine(l.Time, l.Level, l.Text)
+	if d, ok := l.Detail.(*steps.RecordDetail); ok && d.JSON != "" {
+		for line := range strings.SplitSeq(strings.TrimRight(d.JSON, "\n"), "\n") {
+			fmt.Fprintf(p.out, "    %s\n", line)
+		}
+	}
+}
+
+func (p *Printer) printLine(t time.Time, level steps.Level, text string) {
+	fmt.Fprintf(p.out, "%s  %-5s  %s\n", t.Local().Format("15:04:05"), level, text)
+}
+
+// Run runs the steps ns in order, each through steps.Run, printing their
+// lines to out. It stops at the first failure and prints it to errOut; the
+// error is returned for the exit code.
+func Run(ctx context.Context, w *steps.Workshop, ns []int, out, errOut io.Writer) error {
+	p := NewPrinter(out)
+	for _, n := range ns {
+		s, ok := steps.Get(n)
+		if !ok {
+			err := fmt.Errorf("no step %d: the steps are 1 to %d", n, len(steps.All()))
+			PrintError(errOut, err)
+			return err
+		}
+		p.Heading(s)
+		if err := steps.Run(ctx, w, n, p); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(errOut, "interrupted: step %d did not finish\n", n)
+				return err
+			}
+			PrintError(errOut, err)
+			return err
+		}
+	}
+	return nil
+}
+
+// PrintError prints an error with its advice: "error: ..." and, when there
+// is a hint, "hint: ...".
+func PrintError(errOut io.Writer, err error) {
+	a := steps.Explain(err)
+	fmt.Fprintf(errOut, "error: %s\n", a.What)
+	if a.Hint != "" {
+		fmt.Fprintf(errOut, "hint: %s\n", a.Hint)
+	}
+}
+
+// Interrupted reports whether err is the end of a run cut short by the
+// person (Ctrl-C), rather than a failure.
+func Interrupted(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// formatDuration shows a whole number of seconds briefly: "1m30s", "2m", "30s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.Contains(s, "m") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.Contains(s, "h") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

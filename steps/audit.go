@@ -1,0 +1,230 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
+)
+
+// auditTimings are step 5's waits.
+type auditTimings struct {
+	wait            time.Duration // after the GenerateDataKey call, before the first look
+	pollInterval    time.Duration // between looks
+	maxPollInterval time.Duration // the cap when throttled
+	giveUpAfter     time.Duration // of looking
+}
+
+var (
+	// normalTimings follow the original workshop's two minutes and
+	// CloudTrail's 2 requests per second for LookupEvents.
+	normalTimings = auditTimings{wait: 2 * time.Minute, pollInterval: 5 * time.Second, maxPollInterval: time.Minute, giveUpAfter: 15 * time.Minute}
+	fastTimings   = auditTimings{wait: 5 * time.Second, pollInterval: time.Second, maxPollInterval: 8 * time.Second, giveUpAfter: time.Minute}
+)
+
+func (w *Workshop) auditTimings() auditTimings {
+	if w.Fast {
+		return fastTimings
+	}
+	return normalTimings
+}
+
+// Step 5 looks for events whose time is this close to the recorded
+// GenerateDataKey time: the record carries the time AWS received the call,
+// which differs from this computer's clock by the clock's skew and the
+// call's duration. A bounded window keeps the number of pages small in an
+// account that calls GenerateDataKey all the time.
+const eventTimeWindow = 2 * time.Minute
+
+// maxPagesPerLook bounds one look at the event history (50 events a page).
+const maxPagesPerLook = 20
+
+// runFindRecord is step 5.
+func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	t := w.auditTimings()
+	callAt := w.State.GenerateDataKeyAt
+	if callAt.IsZero() {
+		return withHint(errors.New("the workshop has no record of when step 2 called GenerateDataKey"), "run step 2 again")
+	}
+	// A press of "check now" before this step started is stale.
+	select {
+	case <-w.CheckNow:
+	default:
+	}
+
+	if err := waitForDelivery(ctx, w, p, callAt, t.wait); err != nil {
+		return err
+	}
+
+	interval := t.pollInterval
+	giveUpAt := w.Clock.Now().Add(t.giveUpAfter)
+	for attempt := 1; ; attempt++ {
+		rec, err := lookUp(ctx, w, callAt)
+		switch {
+		case err == nil && rec != nil:
+			rec.FoundAt = w.Clock.Now()
+			rec.Lag = rec.FoundAt.Sub(callAt)
+			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record, %s after the call (event %s)",
+				attempt, rec.Lag.Round(time.Second), rec.EventID)
+			p.success(5)
+			return nil
+		case err == nil:
+			p.line(LevelInfo, &PollDetail{Attempt: attempt}, "attempt %d: not delivered yet", attempt)
+		case throttled(err):
+			interval = min(2*interval, t.maxPollInterval)
+			p.line(LevelWarn, &PollDetail{Attempt: attempt}, "attempt %d: CloudTrail is throttling requests; next look in %s", attempt, interval)
+		default:
+			return fmt.Errorf("look up CloudTrail events: %w", err)
+		}
+		if !w.Clock.Now().Before(giveUpAt) {
+			return withHint(
+				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", t.giveUpAfter, attempt),
+				fmt.Sprintf("event history can lag by several minutes; run `cse-workshop step 5 --dir %s%s` again later", shellQuote(w.Dir), w.flagsForCommands()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.CheckNow:
+		case <-w.Clock.After(interval):
+		}
+	}
+}
+
+// waitForDelivery waits until total has passed since the call, reporting
+// the countdown about once a second, or until CheckNow.
+func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.Time, total time.Duration) error {
+	until := callAt.Add(total)
+	remaining := until.Sub(w.Clock.Now())
+	if remaining <= 0 {
+		p.info("GenerateDataKey was called %s ago: looking for its record in CloudTrail now", w.Clock.Now().Sub(callAt).Round(time.Second))
+		return nil
+	}
+	p.info("waiting %s for CloudTrail: an API call shows up in its event history only a while after it is made", remaining.Round(time.Second))
+	for remaining > 0 {
+		p.detail(&WaitDetail{Remaining: remaining, Total: total})
+		// Tick on whole seconds of the remaining time, so a countdown
+		// shows 1:59, 1:58, ...
+		tick := remaining % time.Second
+		if tick == 0 {
+			tick = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.CheckNow:
+			p.info("checking now, %s before the wait is over", remaining.Round(time.Second))
+			remaining = 0
+			continue
+		case <-w.Clock.After(tick):
+		}
+		remaining = until.Sub(w.Clock.Now())
+	}
+	p.detail(&WaitDetail{Remaining: 0, Total: total})
+	return nil
+}
+
+// throttled reports whether CloudTrail refused a request for its rate limit.
+func throttled(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
+
+// trailRecord is the part of a CloudTrail record step 5 reads.
+type trailRecord struct {
+	RequestParameters *struct {
+		EncryptionContext map[string]string `json:"encryptionContext"`
+	} `json:"requestParameters"`
+	Resources []struct {
+		ARN string `json:"ARN"`
+	} `json:"resources"`
+}
+
+// lookUp looks once in the event history for the GenerateDataKey record of
+// step 2: the one with the workshop's encryption context and key whose time
+// is closest to callAt. It returns nil when there is none yet.
+func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, error) {
+	in := &cloudtrail.LookupEventsInput{
+		LookupAttributes: []types.LookupAttribute{{
+			AttributeKey:   types.LookupAttributeKeyEventName,
+			AttributeValue: aws.String("GenerateDataKey"),
+		}},
+		StartTime:  aws.Time(callAt.Add(-eventTimeWindow)),
+		EndTime:    aws.Time(callAt.Add(eventTimeWindow)),
+		MaxResults: aws.Int32(50),
+	}
+	want := EncryptionContext()
+	var best *RecordDetail
+	for range maxPagesPerLook {
+		out, err := w.Clients.CloudTrail.LookupEvents(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out.Events {
+			rec, ok := matchRecord(e, want, w.State.KeyARN)
+			if ok && (best == nil || distance(rec.EventTime, callAt) < distance(best.EventTime, callAt)) {
+				best = rec
+			}
+		}
+		if out.NextToken == nil || *out.NextToken == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	return best, nil
+}
+
+// matchRecord returns the record of e if it carries the encryption context
+// want and names keyARN among its resources.
+func matchRecord(e types.Event, want map[string]string, keyARN string) (*RecordDetail, bool) {
+	raw := aws.ToString(e.CloudTrailEvent)
+	var rec trailRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.RequestParameters == nil {
+		return nil, false
+	}
+	if !maps.Equal(rec.RequestParameters.EncryptionContext, want) {
+		return nil, false
+	}
+	names := make([]string, 0, len(rec.Resources)+len(e.Resources))
+	for _, r := range rec.Resources {
+		names = append(names, r.ARN)
+	}
+	for _, r := range e.Resources {
+		names = append(names, aws.ToString(r.ResourceName))
+	}
+	if !slices.Contains(names, keyARN) {
+		return nil, false
+	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, []byte(raw), "", "  "); err != nil {
+		return nil, false
+	}
+	return &RecordDetail{
+		EventID:           aws.ToString(e.EventId),
+		EventName:         aws.ToString(e.EventName),
+		EventTime:         aws.ToTime(e.EventTime),
+		KeyARN:            keyARN,
+		EncryptionContext: rec.RequestParameters.EncryptionContext,
+		JSON:              indented.String(),
+	}, true
+}
+
+func distance(a, b time.Time) time.Duration {
+	return a.Sub(b).Abs()
+}

@@ -1,0 +1,234 @@
+package steps
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"cse-workshop/crypto"
+)
+
+// progressInterval is how often a file's progress is reported, at most.
+const progressInterval = 100 * time.Millisecond
+
+// previewSizeInBytes is how much of the encrypted data key step 2 shows.
+const previewSizeInBytes = 16
+
+// runEncrypt is step 2.
+func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	src, dst := w.path(PlaintextFile), w.path(EncryptedFile)
+	in, err := os.Stat(src)
+	if err != nil {
+		return withHint(fmt.Errorf("read %s: %w", PlaintextFile, err),
+			fmt.Sprintf("put a file named %s in %s (any content, any size), or delete the folder's .cse-workshop to start over with the sample", PlaintextFile, w.Dir))
+	}
+	encryptionContext := EncryptionContext()
+	p.info("encrypting %s (%s) under %s with encryption context %s", PlaintextFile, formatSize(in.Size()), AliasName, formatContext(encryptionContext))
+
+	at := w.Clock.Now()
+	h, err := crypto.EncryptFile(ctx, w.Clients.KMS, src, dst, crypto.EncryptOptions{
+		KeyID:             AliasName,
+		EncryptionContext: encryptionContext,
+		OnDataKey: func(info crypto.DataKeyInfo) {
+			edk := info.Header.EncryptedDataKey
+			p.line(LevelInfo, &DataKeyDetail{
+				MaskedDataKey:           info.MaskedDataKey,
+				EncryptedDataKeySize:    len(edk),
+				EncryptedDataKeyPreview: hex.EncodeToString(edk[:min(len(edk), previewSizeInBytes)]),
+				Header:                  info.Header,
+			}, "KMS GenerateDataKey returned a data key (%s, kept in memory only) and the same key encrypted under the KMS key (%d bytes, stored in the file's header)",
+				info.MaskedDataKey, len(edk))
+		},
+		OnProgress: progressReporter(p),
+	})
+	if err != nil {
+		return fmt.Errorf("encrypt %s: %w", PlaintextFile, err)
+	}
+	if h.KeyARN != w.State.KeyARN {
+		// The alias was moved to another key behind the workshop's back;
+		// step 3 pins the workshop's key and would fail.
+		removeIfExists(dst)
+		return withHint(fmt.Errorf("%s now points to KMS key %s, not to the workshop's key %s", AliasName, h.KeyARN, w.State.KeyARN),
+			"run step 1 again")
+	}
+	w.State.GenerateDataKeyAt = at
+	out, err := os.Stat(dst)
+	if err != nil {
+		return fmt.Errorf("encrypt %s: %w", PlaintextFile, err)
+	}
+	p.line(LevelInfo, &FilesDetail{
+		Input:  FileSummary{Path: src, SizeInBytes: in.Size()},
+		Output: FileSummary{Path: dst, SizeInBytes: out.Size()},
+	}, "wrote %s (%s): the header, then the data encrypted with the data key", EncryptedFile, formatSize(out.Size()))
+	p.success(2)
+	return nil
+}
+
+// runDecrypt is step 3.
+func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	src, dst := w.path(EncryptedFile), w.path(CycledFile)
+	in, err := os.Stat(src)
+	if err != nil {
+		return withHint(fmt.Errorf("read %s: %w", EncryptedFile, err), "run step 2 again to make it")
+	}
+	p.info("decrypting %s: KMS Decrypt unwraps the encrypted data key (KMS key pinned to %s, encryption context %s)",
+		EncryptedFile, w.State.KeyARN, formatContext(EncryptionContext()))
+	_, err = crypto.DecryptFile(ctx, w.Clients.KMS, src, dst, crypto.DecryptOptions{
+		KeyID:             w.State.KeyARN,
+		EncryptionContext: EncryptionContext(),
+		OnProgress:        progressReporter(p),
+	})
+	if err != nil {
+		err = fmt.Errorf("decrypt %s: %w", EncryptedFile, err)
+		if damaged(err) {
+			return withHint(fmt.Errorf("%s was modified or damaged since step 2, so it does not decrypt (nothing was written): %w", EncryptedFile, err),
+				"run step 2 again to make a fresh encrypted file, then step 3")
+		}
+		return err
+	}
+	out, err := os.Stat(dst)
+	if err != nil {
+		return fmt.Errorf("decrypt %s: %w", EncryptedFile, err)
+	}
+	p.line(LevelInfo, &FilesDetail{
+		Input:  FileSummary{Path: src, SizeInBytes: in.Size()},
+		Output: FileSummary{Path: dst, SizeInBytes: out.Size()},
+	}, "wrote %s (%s), after the whole file authenticated", CycledFile, formatSize(out.Size()))
+	p.success(3)
+	return nil
+}
+
+// damaged reports whether a decryption failed because of the encrypted
+// file itself, rather than the network, credentials or the key's state.
+func damaged(err error) bool {
+	for _, e := range []error{crypto.ErrTampered, crypto.ErrNotEncrypted, crypto.ErrUnsupportedVersion, crypto.ErrEncryptionContextMismatch} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "InvalidCiphertextException", "IncorrectKeyException":
+			return true
+		}
+	}
+	return false
+}
+
+// runCompare is step 4.
+func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	original, err := summarize(ctx, w.path(PlaintextFile))
+	if err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	cycled, err := summarize(ctx, w.path(CycledFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return withHint(fmt.Errorf("compare: %s is missing", CycledFile), "run step 3 again to make it")
+	}
+	if err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	for _, f := range []FileSummary{original, cycled} {
+		p.info("%-22s %s, SHA-256 %s", filepath.Base(f.Path), formatSize(f.SizeInBytes), f.SHA256)
+	}
+	match := original.SizeInBytes == cycled.SizeInBytes && original.SHA256 == cycled.SHA256
+	detail := &CompareDetail{Original: original, Cycled: cycled, Match: match}
+	if !match {
+		p.line(LevelError, detail, "MISMATCH: %s differs from %s", CycledFile, PlaintextFile)
+		return withHint(fmt.Errorf("%s differs from %s", CycledFile, PlaintextFile),
+			fmt.Sprintf("was %s changed after step 2? run steps 2 and 3 again", PlaintextFile))
+	}
+	s, _ := Get(4)
+	p.line(LevelSuccess, detail, "%s", s.Success)
+	return nil
+}
+
+// summarize returns a file's size and SHA-256, reading it as a stream.
+func summarize(ctx context.Context, path string) (FileSummary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileSummary{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, ctxReader{ctx, f})
+	if err != nil {
+		return FileSummary{}, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	return FileSummary{Path: path, SizeInBytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// ctxReader stops reading once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+// progressReporter returns an OnProgress callback that reports a
+// ProgressDetail at most every progressInterval, and always the last one.
+func progressReporter(p reporter) func(done, total int64) {
+	var last time.Time
+	return func(done, total int64) {
+		now := p.w.Clock.Now()
+		if done != total && !last.IsZero() && now.Sub(last) < progressInterval {
+			return
+		}
+		last = now
+		p.detail(&ProgressDetail{DoneBytes: done, TotalBytes: total})
+	}
+}
+
+// removeIfExists removes a file; a file that is not there is no error.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// formatSize shows a size as a person reads it: "812 bytes", "1.5 MiB".
+func formatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// formatContext shows an encryption context as JSON: {"whatfor":"usecase-3-cse"}.
+func formatContext(c map[string]string) string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b)
+}

@@ -1,0 +1,404 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+)
+
+// The tags that mark a KMS key as this tool's. The first is the original
+// workshop's; the others let step 1 and step 6 recognise their own key and
+// leave every other key alone.
+const (
+	workshopTagKey   = "crypto-aws-encryption"
+	workshopTagValue = "builder-aws-session"
+	createdByTagKey  = "created-by"
+	toolName         = "cse-workshop"
+	folderTagKey     = "cse-workshop-folder"
+)
+
+// deletionWindowInDays is the shortest wait KMS allows before it deletes a key.
+const deletionWindowInDays = 7
+
+// cleanupTimeout bounds the AWS calls that undo a half-made step after its
+// context was cancelled.
+const cleanupTimeout = 30 * time.Second
+
+// runCreateKey is step 1.
+func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	existing, err := w.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(AliasName)})
+	var notFound *types.NotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		return createKey(ctx, w, p)
+	case err != nil:
+		return fmt.Errorf("look up %s: %w", AliasName, err)
+	}
+	return reuseKey(ctx, w, p, existing.KeyMetadata)
+}
+
+// createKey makes a new key and its alias, and starts a fresh workshop
+// state. A key whose alias could not be made is scheduled for deletion at
+// once, so a failed step 1 leaves nothing behind that costs money.
+func createKey(ctx context.Context, w *Workshop, p reporter) error {
+	p.info("creating a symmetric KMS key (%q)", KeyDescription)
+	out, err := w.Clients.KMS.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String(KeyDescription),
+		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
+		KeySpec:     types.KeySpecSymmetricDefault,
+		Tags: []types.Tag{
+			{TagKey: aws.String(workshopTagKey), TagValue: aws.String(workshopTagValue)},
+			{TagKey: aws.String(createdByTagKey), TagValue: aws.String(toolName)},
+			{TagKey: aws.String(folderTagKey), TagValue: aws.String(folderTagValue(w.Dir))},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create KMS key: %w", err)
+	}
+	md := out.KeyMetadata
+	keyARN := aws.ToString(md.Arn)
+	p.info("created KMS key %s", keyARN)
+
+	_, err = w.Clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{
+		AliasName:   aws.String(AliasName),
+		TargetKeyId: md.KeyId,
+	})
+	if err != nil {
+		err = fmt.Errorf("create alias %s: %w", AliasName, err)
+		// The context may be the reason for the failure; the clean-up must
+		// still happen.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		_, delErr := w.Clients.KMS.ScheduleKeyDeletion(cctx, &kms.ScheduleKeyDeletionInput{
+			KeyId:               md.KeyId,
+			PendingWindowInDays: aws.Int32(deletionWindowInDays),
+		})
+		if delErr != nil {
+			return fmt.Errorf("%w; scheduling the deletion of the new key %s also failed: %w", err, keyARN, delErr)
+		}
+		p.warn("scheduled the new key %s for deletion, since it has no alias", keyARN)
+		return err
+	}
+	p.info("created alias %s -> %s", AliasName, keyARN)
+	w.State = State{KeyID: aws.ToString(md.KeyId), KeyARN: keyARN}
+	p.success(1)
+	return nil
+}
+
+// reuseKey takes over the key the alias points to, if this tool made it for
+// this workshop folder.
+func reuseKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
+	keyARN := aws.ToString(md.Arn)
+	tags, err := keyTags(ctx, w, aws.ToString(md.KeyId))
+	if err != nil {
+		return err
+	}
+	if tags[createdByTagKey] != toolName {
+		return withHint(
+			fmt.Errorf("%s already exists and points to KMS key %s, which cse-workshop did not create", AliasName, keyARN),
+			fmt.Sprintf("the workshop uses only a key it made itself; if that alias is left over and nobody needs it, delete it with `aws kms delete-alias --alias-name %s`, or use another account or region", AliasName))
+	}
+	folder := tags[folderTagKey]
+	if folder != folderTagValue(w.Dir) && keyARN != w.State.KeyARN {
+		return withHint(
+			fmt.Errorf("%s points to KMS key %s, which cse-workshop made for another workshop folder (%s)", AliasName, keyARN, folder),
+			fmt.Sprintf("finish that workshop first with `cse-workshop step 6 --dir %s%s`, or keep working in that folder", shellQuote(folder), w.flagsForCommands()))
+	}
+
+	switch md.KeyState {
+	case types.KeyStateEnabled:
+		p.info("%s already points to KMS key %s, which this workshop created: reusing it", AliasName, keyARN)
+	case types.KeyStatePendingDeletion:
+		if err := restoreKey(ctx, w, p, md); err != nil {
+			return err
+		}
+	default:
+		hint := "run step 6 to clean up, then step 1 again"
+		if md.KeyState == types.KeyStateDisabled {
+			hint = fmt.Sprintf("enable it with `aws kms enable-key --key-id %s`, or run step 6 to clean up and then step 1 again", keyARN)
+		}
+		return withHint(fmt.Errorf("the workshop's KMS key %s is %s and cannot be used", keyARN, md.KeyState), hint)
+	}
+
+	if keyARN != w.State.KeyARN {
+		w.State = State{}
+	}
+	w.State.KeyID = aws.ToString(md.KeyId)
+	w.State.KeyARN = keyARN
+	w.State.KeyDeletionDate = time.Time{}
+	p.success(1)
+	return nil
+}
+
+// restoreKey cancels the scheduled deletion of the workshop's own key, when
+// the person agrees, and enables it again (a key whose deletion is
+// cancelled comes back disabled).
+func restoreKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
+	keyARN := aws.ToString(md.Arn)
+	when := ""
+	if md.DeletionDate != nil {
+		when = " on " + formatDate(*md.DeletionDate)
+	}
+	question := fmt.Sprintf("The workshop's KMS key %s is scheduled for deletion%s. Cancel the deletion and use it again?", keyARN, when)
+	if w.Confirm == nil || !w.Confirm(ctx, question) {
+		return withHint(
+			fmt.Errorf("the workshop's KMS key %s is scheduled for deletion%s", keyARN, when),
+			fmt.Sprintf("run again with --yes to cancel the deletion and reuse the key, or cancel it yourself: `aws kms cancel-key-deletion --key-id %s` then `aws kms enable-key --key-id %s`", keyARN, keyARN))
+	}
+	if _, err := w.Clients.KMS.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: md.KeyId}); err != nil {
+		return fmt.Errorf("cancel deletion of %s: %w", keyARN, err)
+	}
+	if _, err := w.Clients.KMS.EnableKey(ctx, &kms.EnableKeyInput{KeyId: md.KeyId}); err != nil {
+		return fmt.Errorf("enable %s: %w", keyARN, err)
+	}
+	p.info("cancelled the deletion of KMS key %s and enabled it again: reusing it", keyARN)
+	return nil
+}
+
+// keyTags returns the tags of a key as a map.
+func keyTags(ctx context.Context, w *Workshop, keyID string) (map[string]string, error) {
+	tags := map[string]string{}
+	in := &kms.ListResourceTagsInput{KeyId: aws.String(keyID)}
+	for {
+		out, err := w.Clients.KMS.ListResourceTags(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("read the tags of %s: %w", keyID, err)
+		}
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+		}
+		if !out.Truncated || out.NextMarker == nil {
+			return tags, nil
+		}
+		in.Marker = out.NextMarker
+	}
+}
+
+// tagUnsafe matches what AWS does not allow in a tag value.
+var tagUnsafe = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
+
+// maxTagValueLength is KMS's limit on a tag value, in characters.
+const maxTagValueLength = 256
+
+// folderTagValue is the folder tag of a workshop folder: its absolute path
+// with the characters AWS refuses replaced, and at most its last 256
+// characters.
+func folderTagValue(dir string) string {
+	v := []rune(tagUnsafe.ReplaceAllString(dir, "_"))
+	if len(v) > maxTagValueLength {
+		v = v[len(v)-maxTagValueLength:]
+	}
+	return string(v)
+}
+
+// runCleanup is step 6.
+func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
+	p := reporter{w, r}
+	keyARN := w.State.KeyARN
+	md, err := describeKey(ctx, w, keyARN)
+	if err != nil {
+		return err
+	}
+	if md == nil {
+		p.warn("KMS key %s no longer exists: nothing to delete", keyARN)
+	} else {
+		tags, err := keyTags(ctx, w, keyARN)
+		if err != nil {
+			return err
+		}
+		if tags[createdByTagKey] != toolName {
+			return withHint(
+				fmt.Errorf("refusing to delete KMS key %s: cse-workshop did not create it", keyARN),
+				"the workshop deletes only a key it made itself (tagged created-by=cse-workshop); run step 1 to make one")
+		}
+		if err := scheduleDeletion(ctx, w, p, md); err != nil {
+			return err
+		}
+		if err := deleteAlias(ctx, w, p, aws.ToString(md.KeyId)); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{EncryptedFile, CycledFile} {
+		if err := removeIfExists(w.path(name)); err != nil {
+			return fmt.Errorf("delete %s: %w", name, err)
+		}
+		p.info("deleted %s", name)
+	}
+	w.State.Done = map[int]time.Time{}
+	w.State.GenerateDataKeyAt = time.Time{}
+	p.success(6)
+	return nil
+}
+
+// describeKey returns a key's metadata, or nil if it does not exist.
+func describeKey(ctx context.Context, w *Workshop, keyID string) (*types.KeyMetadata, error) {
+	out, err := w.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
+	var notFound *types.NotFoundException
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe KMS key %s: %w", keyID, err)
+	}
+	return out.KeyMetadata, nil
+}
+
+// scheduleDeletion schedules the key's deletion unless it already is.
+func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
+	keyARN := aws.ToString(md.Arn)
+	var when time.Time
+	if md.KeyState == types.KeyStatePendingDeletion {
+		when = aws.ToTime(md.DeletionDate)
+		p.info("KMS key %s was already scheduled for deletion", keyARN)
+	} else {
+		out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
+			KeyId:               md.KeyId,
+			PendingWindowInDays: aws.Int32(deletionWindowInDays),
+		})
+		if err != nil {
+			return fmt.Errorf("schedule deletion of %s: %w", keyARN, err)
+		}
+		when = aws.ToTime(out.DeletionDate)
+	}
+	w.State.KeyDeletionDate = when
+	p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
+		"KMS key %s will be deleted on %s; until then `aws kms cancel-key-deletion` can undo it", keyARN, formatDate(when))
+	return nil
+}
+
+// deleteAlias deletes the workshop's alias if it still points to keyID.
+func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyID string) error {
+	target, err := describeKey(ctx, w, AliasName)
+	switch {
+	case err != nil:
+		return err
+	case target == nil:
+		p.info("alias %s was already deleted", AliasName)
+		return nil
+	case aws.ToString(target.KeyId) != keyID:
+		p.warn("alias %s now points to another key (%s): left alone", AliasName, aws.ToString(target.Arn))
+		return nil
+	}
+	if _, err := w.Clients.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(AliasName)}); err != nil {
+		return fmt.Errorf("delete alias %s: %w", AliasName, err)
+	}
+	p.info("deleted alias %s", AliasName)
+	return nil
+}
+
+// formatDate shows a date as the person reads it: "Fri 4 Dec 2026 06:28 UTC".
+func formatDate(t time.Time) string {
+	return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+// flagsForCommands returns the flags a printed command needs to reach the
+// same backend: " --aws --region R [--profile P]" for real AWS, "" for the demo.
+func (w *Workshop) flagsForCommands() string {
+	if !w.Live() {
+		return ""
+	}
+	s := " --aws --region " + w.Clients.Region
+	if w.Profile != "" {
+		s += " --profile " + shellQuote(w.Profile)
+	}
+	return s
+}
+
+// awsCLIFlags returns the flags an aws CLI command needs: " --region R [--profile P]".
+func (w *Workshop) awsCLIFlags() string {
+	if !w.Live() {
+		return ""
+	}
+	s := " --region " + w.Clients.Region
+	if w.Profile != "" {
+		s += " --profile " + shellQuote(w.Profile)
+	}
+	return s
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// LiveKeyReminder returns, while a KMS key of this workshop is live on real
+// AWS (created and not scheduled for deletion), what it costs and the
+// commands that clean it up; "" otherwise.
+func (w *Workshop) LiveKeyReminder() string {
+	if !w.Live() || w.State.KeyARN == "" || !w.State.KeyDeletionDate.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(`The workshop's KMS key %s is still live in your AWS account; it is billed monthly until deleted.
+Clean up with:
+  cse-workshop step 6 --dir %s%s
+or with the AWS CLI:
+  aws kms schedule-key-deletion --key-id %s --pending-window-in-days %d%s
+  aws kms delete-alias --alias-name %s%s`,
+		w.State.KeyARN,
+		shellQuote(w.Dir), w.flagsForCommands(),
+		w.State.KeyARN, deletionWindowInDays, w.awsCLIFlags(),
+		AliasName, w.awsCLIFlags())
+}
+
+// Plan is what the confirmation before a live run shows.
+type Plan struct {
+	Account   string
+	CallerARN string
+	Region    string
+	Creates   []string // what step 1 will create
+	Reuses    string   // the key ARN this workshop already has, if any
+	CostNote  string
+}
+
+// Preflight asks AWS who the workshop will act as and says what it will
+// create and what that costs; it changes nothing.
+func Preflight(ctx context.Context, w *Workshop) (Plan, error) {
+	id, err := w.Clients.Identity(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{
+		Account:   id.Account,
+		CallerARN: id.ARN,
+		Region:    w.Clients.Region,
+		Creates: []string{
+			fmt.Sprintf("one symmetric KMS key (%q)", KeyDescription),
+			"one alias, " + AliasName,
+		},
+		CostNote: fmt.Sprintf("A KMS key is billed monthly (prorated by the hour) until it is deleted, and its deletion waits at least %d days; "+
+			"step 6 schedules that deletion. The workshop's few requests fall well within the KMS and CloudTrail free tiers.", deletionWindowInDays),
+	}
+	if w.State.KeyARN != "" && w.State.KeyDeletionDate.IsZero() {
+		plan.Reuses = w.State.KeyARN
+	}
+	return plan, nil
+}
+
+// String renders the plan as the command line prints it.
+func (p Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "AWS account: %s\n", p.Account)
+	fmt.Fprintf(&b, "caller:      %s\n", p.CallerARN)
+	fmt.Fprintf(&b, "region:      %s\n", p.Region)
+	if p.Reuses != "" {
+		fmt.Fprintf(&b, "The workshop reuses its KMS key %s if it still exists; otherwise it creates:\n", p.Reuses)
+	} else {
+		b.WriteString("The workshop creates:\n")
+	}
+	for _, c := range p.Creates {
+		fmt.Fprintf(&b, "  - %s\n", c)
+	}
+	b.WriteString(p.CostNote)
+	return b.String()
+}

@@ -1,0 +1,231 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"cse-workshop/assets"
+	"cse-workshop/awsclient"
+	"cse-workshop/internal/clock"
+)
+
+// DefaultDir is the workshop folder when none is given.
+const DefaultDir = "usecase-3"
+
+// The workshop's private folder and its progress file, relative to the
+// workshop folder. The demo backend keeps its state beside (awsclient).
+const (
+	privateDir = ".cse-workshop"
+	stateFile  = "state.json"
+)
+
+// stateVersion is the version of state.json this package writes.
+const stateVersion = 1
+
+// Options open a workshop.
+type Options struct {
+	Dir     string
+	Clients *awsclient.Clients
+	Clock   clock.Clock // clock.Real{} when nil
+	Fast    bool        // shorten every wait
+	// Confirm, when set, asks the person whether to go ahead with something
+	// the workshop does not do unasked (cancelling the deletion of a key).
+	// Nil means no.
+	Confirm func(ctx context.Context, question string) bool
+	// Profile is the --profile in use, only to print commands that work.
+	Profile string
+}
+
+// State is the progress kept in the workshop folder, one per backend: the
+// demo's progress and real AWS's never mix.
+type State struct {
+	KeyID             string            `json:"keyId,omitempty"`
+	KeyARN            string            `json:"keyArn,omitempty"`
+	GenerateDataKeyAt time.Time         `json:"generateDataKeyAt,omitzero"`
+	Done              map[int]time.Time `json:"done,omitempty"` // step number -> when it succeeded
+	// KeyDeletionDate is when KMS deletes KeyARN, once scheduled (step 6).
+	KeyDeletionDate time.Time `json:"keyDeletionDate,omitzero"`
+}
+
+// stateFileContents is state.json.
+type stateFileContents struct {
+	Version  int               `json:"version"`
+	Backends map[string]*State `json:"backends"`
+}
+
+// Workshop is one workshop folder and the backend it talks to.
+type Workshop struct {
+	Dir     string // absolute
+	Clients *awsclient.Clients
+	Clock   clock.Clock
+	Fast    bool
+	State   State
+	// CheckNow makes step 5 stop waiting and look for the record at once.
+	// It has a buffer of one: send without blocking.
+	CheckNow chan struct{}
+	// Confirm: see Options.
+	Confirm func(ctx context.Context, question string) bool
+	Profile string
+
+	backend string
+	others  map[string]*State // the other backends' progress, kept as read
+}
+
+// Open loads the workshop folder, creating it and the sample plaintext if
+// needed.
+func Open(opts Options) (*Workshop, error) {
+	dir := opts.Dir
+	if dir == "" {
+		dir = DefaultDir
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open workshop folder: %w", err)
+	}
+	w := &Workshop{
+		Dir:      abs,
+		Clients:  opts.Clients,
+		Clock:    clockOrReal(opts.Clock),
+		Fast:     opts.Fast,
+		CheckNow: make(chan struct{}, 1),
+		Confirm:  opts.Confirm,
+		Profile:  opts.Profile,
+		backend:  backendName(opts.Clients),
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("create workshop folder: %w", err)
+	}
+	if err := os.MkdirAll(w.path(privateDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create workshop folder: %w", err)
+	}
+	if err := w.writeSampleIfMissing(); err != nil {
+		return nil, err
+	}
+	if err := w.load(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// path returns the path of a file of the workshop.
+func (w *Workshop) path(name string) string {
+	return filepath.Join(w.Dir, name)
+}
+
+func (w *Workshop) writeSampleIfMissing() error {
+	p := w.path(PlaintextFile)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("write sample %s: %w", PlaintextFile, err)
+	}
+	_, err = f.Write(assets.SamplePlaintext())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(p)
+		return fmt.Errorf("write sample %s: %w", PlaintextFile, err)
+	}
+	return nil
+}
+
+func (w *Workshop) load() error {
+	b, err := os.ReadFile(w.path(filepath.Join(privateDir, stateFile)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read workshop progress: %w", err)
+	}
+	var c stateFileContents
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("read workshop progress %s: %w", filepath.Join(privateDir, stateFile), err)
+	}
+	if c.Version != stateVersion {
+		return fmt.Errorf("read workshop progress: version %d, want %d (a newer cse-workshop wrote it?)", c.Version, stateVersion)
+	}
+	if s := c.Backends[w.backend]; s != nil {
+		w.State = *s
+	}
+	delete(c.Backends, w.backend)
+	w.others = c.Backends
+	return nil
+}
+
+// Save writes the progress to the workshop folder (mode 0600), replacing
+// the file in one step so that a crash never leaves half of it.
+func (w *Workshop) Save() error {
+	c := stateFileContents{Version: stateVersion, Backends: map[string]*State{}}
+	for k, s := range w.others {
+		c.Backends[k] = s
+	}
+	s := w.State
+	c.Backends[w.backend] = &s
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save workshop progress: %w", err)
+	}
+	if err := writeFileAtomic(w.path(filepath.Join(privateDir, stateFile)), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save workshop progress: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames it
+// into place.
+func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// HasProgress reports whether any step has succeeded in this workshop (for
+// this backend).
+func (w *Workshop) HasProgress() bool {
+	return len(w.State.Done) > 0
+}
+
+// Reset forgets which steps are done, so the workshop starts again at step
+// 1. It keeps the KMS key it knows about while that key is live, so that
+// the key is still cleaned up later (step 1 reuses it). Call Save to keep
+// the change.
+func (w *Workshop) Reset() {
+	w.State.Done = nil
+	w.State.GenerateDataKeyAt = time.Time{}
+	if !w.State.KeyDeletionDate.IsZero() {
+		w.State = State{}
+	}
+}
+
+// Live reports whether the workshop talks to real AWS.
+func (w *Workshop) Live() bool {
+	return w.Clients != nil && w.Clients.Live
+}
