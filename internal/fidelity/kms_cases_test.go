@@ -517,8 +517,8 @@ func (s *kmsSession) decryptDataKey(ctx context.Context, blob []byte, keyID *str
 		return nil, err
 	}
 	return facts{
-		"KeyId":                       s.label(out.KeyId),
-		"EncryptionAlgorithm":         string(out.EncryptionAlgorithm),
+		"KeyId":                         s.label(out.KeyId),
+		"EncryptionAlgorithm":           string(out.EncryptionAlgorithm),
 		"Plaintext equals the data key": strconv.FormatBool(len(s.dataKey) > 0 && bytes.Equal(out.Plaintext, s.dataKey)),
 	}, nil
 }
@@ -636,4 +636,3 @@ func describeAccepted(accepted []int, blob []byte, arn string) string {
 	}
 	return fmt.Sprintf("%d of %d bytes (first at %d)", len(accepted), len(blob), accepted[0])
 }
-

@@ -1,8 +1,13 @@
+// This module only pins local-kms, an independent implementation of KMS that
+// the tests in internal/fidelity build and hold the fake KMS to. It is kept
+// apart from the workshop's module so that local-kms's dependencies stay out
+// of the workshop's go.mod. Build it with:
+//   go build -C tools/localkms -o local-kms github.com/nsmithuk/local-kms
 module cse-workshop/tools/localkms
 
 go 1.26.8
 
-require github.com/nsmithuk/local-kms v0.0.0-20260228092603-2a5e92d09ab6
+require github.com/nsmithuk/local-kms v0.0.0-20260228092603-2a5e92d09ab6 // indirect
 
 require (
 	github.com/aws/aws-sdk-go v1.44.295 // indirect
@@ -17,3 +22,5 @@ require (
 	golang.org/x/sys v0.5.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 )
+
+tool github.com/nsmithuk/local-kms

@@ -1,5 +1,0 @@
-//go:build tools
-
-package localkms
-
-import _ "github.com/nsmithuk/local-kms"
