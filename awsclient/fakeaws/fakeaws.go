@@ -3,14 +3,28 @@
 // It is an http.Handler that the real AWS SDK reaches either in process,
 // through RoundTripper, or over a loopback socket (cse-workshop mock-aws).
 //
-// CONTRACT STUB: the exported API below is what other packages build on.
-// The implementation replaces the bodies.
+// It speaks the real wire protocols and answers with the real exception
+// names, so that code written against it behaves the same against AWS:
+// requests are routed by X-Amz-Target (TrentService.* is KMS,
+// CloudTrail_20131101.* is CloudTrail) or, failing that, by the query
+// protocol's Action form field (STS). Signatures are not checked; the access
+// key ID is read from the Authorization header only to be logged.
+//
+// Every KMS call, failed ones too, is written to a simulated CloudTrail event
+// history that LookupEvents serves once each event's delivery delay has
+// passed. Time comes from an injected clock, so tests never sleep.
 package fakeaws
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"cse-workshop/internal/clock"
@@ -24,6 +38,10 @@ const (
 	// demo backend signs with; the fake accepts any credentials.
 	DemoAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
 	DemoSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	// DemoUserName and DemoUserID name the one IAM user of the simulated
+	// account, whoever signs the request.
+	DemoUserName = "workshop-learner"
+	DemoUserID   = "AIDACKCEVSQ6C2EXAMPLE"
 )
 
 // DeliveryDelay is how long a CloudTrail event takes to become visible to
@@ -50,38 +68,180 @@ type Options struct {
 }
 
 // Server is the fake AWS. It is safe for concurrent use.
-type Server struct{}
+type Server struct {
+	accountID string
+	region    string
+	clock     clock.Clock
+	delivery  DeliveryDelay
+	stateFile string
+
+	mu     sync.Mutex // guards everything below
+	st     *state
+	faults []*activeFault
+	lookup tokenBucket // CloudTrail LookupEvents rate limit
+}
 
 // New returns a server, loading opts.StateFile if it exists.
-func New(opts Options) (*Server, error) { return &Server{}, nil }
+func New(opts Options) (*Server, error) {
+	s := &Server{
+		accountID: opts.AccountID,
+		region:    opts.Region,
+		clock:     opts.Clock,
+		delivery:  opts.Delivery,
+		stateFile: opts.StateFile,
+		st:        newState(),
+	}
+	if s.accountID == "" {
+		s.accountID = DefaultAccountID
+	}
+	if s.region == "" {
+		s.region = DefaultRegion
+	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.delivery == (DeliveryDelay{}) {
+		s.delivery = RealisticDelivery
+	}
+	if s.delivery.Max < s.delivery.Min {
+		s.delivery.Max = s.delivery.Min
+	}
+	s.lookup = newTokenBucket(lookupEventsPerSecond, s.clock.Now())
+	if s.stateFile != "" {
+		st, err := loadState(s.stateFile)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			s.st = st
+		}
+	}
+	return s, nil
+}
+
+// maxRequestBytes bounds a request body; the largest real KMS request the
+// workshop sends (Encrypt of 4 KiB, base64) is far below it.
+const maxRequestBytes = 1 << 20
 
 // ServeHTTP answers one AWS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented", http.StatusNotImplemented)
+	requestID := newUUID()
+	w.Header().Set("x-amzn-RequestId", requestID)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "SerializationException", Message: "could not read request body"})
+		return
+	}
+	if len(body) > maxRequestBytes {
+		writeJSONError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException", Message: "Request body is too large"})
+		return
+	}
+	req := &request{http: r, body: body, id: requestID}
+
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "TrentService."):
+		req.service, req.operation = serviceKMS, strings.TrimPrefix(target, "TrentService.")
+		s.serveKMS(w, req)
+	case strings.Contains(target, "CloudTrail_20131101."):
+		req.service, req.operation = serviceCloudTrail, target[strings.LastIndex(target, ".")+1:]
+		s.serveCloudTrail(w, req)
+	case target != "":
+		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "UnknownOperationException"})
+	default:
+		req.service = serviceSTS
+		s.serveSTS(w, req)
+	}
 }
 
-// RoundTripper returns a transport that hands requests straight to the
-// server, with no socket.
-func (s *Server) RoundTripper() http.RoundTripper { return nil }
+// Service names as Fault.Service spells them.
+const (
+	serviceKMS        = "kms"
+	serviceCloudTrail = "cloudtrail"
+	serviceSTS        = "sts"
+)
 
-// Save writes the state to opts.StateFile (no-op without one).
-func (s *Server) Save() error { return nil }
-
-// Fault is a failure the server returns instead of answering, for tests and
-// demos of error handling. Empty Service or Operation match any.
-type Fault struct {
-	Service   string        // "kms", "cloudtrail", "sts"
-	Operation string        // e.g. "GenerateDataKey"
-	Latency   time.Duration // added before answering (on the server's clock)
-	Status    int           // HTTP status; 0 means no error, only latency
-	Code      string        // the __type / XML Code, e.g. "ThrottlingException"
-	Message   string
-	Times     int // how many requests it affects; 0 means all
+// request is one AWS call being answered.
+type request struct {
+	http      *http.Request
+	body      []byte
+	id        string // x-amzn-RequestId, also the CloudTrail requestID
+	service   string
+	operation string
 }
 
-// InjectFault adds a fault; ClearFaults removes them all.
-func (s *Server) InjectFault(f Fault) {}
-func (s *Server) ClearFaults()       {}
+// accessKeyID is the key ID named in the SigV4 Authorization header.
+func (r *request) accessKeyID() string {
+	auth := r.http.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(cred, "/")
+	return id
+}
+
+// sourceIP is the caller's address as CloudTrail logs it.
+func (r *request) sourceIP() string {
+	host, _, err := net.SplitHostPort(r.http.RemoteAddr)
+	if err != nil || host == "" {
+		return "127.0.0.1"
+	}
+	return host
+}
+
+// apiError is an AWS error answer.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// wait blocks for d on the server's clock, or until ctx is done.
+func (s *Server) wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-s.clock.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// deliveryDelay draws one event's delivery delay.
+func (s *Server) deliveryDelay() time.Duration {
+	spread := s.delivery.Max - s.delivery.Min
+	if spread <= 0 {
+		return s.delivery.Min
+	}
+	return s.delivery.Min + rand.N(spread+1)
+}
 
 // Serve answers requests on ln until ctx is done.
-func Serve(ctx context.Context, ln net.Listener, s *Server) error { return nil }
+func Serve(ctx context.Context, ln net.Listener, s *Server) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve fake aws: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down fake aws: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve fake aws: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,377 @@
+package fakeaws
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// What the simulated CloudTrail writes and accepts.
+const (
+	trailEventVersion   = "1.08"
+	kmsEventSource      = "kms.amazonaws.com"
+	kmsKeyResourceType  = "AWS::KMS::Key"
+	maxLookupResults    = 50
+	maxLookupAttributes = 1
+	// lookupEventsPerSecond is LookupEvents' rate limit per account and
+	// region; it is also the burst the token bucket allows.
+	lookupEventsPerSecond = 2
+)
+
+// trailRecord is a CloudTrail record, field for field as CloudTrail writes
+// it for a KMS call by an IAM user.
+type trailRecord struct {
+	EventVersion       string          `json:"eventVersion"`
+	UserIdentity       userIdentity    `json:"userIdentity"`
+	EventTime          string          `json:"eventTime"`
+	EventSource        string          `json:"eventSource"`
+	EventName          string          `json:"eventName"`
+	AWSRegion          string          `json:"awsRegion"`
+	SourceIPAddress    string          `json:"sourceIPAddress"`
+	UserAgent          string          `json:"userAgent"`
+	ErrorCode          string          `json:"errorCode,omitempty"`
+	ErrorMessage       string          `json:"errorMessage,omitempty"`
+	RequestParameters  any             `json:"requestParameters"`
+	ResponseElements   any             `json:"responseElements"`
+	RequestID          string          `json:"requestID"`
+	EventID            string          `json:"eventID"`
+	ReadOnly           bool            `json:"readOnly"`
+	Resources          []trailResource `json:"resources,omitempty"`
+	EventType          string          `json:"eventType"`
+	ManagementEvent    bool            `json:"managementEvent"`
+	RecipientAccountID string          `json:"recipientAccountId"`
+	EventCategory      string          `json:"eventCategory"`
+}
+
+type userIdentity struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	AccessKeyID string `json:"accessKeyId"`
+	UserName    string `json:"userName"`
+}
+
+type trailResource struct {
+	AccountID string `json:"accountId"`
+	Type      string `json:"type"`
+	ARN       string `json:"ARN"`
+}
+
+func (s *Server) userARN() string {
+	return fmt.Sprintf("arn:aws:iam::%s:user/%s", s.accountID, DemoUserName)
+}
+
+// recordKMSLocked writes the CloudTrail record of a KMS call; it becomes
+// visible to LookupEvents after a delivery delay.
+func (s *Server) recordKMSLocked(c *kmsCall, readOnly bool, failure *apiError) {
+	e := &trailEvent{
+		Seq:         s.st.NextSeq,
+		ID:          newUUID(),
+		Name:        c.req.operation,
+		Source:      kmsEventSource,
+		ReadOnly:    readOnly,
+		AccessKeyID: c.req.accessKeyID(),
+		Username:    DemoUserName,
+		Time:        c.now.UTC(),
+		VisibleAt:   c.now.UTC().Add(s.deliveryDelay()),
+		Resources:   slices.Clone(c.resources),
+	}
+	s.st.NextSeq++
+	rec := trailRecord{
+		EventVersion: trailEventVersion,
+		UserIdentity: userIdentity{
+			Type:        "IAMUser",
+			PrincipalID: DemoUserID,
+			ARN:         s.userARN(),
+			AccountID:   s.accountID,
+			AccessKeyID: e.AccessKeyID,
+			UserName:    DemoUserName,
+		},
+		EventTime:          e.Time.Format(time.RFC3339),
+		EventSource:        kmsEventSource,
+		EventName:          e.Name,
+		AWSRegion:          s.region,
+		SourceIPAddress:    c.req.sourceIP(),
+		UserAgent:          c.req.http.UserAgent(),
+		RequestParameters:  c.params,
+		RequestID:          c.req.id,
+		EventID:            e.ID,
+		ReadOnly:           readOnly,
+		EventType:          "AwsApiCall",
+		ManagementEvent:    true,
+		RecipientAccountID: s.accountID,
+		EventCategory:      "Management",
+	}
+	if failure != nil {
+		rec.ErrorCode = failure.Code
+		rec.ErrorMessage = failure.Message
+	} else {
+		rec.ResponseElements = c.response
+	}
+	for _, arn := range e.Resources {
+		rec.Resources = append(rec.Resources, trailResource{AccountID: s.accountID, Type: kmsKeyResourceType, ARN: arn})
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		panic("fakeaws: marshal cloudtrail record: " + err.Error()) // params are plain maps of JSON values
+	}
+	e.Record = data
+	s.st.Events = append(s.st.Events, e)
+}
+
+// cloudTrailOps is the dispatch table of CloudTrail operations.
+var cloudTrailOps = map[string]func(*Server, *request) (any, *apiError){
+	"LookupEvents": (*Server).lookupEvents,
+}
+
+func (s *Server) serveCloudTrail(w http.ResponseWriter, req *request) {
+	op, ok := cloudTrailOps[req.operation]
+	if !ok {
+		writeJSONError(w, badRequest("UnknownOperationException", ""))
+		return
+	}
+	fault, err := s.applyFaults(req)
+	if err != nil {
+		return // the caller has gone
+	}
+	if fault != nil {
+		writeJSONError(w, fault)
+		return
+	}
+	resp, aerr := op(s, req)
+	if aerr != nil {
+		writeJSONError(w, aerr)
+		return
+	}
+	writeJSON(w, resp)
+}
+
+type lookupAttribute struct {
+	AttributeKey   string
+	AttributeValue string
+}
+
+type lookupEventsInput struct {
+	LookupAttributes []lookupAttribute
+	StartTime        optionalEpoch
+	EndTime          optionalEpoch
+	MaxResults       *int32
+	NextToken        string
+	EventCategory    string
+}
+
+// lookupToken is what a NextToken carries: where the last page ended, and
+// a fingerprint of the query it belongs to.
+type lookupToken struct {
+	Time  int64  `json:"t"` // event time of the last event returned, Unix ns
+	Seq   int64  `json:"s"`
+	Query string `json:"q"`
+}
+
+func (in *lookupEventsInput) fingerprint() string {
+	h := sha256.New()
+	for _, a := range in.LookupAttributes {
+		fmt.Fprintf(h, "%q=%q;", a.AttributeKey, a.AttributeValue)
+	}
+	if in.StartTime.Set {
+		fmt.Fprintf(h, "start=%d;", in.StartTime.Time.UnixNano())
+	}
+	if in.EndTime.Set {
+		fmt.Fprintf(h, "end=%d;", in.EndTime.Time.UnixNano())
+	}
+	fmt.Fprintf(h, "category=%q", in.EventCategory)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+type lookupEventOut struct {
+	EventId         string
+	EventName       string
+	ReadOnly        string
+	AccessKeyId     string
+	EventTime       epochSeconds
+	EventSource     string
+	Username        string
+	Resources       []lookupResourceOut
+	CloudTrailEvent string
+}
+
+type lookupResourceOut struct {
+	ResourceType string
+	ResourceName string
+}
+
+func (s *Server) lookupEvents(req *request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	if !s.lookup.take(now) {
+		return nil, badRequest("ThrottlingException", "Rate exceeded")
+	}
+
+	var in lookupEventsInput
+	body := req.body
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, badRequest("SerializationException", "Start of structure or map found where not expected.")
+	}
+	match, aerr := lookupFilter(in.LookupAttributes)
+	if aerr != nil {
+		return nil, aerr
+	}
+	limit := maxLookupResults
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > maxLookupResults {
+			return nil, badRequest("InvalidMaxResultsException", fmt.Sprintf("Value %d for MaxResults is invalid. MaxResults must be between 1 and %d.", *in.MaxResults, maxLookupResults))
+		}
+		limit = int(*in.MaxResults)
+	}
+	if in.StartTime.Set && in.EndTime.Set && in.StartTime.Time.After(in.EndTime.Time) {
+		return nil, badRequest("InvalidTimeRangeException", "Start time must be earlier than end time.")
+	}
+	switch in.EventCategory {
+	case "", "insight":
+	default:
+		return nil, badRequest("InvalidEventCategoryException", fmt.Sprintf("Event category %s is not valid. The only valid value is insight.", in.EventCategory))
+	}
+	query := in.fingerprint()
+	var after *lookupToken
+	if in.NextToken != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(in.NextToken)
+		var tok lookupToken
+		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.Query != query {
+			return nil, badRequest("InvalidNextTokenException", "Invalid NextToken.")
+		}
+		after = &tok
+	}
+
+	out := struct {
+		Events    []lookupEventOut
+		NextToken string `json:",omitempty"`
+	}{Events: []lookupEventOut{}}
+	if in.EventCategory == "insight" {
+		return out, nil // the fake has no Insights events
+	}
+
+	retained := now.Add(-eventRetention)
+	var found []*trailEvent
+	for _, e := range s.st.Events {
+		switch {
+		case e.VisibleAt.After(now), !e.Time.After(retained):
+		case in.StartTime.Set && e.Time.Before(in.StartTime.Time):
+		case in.EndTime.Set && e.Time.After(in.EndTime.Time):
+		case !match(e):
+		case after != nil && !newestFirstBefore(after.Time, after.Seq, e):
+		default:
+			found = append(found, e)
+		}
+	}
+	slices.SortFunc(found, func(a, b *trailEvent) int {
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Seq, a.Seq)
+	})
+	if len(found) > limit {
+		last := found[limit-1]
+		tok, _ := json.Marshal(lookupToken{Time: last.Time.UnixNano(), Seq: last.Seq, Query: query})
+		out.NextToken = base64.RawURLEncoding.EncodeToString(tok)
+		found = found[:limit]
+	}
+	for _, e := range found {
+		ev := lookupEventOut{
+			EventId:         e.ID,
+			EventName:       e.Name,
+			ReadOnly:        strconv.FormatBool(e.ReadOnly),
+			AccessKeyId:     e.AccessKeyID,
+			EventTime:       epochSeconds(e.Time),
+			EventSource:     e.Source,
+			Username:        e.Username,
+			Resources:       []lookupResourceOut{},
+			CloudTrailEvent: string(e.Record),
+		}
+		for _, arn := range e.Resources {
+			ev.Resources = append(ev.Resources, lookupResourceOut{kmsKeyResourceType, arn})
+		}
+		out.Events = append(out.Events, ev)
+	}
+	return out, nil
+}
+
+// newestFirstBefore tells whether e comes after the event (t, seq) in
+// newest-first order.
+func newestFirstBefore(t, seq int64, e *trailEvent) bool {
+	et := e.Time.UnixNano()
+	return et < t || (et == t && e.Seq < seq)
+}
+
+// lookupFilter turns LookupAttributes into a predicate.
+func lookupFilter(attrs []lookupAttribute) (func(*trailEvent) bool, *apiError) {
+	if len(attrs) == 0 {
+		return func(*trailEvent) bool { return true }, nil
+	}
+	if len(attrs) > maxLookupAttributes {
+		return nil, badRequest("InvalidLookupAttributesException", "You can only specify one lookup attribute.")
+	}
+	key, value := attrs[0].AttributeKey, attrs[0].AttributeValue
+	if value == "" || len(value) > 2000 {
+		return nil, badRequest("InvalidLookupAttributesException", "The lookup attribute value must be between 1 and 2000 characters.")
+	}
+	switch key {
+	case "EventId":
+		return func(e *trailEvent) bool { return e.ID == value }, nil
+	case "EventName":
+		return func(e *trailEvent) bool { return e.Name == value }, nil
+	case "ReadOnly":
+		want, err := strconv.ParseBool(value)
+		if err != nil || (value != "true" && value != "false") {
+			return nil, badRequest("InvalidLookupAttributesException", "The ReadOnly lookup attribute value must be true or false.")
+		}
+		return func(e *trailEvent) bool { return e.ReadOnly == want }, nil
+	case "Username":
+		return func(e *trailEvent) bool { return e.Username == value }, nil
+	case "ResourceType":
+		return func(e *trailEvent) bool { return value == kmsKeyResourceType && len(e.Resources) > 0 }, nil
+	case "ResourceName":
+		return func(e *trailEvent) bool { return slices.Contains(e.Resources, value) }, nil
+	case "EventSource":
+		return func(e *trailEvent) bool { return e.Source == value }, nil
+	case "AccessKeyId":
+		return func(e *trailEvent) bool { return e.AccessKeyID == value }, nil
+	}
+	return nil, badRequest("InvalidLookupAttributesException", fmt.Sprintf("%s is not a valid lookup attribute key.", key))
+}
+
+// tokenBucket is a rate limiter on the server's clock: it holds up to rate
+// tokens and refills rate tokens per second.
+type tokenBucket struct {
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+func newTokenBucket(rate float64, now time.Time) tokenBucket {
+	return tokenBucket{rate: rate, tokens: rate, last: now}
+}
+
+// take spends one token, or reports that there is none.
+func (b *tokenBucket) take(now time.Time) bool {
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		b.tokens = min(b.rate, b.tokens+elapsed.Seconds()*b.rate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

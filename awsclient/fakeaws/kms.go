@@ -1,0 +1,1104 @@
+package fakeaws
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// KMS key states, key spec and algorithm names as KMS spells them.
+const (
+	keyStateEnabled         = "Enabled"
+	keyStateDisabled        = "Disabled"
+	keyStatePendingDeletion = "PendingDeletion"
+
+	keySpecSymmetric   = "SYMMETRIC_DEFAULT"
+	keyUsageEncrypt    = "ENCRYPT_DECRYPT"
+	algorithmSymmetric = "SYMMETRIC_DEFAULT"
+	originAWSKMS       = "AWS_KMS"
+)
+
+// Limits of the KMS API.
+const (
+	maxPlaintextBytes     = 4096
+	maxCiphertextBytes    = 6144
+	maxDataKeyBytes       = 1024
+	minPendingWindowDays  = 7
+	maxPendingWindowDays  = 30
+	defaultPendingWindow  = 30
+	defaultListKeysLimit  = 100
+	maxListKeysLimit      = 1000
+	defaultListTagsLimit  = 50
+	maxListTagsLimit      = 50
+	maxTagKeyLength       = 128
+	maxTagValueLength     = 256
+	maxAliasNameLength    = 256
+	maxDescriptionLength  = 8192
+	keyMaterialBytes      = 32
+	aliasPrefix           = "alias/"
+	reservedAliasPrefix   = "alias/aws/"
+	awsTagPrefix          = "aws:"
+	keyIDPatternSource    = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	aliasNamePatternSouce = `^alias/[a-zA-Z0-9/_-]+$`
+)
+
+var (
+	keyIDPattern     = regexp.MustCompile(keyIDPatternSource)
+	aliasNamePattern = regexp.MustCompile(aliasNamePatternSouce)
+)
+
+// kmsOp is one KMS operation: readOnly is CloudTrail's readOnly flag.
+type kmsOp struct {
+	readOnly bool
+	run      func(*Server, *kmsCall) (any, *apiError)
+}
+
+// kmsOps is the dispatch table of the KMS operations the fake knows; any
+// other target is an UnknownOperationException.
+var kmsOps = map[string]kmsOp{
+	"CreateKey":                       {false, (*Server).kmsCreateKey},
+	"DescribeKey":                     {true, (*Server).kmsDescribeKey},
+	"ListKeys":                        {true, (*Server).kmsListKeys},
+	"CreateAlias":                     {false, (*Server).kmsCreateAlias},
+	"DeleteAlias":                     {false, (*Server).kmsDeleteAlias},
+	"ListAliases":                     {true, (*Server).kmsListAliases},
+	"TagResource":                     {false, (*Server).kmsTagResource},
+	"ListResourceTags":                {true, (*Server).kmsListResourceTags},
+	"GenerateDataKey":                 {true, (*Server).kmsGenerateDataKey},
+	"GenerateDataKeyWithoutPlaintext": {true, (*Server).kmsGenerateDataKeyWithoutPlaintext},
+	"Encrypt":                         {true, (*Server).kmsEncrypt},
+	"Decrypt":                         {true, (*Server).kmsDecrypt},
+	"ScheduleKeyDeletion":             {false, (*Server).kmsScheduleKeyDeletion},
+	"CancelKeyDeletion":               {false, (*Server).kmsCancelKeyDeletion},
+	"EnableKey":                       {false, (*Server).kmsEnableKey},
+	"DisableKey":                      {false, (*Server).kmsDisableKey},
+}
+
+// kmsCall is one KMS request being answered, and what its CloudTrail record
+// will say about it.
+type kmsCall struct {
+	req       *request
+	now       time.Time
+	params    map[string]any // requestParameters; never plaintext or key material
+	response  any            // responseElements; nil is JSON null
+	resources []string       // ARNs of the keys involved
+	malformed bool           // the body did not parse: no CloudTrail record
+}
+
+// decode reads the request body into in.
+func (c *kmsCall) decode(in any) *apiError {
+	body := bytes.TrimSpace(c.req.body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		c.malformed = true
+		return badRequest("SerializationException", "Start of structure or map found where not expected.")
+	}
+	return nil
+}
+
+func (c *kmsCall) involve(s *Server, k *kmsKey) {
+	arn := s.keyARN(k.ID)
+	if !slices.Contains(c.resources, arn) {
+		c.resources = append(c.resources, arn)
+	}
+}
+
+func (s *Server) serveKMS(w http.ResponseWriter, req *request) {
+	op, ok := kmsOps[req.operation]
+	if !ok {
+		writeJSONError(w, badRequest("UnknownOperationException", ""))
+		return
+	}
+	fault, err := s.applyFaults(req)
+	if err != nil {
+		return // the caller has gone
+	}
+
+	s.mu.Lock()
+	c := &kmsCall{req: req, now: s.clock.Now()}
+	s.expireKeysLocked(c.now)
+	var resp any
+	var aerr *apiError
+	if fault != nil {
+		aerr = fault
+	} else {
+		resp, aerr = op.run(s, c)
+	}
+	if !c.malformed {
+		s.recordKMSLocked(c, op.readOnly, aerr)
+	}
+	saveErr := s.saveLocked()
+	s.mu.Unlock()
+
+	switch {
+	case saveErr != nil:
+		writeJSONError(w, &apiError{Status: http.StatusInternalServerError, Code: "KMSInternalException", Message: saveErr.Error()})
+	case aerr != nil:
+		writeJSONError(w, aerr)
+	default:
+		writeJSON(w, resp)
+	}
+}
+
+// ARNs.
+
+func (s *Server) keyARN(id string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", s.region, s.accountID, id)
+}
+
+func (s *Server) aliasARN(name string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", s.region, s.accountID, name)
+}
+
+// keyRefs says which forms of key identifier an operation accepts.
+type keyRefs int
+
+const (
+	keyIDsOnly    keyRefs = iota // key ID or key ARN
+	keyIDsOrAlias                // also alias name or alias ARN
+)
+
+// resolveKeyLocked finds the key named by ref, as KMS does for the KeyId
+// parameter of op.
+func (s *Server) resolveKeyLocked(ref string, refs keyRefs) (*kmsKey, *apiError) {
+	if ref == "" {
+		return nil, badRequest("ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
+	}
+	if len(ref) > 2048 {
+		return nil, badRequest("ValidationException", "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048")
+	}
+	name := ref
+	if rest, ok := strings.CutPrefix(ref, "arn:"); ok {
+		parts := strings.SplitN(rest, ":", 5) // aws kms region account resource
+		if len(parts) != 5 || parts[0] != "aws" || parts[1] != "kms" {
+			return nil, badRequest("NotFoundException", "Invalid arn "+ref)
+		}
+		if parts[2] != s.region || parts[3] != s.accountID {
+			if strings.HasPrefix(parts[4], aliasPrefix) {
+				return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", ref))
+			}
+			return nil, badRequest("NotFoundException", fmt.Sprintf("Key '%s' does not exist", ref))
+		}
+		name = parts[4]
+		if id, ok := strings.CutPrefix(name, "key/"); ok {
+			name = id
+		} else if !strings.HasPrefix(name, aliasPrefix) {
+			return nil, badRequest("NotFoundException", "Invalid arn "+ref)
+		}
+	}
+	if strings.HasPrefix(name, aliasPrefix) {
+		if refs != keyIDsOrAlias {
+			return nil, badRequest("NotFoundException", "Invalid keyId "+ref)
+		}
+		a, ok := s.st.Aliases[name]
+		if !ok {
+			return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", s.aliasARN(name)))
+		}
+		name = a.KeyID
+	}
+	if !keyIDPattern.MatchString(name) {
+		return nil, badRequest("NotFoundException", "Invalid keyId "+ref)
+	}
+	k, ok := s.st.Keys[name]
+	if !ok {
+		return nil, badRequest("NotFoundException", fmt.Sprintf("Key '%s' does not exist", s.keyARN(name)))
+	}
+	return k, nil
+}
+
+// usable checks that k may encrypt or decrypt now.
+func (s *Server) usable(k *kmsKey) *apiError {
+	switch k.State {
+	case keyStateDisabled:
+		return badRequest("DisabledException", s.keyARN(k.ID)+" is disabled.")
+	case keyStatePendingDeletion:
+		return badRequest("KMSInvalidStateException", s.keyARN(k.ID)+" is pending deletion.")
+	}
+	return nil
+}
+
+// notPendingDeletion refuses a management operation on a key that is
+// pending deletion, as KMS does.
+func (s *Server) notPendingDeletion(k *kmsKey) *apiError {
+	if k.State == keyStatePendingDeletion {
+		return badRequest("KMSInvalidStateException", s.keyARN(k.ID)+" is pending deletion.")
+	}
+	return nil
+}
+
+// expireKeysLocked deletes the keys whose deletion date has passed, with
+// their aliases, as KMS does at the end of the waiting period.
+func (s *Server) expireKeysLocked(now time.Time) {
+	for id, k := range s.st.Keys {
+		if k.State == keyStatePendingDeletion && !now.Before(k.DeletionDate) {
+			delete(s.st.Keys, id)
+			for name, a := range s.st.Aliases {
+				if a.KeyID == id {
+					delete(s.st.Aliases, name)
+				}
+			}
+		}
+	}
+}
+
+// keyMetadata is KMS's KeyMetadata structure.
+type keyMetadata struct {
+	AWSAccountID          string        `json:"AWSAccountId"`
+	KeyID                 string        `json:"KeyId"`
+	Arn                   string        `json:"Arn"`
+	CreationDate          epochSeconds  `json:"CreationDate"`
+	Enabled               bool          `json:"Enabled"`
+	Description           string        `json:"Description"`
+	KeyUsage              string        `json:"KeyUsage"`
+	KeyState              string        `json:"KeyState"`
+	DeletionDate          *epochSeconds `json:"DeletionDate,omitempty"`
+	Origin                string        `json:"Origin"`
+	KeyManager            string        `json:"KeyManager"`
+	CustomerMasterKeySpec string        `json:"CustomerMasterKeySpec"`
+	KeySpec               string        `json:"KeySpec"`
+	EncryptionAlgorithms  []string      `json:"EncryptionAlgorithms"`
+	MultiRegion           bool          `json:"MultiRegion"`
+}
+
+func (s *Server) metadata(k *kmsKey) keyMetadata {
+	m := keyMetadata{
+		AWSAccountID:          s.accountID,
+		KeyID:                 k.ID,
+		Arn:                   s.keyARN(k.ID),
+		CreationDate:          epochSeconds(k.Created),
+		Enabled:               k.State == keyStateEnabled,
+		Description:           k.Description,
+		KeyUsage:              keyUsageEncrypt,
+		KeyState:              k.State,
+		Origin:                originAWSKMS,
+		KeyManager:            "CUSTOMER",
+		CustomerMasterKeySpec: keySpecSymmetric,
+		KeySpec:               keySpecSymmetric,
+		EncryptionAlgorithms:  []string{algorithmSymmetric},
+	}
+	if k.State == keyStatePendingDeletion {
+		d := epochSeconds(k.DeletionDate)
+		m.DeletionDate = &d
+	}
+	return m
+}
+
+// trailMetadata is KeyMetadata as CloudTrail writes it in responseElements.
+func (s *Server) trailMetadata(k *kmsKey) map[string]any {
+	return map[string]any{
+		"AWSAccountId":          s.accountID,
+		"keyId":                 k.ID,
+		"arn":                   s.keyARN(k.ID),
+		"creationDate":          trailDate(k.Created),
+		"enabled":               k.State == keyStateEnabled,
+		"description":           k.Description,
+		"keyUsage":              keyUsageEncrypt,
+		"keyState":              k.State,
+		"origin":                originAWSKMS,
+		"keyManager":            "CUSTOMER",
+		"customerMasterKeySpec": keySpecSymmetric,
+		"keySpec":               keySpecSymmetric,
+		"encryptionAlgorithms":  []string{algorithmSymmetric},
+		"multiRegion":           false,
+	}
+}
+
+// trailDate is how CloudTrail writes dates inside KMS responseElements.
+func trailDate(t time.Time) string {
+	return t.UTC().Format("Jan 2, 2006, 3:04:05 PM")
+}
+
+type tagJSON struct {
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
+}
+
+func trailTags(tags []tagJSON) []map[string]string {
+	out := make([]map[string]string, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, map[string]string{"tagKey": t.TagKey, "tagValue": t.TagValue})
+	}
+	return out
+}
+
+// validTags checks tags as TagResource and CreateKey do.
+func validTags(tags []tagJSON) *apiError {
+	for _, t := range tags {
+		switch {
+		case t.TagKey == "" || len(t.TagKey) > maxTagKeyLength:
+			return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length between 1 and %d", t.TagKey, maxTagKeyLength))
+		case len(t.TagValue) > maxTagValueLength:
+			return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagValueLength))
+		case strings.HasPrefix(strings.ToLower(t.TagKey), awsTagPrefix):
+			return badRequest("TagException", "Tags beginning with aws: are reserved")
+		}
+	}
+	return nil
+}
+
+func setTags(k *kmsKey, tags []tagJSON) {
+	for _, t := range tags {
+		i := slices.IndexFunc(k.Tags, func(have tag) bool { return have.Key == t.TagKey })
+		if i >= 0 {
+			k.Tags[i].Value = t.TagValue
+			continue
+		}
+		k.Tags = append(k.Tags, tag{Key: t.TagKey, Value: t.TagValue})
+	}
+}
+
+// Operations.
+
+func (s *Server) kmsCreateKey(c *kmsCall) (any, *apiError) {
+	var in struct {
+		Description                    string
+		KeyUsage                       string
+		KeySpec                        string
+		CustomerMasterKeySpec          string
+		Origin                         string
+		MultiRegion                    bool
+		Tags                           []tagJSON
+		Policy                         string
+		BypassPolicyLockoutSafetyCheck bool
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	spec := firstNonEmpty(in.KeySpec, in.CustomerMasterKeySpec, keySpecSymmetric)
+	usage := firstNonEmpty(in.KeyUsage, keyUsageEncrypt)
+	origin := firstNonEmpty(in.Origin, originAWSKMS)
+	c.params = map[string]any{
+		"description":                    in.Description,
+		"keyUsage":                       usage,
+		"keySpec":                        spec,
+		"origin":                         origin,
+		"bypassPolicyLockoutSafetyCheck": in.BypassPolicyLockoutSafetyCheck,
+	}
+	if len(in.Tags) > 0 {
+		c.params["tags"] = trailTags(in.Tags)
+	}
+	switch {
+	case len(in.Description) > maxDescriptionLength:
+		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to %d", maxDescriptionLength))
+	case in.KeySpec != "" && in.CustomerMasterKeySpec != "":
+		return nil, badRequest("ValidationException", "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
+	case spec != keySpecSymmetric:
+		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This fake KMS supports only %s keys, not %s.", keySpecSymmetric, spec))
+	case usage != keyUsageEncrypt:
+		return nil, badRequest("ValidationException", fmt.Sprintf("KeyUsage %s is not compatible with KeySpec %s", usage, spec))
+	case origin != originAWSKMS:
+		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This fake KMS supports only %s key material, not %s.", originAWSKMS, origin))
+	case in.MultiRegion:
+		return nil, badRequest("UnsupportedOperationException", "This fake KMS does not support multi-Region keys.")
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	k := &kmsKey{
+		ID:          newUUID(),
+		Created:     c.now,
+		Description: in.Description,
+		State:       keyStateEnabled,
+		Material:    make([]byte, keyMaterialBytes),
+	}
+	rand.Read(k.Material)
+	setTags(k, in.Tags)
+	s.st.Keys[k.ID] = k
+	c.involve(s, k)
+	c.response = map[string]any{"keyMetadata": s.trailMetadata(k)}
+	return struct{ KeyMetadata keyMetadata }{s.metadata(k)}, nil
+}
+
+// firstNonEmpty returns the first non-empty string.
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) kmsDescribeKey(c *kmsCall) (any, *apiError) {
+	var in struct{ KeyId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOrAlias)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	return struct{ KeyMetadata keyMetadata }{s.metadata(k)}, nil
+}
+
+// pageLimit checks a Limit parameter.
+func pageLimit(limit *int32, def, max int) (int, *apiError) {
+	if limit == nil {
+		return def, nil
+	}
+	if *limit < 1 || int(*limit) > max {
+		return 0, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", *limit, max))
+	}
+	return int(*limit), nil
+}
+
+// page cuts one page out of items, named in order by name: a marker is the
+// name of the last item of the previous page, encoded.
+func page[T any](items []T, name func(T) string, marker string, limit int) (out []T, next string, aerr *apiError) {
+	start := 0
+	if marker != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(marker)
+		if err != nil {
+			return nil, "", badRequest("InvalidMarkerException", "Invalid marker")
+		}
+		after := string(raw)
+		start = len(items)
+		for i, it := range items {
+			if name(it) > after {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(items))
+	out = items[start:end]
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(name(items[end-1])))
+	}
+	return out, next, nil
+}
+
+// sortedKeys lists keys in a stable order: creation time, then ID. The
+// marker compares names, so the name encodes that order.
+func (s *Server) sortedKeys() []*kmsKey {
+	keys := make([]*kmsKey, 0, len(s.st.Keys))
+	for _, k := range s.st.Keys {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b *kmsKey) int { return strings.Compare(keyOrderName(a), keyOrderName(b)) })
+	return keys
+}
+
+func keyOrderName(k *kmsKey) string {
+	return fmt.Sprintf("%020d/%s", k.Created.UnixNano(), k.ID)
+}
+
+func (s *Server) kmsListKeys(c *kmsCall) (any, *apiError) {
+	var in struct {
+		Limit  *int32
+		Marker string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{}
+	if in.Limit != nil {
+		c.params["limit"] = *in.Limit
+	}
+	if in.Marker != "" {
+		c.params["marker"] = in.Marker
+	}
+	limit, err := pageLimit(in.Limit, defaultListKeysLimit, maxListKeysLimit)
+	if err != nil {
+		return nil, err
+	}
+	keys, next, err := page(s.sortedKeys(), keyOrderName, in.Marker, limit)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct{ KeyId, KeyArn string }
+	out := struct {
+		Keys       []entry
+		Truncated  bool
+		NextMarker string `json:",omitempty"`
+	}{Keys: []entry{}, Truncated: next != "", NextMarker: next}
+	for _, k := range keys {
+		out.Keys = append(out.Keys, entry{k.ID, s.keyARN(k.ID)})
+	}
+	return out, nil
+}
+
+func (s *Server) kmsCreateAlias(c *kmsCall) (any, *apiError) {
+	var in struct{ AliasName, TargetKeyId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"aliasName": in.AliasName, "targetKeyId": in.TargetKeyId}
+	if err := validAliasName(in.AliasName); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(in.AliasName, reservedAliasPrefix) {
+		return nil, badRequest("NotAuthorizedException", fmt.Sprintf("Cannot create alias with prefix '%s'", reservedAliasPrefix))
+	}
+	k, err := s.resolveKeyLocked(in.TargetKeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if _, taken := s.st.Aliases[in.AliasName]; taken {
+		return nil, badRequest("AlreadyExistsException", fmt.Sprintf("An alias with the name %s already exists", s.aliasARN(in.AliasName)))
+	}
+	if err := s.notPendingDeletion(k); err != nil {
+		return nil, err
+	}
+	s.st.Aliases[in.AliasName] = &alias{Name: in.AliasName, KeyID: k.ID, Created: c.now, Updated: c.now}
+	return struct{}{}, nil
+}
+
+func validAliasName(name string) *apiError {
+	switch {
+	case name == "":
+		return badRequest("ValidationException", "1 validation error detected: Value null at 'aliasName' failed to satisfy constraint: Member must not be null")
+	case len(name) > maxAliasNameLength:
+		return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to %d", name, maxAliasNameLength))
+	case !strings.HasPrefix(name, aliasPrefix):
+		return badRequest("ValidationException", "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
+	case !aliasNamePattern.MatchString(name):
+		return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$", name))
+	}
+	return nil
+}
+
+func (s *Server) kmsDeleteAlias(c *kmsCall) (any, *apiError) {
+	var in struct{ AliasName string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"aliasName": in.AliasName}
+	if err := validAliasName(in.AliasName); err != nil {
+		return nil, err
+	}
+	a, ok := s.st.Aliases[in.AliasName]
+	if !ok {
+		return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", s.aliasARN(in.AliasName)))
+	}
+	if k, ok := s.st.Keys[a.KeyID]; ok {
+		c.involve(s, k)
+	}
+	delete(s.st.Aliases, in.AliasName)
+	return struct{}{}, nil
+}
+
+func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId  string
+		Limit  *int32
+		Marker string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{}
+	if in.KeyId != "" {
+		c.params["keyId"] = in.KeyId
+	}
+	if in.Limit != nil {
+		c.params["limit"] = *in.Limit
+	}
+	if in.Marker != "" {
+		c.params["marker"] = in.Marker
+	}
+	limit, err := pageLimit(in.Limit, defaultListKeysLimit, maxListKeysLimit)
+	if err != nil {
+		return nil, err
+	}
+	var only *kmsKey
+	if in.KeyId != "" {
+		if only, err = s.resolveKeyLocked(in.KeyId, keyIDsOnly); err != nil {
+			return nil, err
+		}
+		c.involve(s, only)
+	}
+	var aliases []*alias
+	for _, a := range s.st.Aliases {
+		if only == nil || a.KeyID == only.ID {
+			aliases = append(aliases, a)
+		}
+	}
+	slices.SortFunc(aliases, func(a, b *alias) int { return strings.Compare(a.Name, b.Name) })
+	aliases, next, err := page(aliases, func(a *alias) string { return a.Name }, in.Marker, limit)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		AliasName       string
+		AliasArn        string
+		TargetKeyId     string
+		CreationDate    epochSeconds
+		LastUpdatedDate epochSeconds
+	}
+	out := struct {
+		Aliases    []entry
+		Truncated  bool
+		NextMarker string `json:",omitempty"`
+	}{Aliases: []entry{}, Truncated: next != "", NextMarker: next}
+	for _, a := range aliases {
+		out.Aliases = append(out.Aliases, entry{a.Name, s.aliasARN(a.Name), a.KeyID, epochSeconds(a.Created), epochSeconds(a.Updated)})
+	}
+	return out, nil
+}
+
+func (s *Server) kmsTagResource(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId string
+		Tags  []tagJSON
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId, "tags": trailTags(in.Tags)}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if len(in.Tags) == 0 {
+		return nil, badRequest("ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := s.notPendingDeletion(k); err != nil {
+		return nil, err
+	}
+	setTags(k, in.Tags)
+	return struct{}{}, nil
+}
+
+func (s *Server) kmsListResourceTags(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId  string
+		Limit  *int32
+		Marker string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId}
+	if in.Limit != nil {
+		c.params["limit"] = *in.Limit
+	}
+	limit, err := pageLimit(in.Limit, defaultListTagsLimit, maxListTagsLimit)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	// Tags page in the order they were added; the marker names a position.
+	type indexed struct {
+		i int
+		t tag
+	}
+	items := make([]indexed, len(k.Tags))
+	for i, t := range k.Tags {
+		items[i] = indexed{i, t}
+	}
+	tags, next, err := page(items, func(it indexed) string { return fmt.Sprintf("%08d", it.i) }, in.Marker, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Tags       []tagJSON
+		Truncated  bool
+		NextMarker string `json:",omitempty"`
+	}{Tags: []tagJSON{}, Truncated: next != "", NextMarker: next}
+	for _, it := range tags {
+		out.Tags = append(out.Tags, tagJSON{it.t.Key, it.t.Value})
+	}
+	return out, nil
+}
+
+// Cryptographic operations.
+
+// A ciphertext blob is
+//
+//	version (1 byte) | key ID (16 bytes, the UUID) | nonce (12) | AES-256-GCM sealed data
+//
+// sealed under the key's material, with the first 17 bytes and the
+// canonical encryption context as associated data. The blob names its key,
+// so Decrypt needs no KeyId, and the context is bound to it, so Decrypt with
+// another context fails.
+const (
+	blobVersion     = 0x01
+	blobHeaderBytes = 1 + 16
+	blobNonceBytes  = 12
+	blobTagBytes    = 16
+)
+
+// canonicalContext encodes an encryption context unambiguously: pairs in
+// byte order of their keys, each string length-prefixed. Keys and values are
+// case-sensitive.
+func canonicalContext(ctx map[string]string) []byte {
+	keys := make([]string, 0, len(ctx))
+	for k := range ctx {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b []byte
+	for _, k := range keys {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(k)))
+		b = append(b, k...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(ctx[k])))
+		b = append(b, ctx[k]...)
+	}
+	return b
+}
+
+func keyIDBytes(id string) [16]byte {
+	var b [16]byte
+	raw, err := hex.DecodeString(strings.ReplaceAll(id, "-", ""))
+	if err != nil || len(raw) != 16 {
+		panic("fakeaws: malformed key ID " + id) // key IDs are made by newUUID
+	}
+	copy(b[:], raw)
+	return b
+}
+
+func keyAEAD(k *kmsKey) cipher.AEAD {
+	block, err := aes.NewCipher(k.Material)
+	if err != nil {
+		panic("fakeaws: key material: " + err.Error())
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("fakeaws: key material: " + err.Error())
+	}
+	return aead
+}
+
+func sealBlob(k *kmsKey, plaintext []byte, encCtx map[string]string) []byte {
+	id := keyIDBytes(k.ID)
+	blob := make([]byte, 0, blobHeaderBytes+blobNonceBytes+len(plaintext)+blobTagBytes)
+	blob = append(blob, blobVersion)
+	blob = append(blob, id[:]...)
+	nonce := make([]byte, blobNonceBytes)
+	rand.Read(nonce)
+	blob = append(blob, nonce...)
+	ad := append(blob[:blobHeaderBytes:blobHeaderBytes], canonicalContext(encCtx)...)
+	return keyAEAD(k).Seal(blob, nonce, plaintext, ad)
+}
+
+// blobKeyID reads the key ID a blob names, or fails as KMS does on a blob it
+// cannot parse.
+func blobKeyID(blob []byte) (string, *apiError) {
+	if len(blob) < blobHeaderBytes+blobNonceBytes+blobTagBytes || blob[0] != blobVersion {
+		return "", badRequest("InvalidCiphertextException", "")
+	}
+	return formatUUID([16]byte(blob[1:blobHeaderBytes])), nil
+}
+
+func openBlob(k *kmsKey, blob []byte, encCtx map[string]string) ([]byte, *apiError) {
+	nonce := blob[blobHeaderBytes : blobHeaderBytes+blobNonceBytes]
+	ad := append(slices.Clip(blob[:blobHeaderBytes]), canonicalContext(encCtx)...)
+	plaintext, err := keyAEAD(k).Open(nil, nonce, blob[blobHeaderBytes+blobNonceBytes:], ad)
+	if err != nil {
+		return nil, badRequest("InvalidCiphertextException", "")
+	}
+	return plaintext, nil
+}
+
+func validAlgorithm(alg string) *apiError {
+	if alg != "" && alg != algorithmSymmetric {
+		return badRequest("InvalidKeyUsageException", fmt.Sprintf("The encryption algorithm %s is not compatible with the KeySpec %s", alg, keySpecSymmetric))
+	}
+	return nil
+}
+
+type generateDataKeyInput struct {
+	KeyId             string
+	KeySpec           string
+	NumberOfBytes     *int32
+	EncryptionContext map[string]string
+	GrantTokens       []string
+	DryRun            bool
+}
+
+// generateDataKey does the work of GenerateDataKey and its
+// WithoutPlaintext twin.
+func (s *Server) generateDataKey(c *kmsCall) (*kmsKey, []byte, []byte, *apiError) {
+	var in generateDataKeyInput
+	if err := c.decode(&in); err != nil {
+		return nil, nil, nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId}
+	if in.KeySpec != "" {
+		c.params["keySpec"] = in.KeySpec
+	}
+	if in.NumberOfBytes != nil {
+		c.params["numberOfBytes"] = *in.NumberOfBytes
+	}
+	if in.EncryptionContext != nil {
+		c.params["encryptionContext"] = in.EncryptionContext
+	}
+	var size int
+	switch {
+	case in.KeySpec != "" && in.NumberOfBytes != nil:
+		return nil, nil, nil, badRequest("ValidationException", "Please specify either number of bytes or key spec, but not both.")
+	case in.KeySpec == "AES_256":
+		size = 32
+	case in.KeySpec == "AES_128":
+		size = 16
+	case in.KeySpec != "":
+		return nil, nil, nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]", in.KeySpec))
+	case in.NumberOfBytes == nil:
+		return nil, nil, nil, badRequest("ValidationException", "Please specify either number of bytes or key spec.")
+	case *in.NumberOfBytes < 1 || *in.NumberOfBytes > maxDataKeyBytes:
+		return nil, nil, nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and %d", *in.NumberOfBytes, maxDataKeyBytes))
+	default:
+		size = int(*in.NumberOfBytes)
+	}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOrAlias)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c.involve(s, k)
+	if err := s.usable(k); err != nil {
+		return nil, nil, nil, err
+	}
+	if in.DryRun {
+		return nil, nil, nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+	}
+	dataKey := make([]byte, size)
+	rand.Read(dataKey)
+	return k, dataKey, sealBlob(k, dataKey, in.EncryptionContext), nil
+}
+
+func (s *Server) kmsGenerateDataKey(c *kmsCall) (any, *apiError) {
+	k, dataKey, blob, err := s.generateDataKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		CiphertextBlob []byte
+		Plaintext      []byte
+		KeyId          string
+	}{blob, dataKey, s.keyARN(k.ID)}, nil
+}
+
+func (s *Server) kmsGenerateDataKeyWithoutPlaintext(c *kmsCall) (any, *apiError) {
+	k, _, blob, err := s.generateDataKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		CiphertextBlob []byte
+		KeyId          string
+	}{blob, s.keyARN(k.ID)}, nil
+}
+
+func (s *Server) kmsEncrypt(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId               string
+		Plaintext           []byte
+		EncryptionContext   map[string]string
+		EncryptionAlgorithm string
+		DryRun              bool
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId, "encryptionAlgorithm": firstNonEmpty(in.EncryptionAlgorithm, algorithmSymmetric)}
+	if in.EncryptionContext != nil {
+		c.params["encryptionContext"] = in.EncryptionContext
+	}
+	switch {
+	case len(in.Plaintext) == 0:
+		return nil, badRequest("ValidationException", "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case len(in.Plaintext) > maxPlaintextBytes:
+		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to %d", maxPlaintextBytes))
+	}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOrAlias)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if err := validAlgorithm(in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := s.usable(k); err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+	}
+	return struct {
+		CiphertextBlob      []byte
+		KeyId               string
+		EncryptionAlgorithm string
+	}{sealBlob(k, in.Plaintext, in.EncryptionContext), s.keyARN(k.ID), algorithmSymmetric}, nil
+}
+
+func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId               string
+		CiphertextBlob      []byte
+		EncryptionContext   map[string]string
+		EncryptionAlgorithm string
+		DryRun              bool
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"encryptionAlgorithm": firstNonEmpty(in.EncryptionAlgorithm, algorithmSymmetric)}
+	if in.KeyId != "" {
+		c.params["keyId"] = in.KeyId
+	}
+	if in.EncryptionContext != nil {
+		c.params["encryptionContext"] = in.EncryptionContext
+	}
+	switch {
+	case len(in.CiphertextBlob) == 0:
+		return nil, badRequest("ValidationException", "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case len(in.CiphertextBlob) > maxCiphertextBytes:
+		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to %d", maxCiphertextBytes))
+	}
+	var pinned *kmsKey
+	if in.KeyId != "" {
+		var err *apiError
+		if pinned, err = s.resolveKeyLocked(in.KeyId, keyIDsOrAlias); err != nil {
+			return nil, err
+		}
+	}
+	if err := validAlgorithm(in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	id, err := blobKeyID(in.CiphertextBlob)
+	if err != nil {
+		return nil, err
+	}
+	if pinned != nil && pinned.ID != id {
+		c.involve(s, pinned)
+		return nil, badRequest("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
+	}
+	k, ok := s.st.Keys[id]
+	if !ok {
+		// A blob naming no key of this account is, to KMS, a bad blob.
+		return nil, badRequest("InvalidCiphertextException", "")
+	}
+	c.involve(s, k)
+	if err := s.usable(k); err != nil {
+		return nil, err
+	}
+	plaintext, err := openBlob(k, in.CiphertextBlob, in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+	}
+	return struct {
+		KeyId               string
+		Plaintext           []byte
+		EncryptionAlgorithm string
+	}{s.keyARN(k.ID), plaintext, algorithmSymmetric}, nil
+}
+
+// Key state operations.
+
+func (s *Server) kmsScheduleKeyDeletion(c *kmsCall) (any, *apiError) {
+	var in struct {
+		KeyId               string
+		PendingWindowInDays *int32
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	days := defaultPendingWindow
+	if in.PendingWindowInDays != nil {
+		days = int(*in.PendingWindowInDays)
+	}
+	c.params = map[string]any{"keyId": in.KeyId, "pendingWindowInDays": days}
+	if days < minPendingWindowDays {
+		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to %d", days, minPendingWindowDays))
+	}
+	if days > maxPendingWindowDays {
+		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to %d", days, maxPendingWindowDays))
+	}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if err := s.notPendingDeletion(k); err != nil {
+		return nil, err
+	}
+	k.State = keyStatePendingDeletion
+	k.DeletionDate = c.now.Add(time.Duration(days) * 24 * time.Hour)
+	c.response = map[string]any{
+		"keyId":               s.keyARN(k.ID),
+		"deletionDate":        trailDate(k.DeletionDate),
+		"keyState":            keyStatePendingDeletion,
+		"pendingWindowInDays": days,
+	}
+	return struct {
+		KeyId               string
+		DeletionDate        epochSeconds
+		KeyState            string
+		PendingWindowInDays int
+	}{s.keyARN(k.ID), epochSeconds(k.DeletionDate), k.State, days}, nil
+}
+
+func (s *Server) kmsCancelKeyDeletion(c *kmsCall) (any, *apiError) {
+	var in struct{ KeyId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if k.State != keyStatePendingDeletion {
+		return nil, badRequest("KMSInvalidStateException", s.keyARN(k.ID)+" is not pending deletion.")
+	}
+	// As in KMS, a key whose deletion is cancelled comes back disabled.
+	k.State = keyStateDisabled
+	k.DeletionDate = time.Time{}
+	c.response = map[string]any{"keyId": s.keyARN(k.ID)}
+	return struct{ KeyId string }{s.keyARN(k.ID)}, nil
+}
+
+func (s *Server) kmsEnableKey(c *kmsCall) (any, *apiError) {
+	return s.setEnabled(c, keyStateEnabled)
+}
+
+func (s *Server) kmsDisableKey(c *kmsCall) (any, *apiError) {
+	return s.setEnabled(c, keyStateDisabled)
+}
+
+func (s *Server) setEnabled(c *kmsCall, to string) (any, *apiError) {
+	var in struct{ KeyId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.params = map[string]any{"keyId": in.KeyId}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if err := s.notPendingDeletion(k); err != nil {
+		return nil, err
+	}
+	k.State = to
+	return struct{}{}, nil
+}
