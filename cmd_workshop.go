@@ -125,6 +125,7 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 	w, err := steps.Open(steps.Options{
 		Dir:     a.dir,
 		Clients: clients,
+		Clock:   a.clock,
 		Fast:    a.fast,
 		Confirm: a.confirm,
 		Profile: a.profile,
@@ -143,6 +144,7 @@ func (a *app) clients(ctx context.Context) (*awsclient.Clients, error) {
 		Profile: a.profile,
 		Region:  a.region,
 		Dir:     a.dir,
+		Clock:   a.clock,
 	}
 	switch {
 	case a.deliveryDelay > 0:

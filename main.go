@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cse-workshop/internal/clock"
 	"cse-workshop/runner"
 	"cse-workshop/steps"
 )
@@ -48,18 +49,27 @@ type app struct {
 	fast          bool
 	deliveryDelay time.Duration
 	theme         string
+
+	// clock is the demo's and the steps' clock; nil means real time. Tests
+	// set a fake one.
+	clock clock.Clock
 }
 
 // run is the whole program: it returns the exit code.
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	return (&app{stdin: stdin, stdout: stdout, stderr: stderr}).main(args)
+}
+
+// main runs the command line args and returns the exit code.
+func (a *app) main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stderr := a.stderr
 
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 

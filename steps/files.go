@@ -91,12 +91,13 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		OnProgress:        progressReporter(p),
 	})
 	if err != nil {
-		err = fmt.Errorf("decrypt %s: %w", EncryptedFile, err)
-		if damaged(err) {
-			return withHint(fmt.Errorf("%s was modified or damaged since step 2, so it does not decrypt (nothing was written): %w", EncryptedFile, err),
-				"run step 2 again to make a fresh encrypted file, then step 3")
+		if why := damage(err); why != "" {
+			return withHint(&restated{
+				msg: fmt.Sprintf("%s was modified or damaged since step 2 (%s); nothing was decrypted", EncryptedFile, why),
+				err: err,
+			}, "run step 2 again to make a fresh encrypted file, then step 3")
 		}
-		return err
+		return fmt.Errorf("decrypt %s: %w", EncryptedFile, err)
 	}
 	out, err := os.Stat(dst)
 	if err != nil {
@@ -110,23 +111,38 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	return nil
 }
 
-// damaged reports whether a decryption failed because of the encrypted
-// file itself, rather than the network, credentials or the key's state.
-func damaged(err error) bool {
-	for _, e := range []error{crypto.ErrTampered, crypto.ErrNotEncrypted, crypto.ErrUnsupportedVersion, crypto.ErrEncryptionContextMismatch} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
+// damage says why a decryption failed because of the encrypted file
+// itself, or returns "" when the failure lies elsewhere (the network,
+// credentials, the key's state).
+func damage(err error) string {
 	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
+	switch {
+	case errors.Is(err, crypto.ErrNotEncrypted):
+		return "it does not start like an encrypted file"
+	case errors.Is(err, crypto.ErrUnsupportedVersion):
+		return "its header names an unknown format version"
+	case errors.Is(err, crypto.ErrEncryptionContextMismatch):
+		return "its encryption context is not the workshop's"
+	case errors.Is(err, crypto.ErrTampered):
+		return "it failed authentication"
+	case errors.As(err, &apiErr):
 		switch apiErr.ErrorCode() {
 		case "InvalidCiphertextException", "IncorrectKeyException":
-			return true
+			return "KMS refused its encrypted data key"
 		}
 	}
-	return false
+	return ""
 }
+
+// restated is an error told in other words; the original stays in the
+// chain for errors.Is and errors.As.
+type restated struct {
+	msg string
+	err error
+}
+
+func (e *restated) Error() string { return e.msg }
+func (e *restated) Unwrap() error { return e.err }
 
 // runCompare is step 4.
 func runCompare(ctx context.Context, w *Workshop, r Reporter) error {

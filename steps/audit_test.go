@@ -1,0 +1,162 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
+)
+
+// step5 runs steps 1 and 2 on a manual clock with the given delivery delay,
+// then starts step 5 in the background. The returned channel gets its
+// error.
+func step5(t *testing.T, ctx context.Context, delivery time.Duration, fast bool) (*clock.Fake, *steps.Workshop, *lines, <-chan error) {
+	t.Helper()
+	fc := clock.NewFake(start)
+	s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.DeliveryDelay{Min: delivery, Max: delivery}, fast: fast}
+	s.mustRun(1, 2)
+	w := s.open()
+	l := &lines{}
+	errc := make(chan error, 1)
+	go func() { errc <- steps.Run(ctx, w, 5, l) }()
+	return fc, w, l, errc
+}
+
+// drive advances the manual clock a second at a time whenever step 5 waits,
+// until it returns.
+func drive(t *testing.T, fc *clock.Fake, errc <-chan error) error {
+	t.Helper()
+	done := make(chan struct{})
+	var err error
+	go func() { err = <-errc; close(done) }()
+	for whenWaiting(fc, done, func() { fc.Advance(time.Second) }) {
+	}
+	return err
+}
+
+func TestStep5FindsTheRecordAfterDelivery(t *testing.T) {
+	const delivery = 3 * time.Minute
+	fc, w, l, errc := step5(t, context.Background(), delivery, false)
+	if err := drive(t, fc, errc); err != nil {
+		t.Fatalf("step 5 = %v, want success (advice %+v)", err, steps.Explain(err))
+	}
+	var polls, notYet int
+	var rec *steps.RecordDetail
+	for _, line := range l.list() {
+		switch d := line.Detail.(type) {
+		case *steps.PollDetail:
+			polls++
+			if strings.Contains(line.Text, "not delivered yet") {
+				notYet++
+				if line.Time.Sub(start) >= delivery {
+					t.Errorf("%q at %s, after the record was delivered", line.Text, line.Time.Sub(start))
+				}
+			}
+		case *steps.RecordDetail:
+			rec = d
+		}
+	}
+	if notYet == 0 {
+		t.Errorf("step 5 lines = %q, want some \"not delivered yet\" before the record arrives", l.texts())
+	}
+	if rec == nil {
+		t.Fatalf("step 5 lines = %q, want a RecordDetail", l.texts())
+	}
+	// Looks come every 5 seconds from the end of the 2-minute wait, so the
+	// record is found at the first look at or after its delivery.
+	if rec.Lag != rec.FoundAt.Sub(start) || rec.Lag < delivery || rec.Lag >= delivery+5*time.Second {
+		t.Errorf("Lag = %s, found at +%s; want the time from the call to the first look after %s", rec.Lag, rec.FoundAt.Sub(start), delivery)
+	}
+	if rec.KeyARN != w.State.KeyARN || rec.EncryptionContext["whatfor"] != "usecase-3-cse" || rec.EventName != "GenerateDataKey" {
+		t.Errorf("record = %+v, want GenerateDataKey of %s with the workshop's context", rec, w.State.KeyARN)
+	}
+	if !strings.Contains(rec.JSON, "\n  \"") || !strings.Contains(rec.JSON, "usecase-3-cse") {
+		t.Errorf("record JSON is not the indented CloudTrail event:\n%s", rec.JSON)
+	}
+	if got := l.successes(); len(got) != 1 || got[0] != "GenerateDataKey API Called" {
+		t.Errorf("step 5 success lines = %q, want GenerateDataKey API Called", got)
+	}
+	// The countdown ticks about once a second.
+	var waits int
+	for _, line := range l.list() {
+		if _, ok := line.Detail.(*steps.WaitDetail); ok {
+			waits++
+		}
+	}
+	if waits < 100 || waits > 125 {
+		t.Errorf("step 5 sent %d countdown updates in a 2-minute wait, want about 120", waits)
+	}
+}
+
+func TestStep5CheckNow(t *testing.T) {
+	fc, w, l, errc := step5(t, context.Background(), 90*time.Second, false)
+	done := make(chan struct{})
+	var err error
+	go func() { err = <-errc; close(done) }()
+	// After 10 seconds of the wait, check now.
+	for i := 0; i < 10; i++ {
+		whenWaiting(fc, done, func() { fc.Advance(time.Second) })
+	}
+	whenWaiting(fc, done, func() { w.CheckNow <- struct{}{} })
+	for whenWaiting(fc, done, func() { fc.Advance(time.Second) }) {
+	}
+	if err != nil {
+		t.Fatalf("step 5 = %v, want success", err)
+	}
+	var first *steps.Line
+	for _, line := range l.list() {
+		if _, ok := line.Detail.(*steps.PollDetail); ok {
+			first = &line
+			break
+		}
+	}
+	if first == nil || first.Time.Sub(start) > 15*time.Second {
+		t.Errorf("first look after check now = %+v, want one within seconds of the press", first)
+	}
+}
+
+func TestStep5CancelDuringWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	fc, _, l, errc := step5(t, ctx, time.Minute, false)
+	done := make(chan struct{})
+	whenWaiting(fc, done, cancel)
+	err := <-errc // never advancing the clock: only the cancellation can end the wait
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("step 5 cancelled mid-wait = %v, want context.Canceled", err)
+	}
+	if got := l.successes(); len(got) != 0 {
+		t.Errorf("cancelled step 5 reported %q", got)
+	}
+}
+
+func TestStep5GivesUp(t *testing.T) {
+	fc, _, _, errc := step5(t, context.Background(), 10*time.Hour, true)
+	err := drive(t, fc, errc)
+	if err == nil {
+		t.Fatal("step 5 with a record that never arrives = success, want error")
+	}
+	a := steps.Explain(err)
+	if !strings.Contains(a.Hint, "cse-workshop step 5") || !strings.Contains(a.Hint, "later") {
+		t.Errorf("advice = %+v, want it to say to run cse-workshop step 5 again later", a)
+	}
+	if elapsed := fc.Now().Sub(start); elapsed > 2*time.Minute {
+		t.Errorf("fast step 5 gave up after %s, want about a minute", elapsed)
+	}
+}
+
+func TestStep5BacksOffWhenThrottled(t *testing.T) {
+	fc, w, l, errc := step5(t, context.Background(), 10*time.Second, true)
+	// More throttling answers than the SDK retries, so step 5 sees some.
+	w.Clients.Fake.InjectFault(fakeaws.Fault{Service: "cloudtrail", Operation: "LookupEvents", Status: 400, Code: "ThrottlingException", Message: "Rate exceeded", Times: 8})
+	if err := drive(t, fc, errc); err != nil {
+		t.Fatalf("step 5 throttled = %v, want success", err)
+	}
+	if !l.contains("throttling") {
+		t.Errorf("step 5 lines = %q, want a throttling line", l.texts())
+	}
+}
