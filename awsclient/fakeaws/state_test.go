@@ -1,0 +1,126 @@
+package fakeaws_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/clock"
+)
+
+// A second server on the same state file is a new process of the workshop:
+// it must find the first one's key, alias, tags and audit trail, and
+// decrypt what the first one encrypted.
+func TestStateSurvivesANewServer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "usecase-3", ".cse-workshop")
+	stateFile := filepath.Join(dir, "fake-aws.json")
+	ctx := context.Background()
+
+	first := newClients(t, fakeaws.Options{StateFile: stateFile, Delivery: testDelivery})
+	key := first.createKey(t, workshopAlias)
+	gen, err := first.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(workshopAlias), KeySpec: types.DataKeySpecAes256, EncryptionContext: workshopContext})
+	if err != nil {
+		t.Fatalf("GenerateDataKey: %v", err)
+	}
+
+	dirInfo, err := os.Stat(dir)
+	if err != nil {
+		t.Fatalf("state folder: %v", err)
+	}
+	if got := dirInfo.Mode().Perm(); got != 0o700 {
+		t.Errorf("state folder mode = %o, want 700", got)
+	}
+	fileInfo, err := os.Stat(stateFile)
+	if err != nil {
+		t.Fatalf("state file: %v", err)
+	}
+	if got := fileInfo.Mode().Perm(); got != 0o600 {
+		t.Errorf("state file mode = %o, want 600", got)
+	}
+	saved, err := os.ReadFile(stateFile)
+	if err != nil {
+		t.Fatalf("read state file: %v", err)
+	}
+	if bytes.Contains(saved, []byte(base64.StdEncoding.EncodeToString(gen.Plaintext))) || bytes.Contains(saved, gen.Plaintext) {
+		t.Errorf("state file contains the plaintext data key")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("state folder holds %d entries, want only the state file (no temporary files left)", len(entries))
+	}
+
+	clk := clock.NewFake(first.clock.Now().Add(testDelivery.Max))
+	second := newClients(t, fakeaws.Options{StateFile: stateFile, Clock: clk})
+	second.clock = clk
+	desc, err := second.kms.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(workshopAlias)})
+	if err != nil {
+		t.Fatalf("DescribeKey(alias) on a new server: %v", err)
+	}
+	if aws.ToString(desc.KeyMetadata.KeyId) != aws.ToString(key.KeyId) {
+		t.Errorf("alias on a new server names key %s, want %s", aws.ToString(desc.KeyMetadata.KeyId), aws.ToString(key.KeyId))
+	}
+	dec, err := second.kms.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gen.CiphertextBlob, EncryptionContext: workshopContext})
+	if err != nil {
+		t.Fatalf("Decrypt on a new server: %v", err)
+	}
+	if !bytes.Equal(dec.Plaintext, gen.Plaintext) {
+		t.Errorf("Decrypt on a new server returned another data key")
+	}
+	tags, err := second.kms.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: key.KeyId})
+	if err != nil || len(tags.Tags) != 1 {
+		t.Errorf("ListResourceTags on a new server = %v, %v; want the workshop tag", tags, err)
+	}
+	out, err := second.trail.LookupEvents(ctx, byName("GenerateDataKey"))
+	if err != nil {
+		t.Fatalf("LookupEvents on a new server: %v", err)
+	}
+	if len(out.Events) != 1 {
+		t.Errorf("LookupEvents(GenerateDataKey) on a new server = %d events, want the first server's one", len(out.Events))
+	}
+
+	// Save with no change writes the same state again.
+	if err := second.srv.Save(); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	third, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Clock: clk})
+	if err != nil {
+		t.Fatalf("New after Save: %v", err)
+	}
+	thirdKMS := kms.NewFromConfig(sdkConfig(third))
+	keys, err := thirdKMS.ListKeys(ctx, &kms.ListKeysInput{})
+	if err != nil || len(keys.Keys) != 1 {
+		t.Errorf("ListKeys after Save and New = %v, %v; want one key", keys, err)
+	}
+}
+
+func TestNewRefusesACorruptStateFile(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	if err := os.WriteFile(stateFile, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fakeaws.New(fakeaws.Options{StateFile: stateFile}); err == nil {
+		t.Errorf("New(corrupt state file) = nil error, want an error")
+	}
+}
+
+func TestNoStateFileWithoutOption(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	c := newClients(t, fakeaws.Options{})
+	c.createKey(t, workshopAlias)
+	if err := c.srv.Save(); err != nil {
+		t.Errorf("Save without a state file = %v, want nil", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("a server without StateFile wrote %d files", len(entries))
+	}
+}
