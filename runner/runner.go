@@ -7,8 +7,8 @@
 //     "HH:MM:SS  LEVEL  text", the time local, LEVEL one of INFO, OK, WARN
 //     and ERROR, padded to five characters so the texts line up.
 //   - A step's success line is the original workshop's line, verbatim.
-//   - Each step starts with a heading, "Step N of 6: Title", after a blank
-//     line when it is not the first.
+//   - Each step's lines follow a heading, "Step N of 6: Title", after a
+//     blank line when it is not the first.
 //   - Lines that only update a display (no text) are not printed, with two
 //     exceptions: step 5's countdown every 30 seconds ("1m30s left"), and
 //     the CloudTrail record step 5 found, printed as indented JSON under its
@@ -38,7 +38,8 @@ const countdownEvery = 30 * time.Second
 type Printer struct {
 	mu      sync.Mutex
 	out     io.Writer
-	headers int // headings printed so far
+	headers int         // headings printed so far
+	pending *steps.Step // the step whose heading waits for its first line
 }
 
 // NewPrinter returns a Printer writing to out.
@@ -46,15 +47,24 @@ func NewPrinter(out io.Writer) *Printer {
 	return &Printer{out: out}
 }
 
-// Heading prints the heading of a step.
+// Heading announces a step: its heading is printed before its first line,
+// so a step refused before it starts (run step 1 first) prints none.
 func (p *Printer) Heading(s steps.Step) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.pending = &s
+}
+
+func (p *Printer) printHeading() {
+	if p.pending == nil {
+		return
+	}
 	if p.headers > 0 {
 		fmt.Fprintln(p.out)
 	}
 	p.headers++
-	fmt.Fprintf(p.out, "Step %d of %d: %s\n", s.Number, len(steps.All()), s.Title)
+	fmt.Fprintf(p.out, "Step %d of %d: %s\n", p.pending.Number, len(steps.All()), p.pending.Title)
+	p.pending = nil
 }
 
 // Report prints one status line, following the output rules above.
@@ -79,6 +89,7 @@ func (p *Printer) Report(l steps.Line) {
 }
 
 func (p *Printer) printLine(t time.Time, level steps.Level, text string) {
+	p.printHeading()
 	fmt.Fprintf(p.out, "%s  %-5s  %s\n", t.Local().Format("15:04:05"), level, text)
 }
 
@@ -126,10 +137,10 @@ func Interrupted(ctx context.Context, err error) bool {
 // formatDuration shows a whole number of seconds briefly: "1m30s", "2m", "30s".
 func formatDuration(d time.Duration) string {
 	s := d.String()
-	if strings.Contains(s, "m") {
+	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
 	}
-	if strings.Contains(s, "h") {
+	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s

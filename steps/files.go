@@ -42,13 +42,15 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		EncryptionContext: encryptionContext,
 		OnDataKey: func(info crypto.DataKeyInfo) {
 			edk := info.Header.EncryptedDataKey
-			p.line(LevelInfo, &DataKeyDetail{
+			detail := &DataKeyDetail{
 				MaskedDataKey:           info.MaskedDataKey,
 				EncryptedDataKeySize:    len(edk),
 				EncryptedDataKeyPreview: hex.EncodeToString(edk[:min(len(edk), previewSizeInBytes)]),
 				Header:                  info.Header,
-			}, "KMS GenerateDataKey returned a data key (%s, kept in memory only) and the same key encrypted under the KMS key (%d bytes, stored in the file's header)",
-				info.MaskedDataKey, len(edk))
+			}
+			p.line(LevelInfo, detail, "KMS GenerateDataKey returned a data key, %s (shown masked; it stays in memory only)", info.MaskedDataKey)
+			p.info("and the same data key encrypted under the KMS key: %d bytes, %s…, kept in the file's header",
+				len(edk), detail.EncryptedDataKeyPreview)
 		},
 		OnProgress: progressReporter(p),
 	})
@@ -215,12 +217,14 @@ func progressReporter(p reporter) func(done, total int64) {
 	}
 }
 
-// removeIfExists removes a file; a file that is not there is no error.
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+// removeIfExists removes a file and reports whether it was there; a file
+// that is not there is no error.
+func removeIfExists(path string) (bool, error) {
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return nil
+	return err == nil, err
 }
 
 // formatSize shows a size as a person reads it: "812 bytes", "1.5 MiB".

@@ -227,10 +227,13 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 		}
 	}
 	for _, name := range []string{EncryptedFile, CycledFile} {
-		if err := removeIfExists(w.path(name)); err != nil {
+		removed, err := removeIfExists(w.path(name))
+		if err != nil {
 			return fmt.Errorf("delete %s: %w", name, err)
 		}
-		p.info("deleted %s", name)
+		if removed {
+			p.info("deleted %s", name)
+		}
 	}
 	w.State.Done = map[int]time.Time{}
 	w.State.GenerateDataKeyAt = time.Time{}
@@ -270,7 +273,7 @@ func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.Ke
 	}
 	w.State.KeyDeletionDate = when
 	p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
-		"KMS key %s will be deleted on %s; until then `aws kms cancel-key-deletion` can undo it", keyARN, formatDate(when))
+		"KMS key %s will be deleted on %s (until then the deletion can be cancelled)", keyARN, formatDate(when))
 	return nil
 }
 

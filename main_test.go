@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"cse-workshop/awsclient"
+	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
+)
+
+// runMainEnv makes the test binary run the program instead of the tests, so
+// that tests can start it as a separate process.
+const runMainEnv = "CSE_WORKSHOP_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// originalLines are the original workshop's lines, in the order a full run
+// prints them.
+var originalLines = []string{
+	"KMS Master Key with alias name kms_key_cse_usecase_3 successfully created",
+	"Module run was successful !!",
+	"Module run was successful !!",
+	"GenerateDataKey API Called",
+	"Cleanup Successful",
+}
+
+// result is what one invocation did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// inProcess runs the command line in this process on a clock that jumps
+// over every wait; no terminal.
+func inProcess(t *testing.T, clk clock.Clock, args ...string) result {
+	t.Helper()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	var out, errOut bytes.Buffer
+	a := &app{stdin: devNull, stdout: &out, stderr: &errOut, clock: clk}
+	code := a.main(args)
+	return result{code, out.String(), errOut.String()}
+}
+
+// autoClock is a clock for in-process runs.
+func autoClock() clock.Clock {
+	return clock.NewAuto(time.Date(2026, 11, 27, 6, 28, 0, 0, time.UTC))
+}
+
+// command returns the program as a separate process.
+func command(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return cmd
+}
+
+// separate runs the program as a separate process.
+func separate(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := command(args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	code := 0
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, out.String(), errOut.String()}
+}
+
+// checkOriginalLines checks that stdout has the original lines, in order,
+// each as the text of an OK line.
+func checkOriginalLines(t *testing.T, stdout string, want []string) {
+	t.Helper()
+	var got []string
+	for _, line := range strings.Split(stdout, "\n") {
+		if _, text, ok := strings.Cut(line, "  OK     "); ok && slices.Contains(originalLines, text) {
+			got = append(got, text)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("original lines printed = %q, want %q; stdout:\n%s", got, want, stdout)
+	}
+}
+
+// visibleFiles lists the names in dir that do not start with a dot.
+func visibleFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func TestRunDemo(t *testing.T) {
+	dir := t.TempDir()
+	r := inProcess(t, autoClock(), "run", "--fast", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("run exit code = %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	checkOriginalLines(t, r.stdout, originalLines)
+	if got := visibleFiles(t, dir); len(got) != 1 || got[0] != steps.PlaintextFile {
+		t.Errorf("files after run = %v, want only %s", got, steps.PlaintextFile)
+	}
+}
+
+func TestRunWithoutTerminalIsTheDefault(t *testing.T) {
+	dir := t.TempDir()
+	r := inProcess(t, autoClock(), "--fast", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit code = %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	checkOriginalLines(t, r.stdout, originalLines)
+	if !strings.Contains(r.stderr, "not a terminal") {
+		t.Errorf("stderr = %q, want a note that it runs without the tutorial", r.stderr)
+	}
+}
+
+func TestStepsAsSeparateProcesses(t *testing.T) {
+	dir := t.TempDir()
+	var got []string
+	for _, n := range []string{"1", "2", "3", "5", "6"} {
+		r := separate(t, "step", n, "--fast", "--dir", dir)
+		if r.code != exitOK {
+			t.Fatalf("step %s exit code = %d, want 0; stderr:\n%s", n, r.code, r.stderr)
+		}
+		if n == "3" {
+			plain, _ := os.ReadFile(filepath.Join(dir, steps.PlaintextFile))
+			cycled, _ := os.ReadFile(filepath.Join(dir, steps.CycledFile))
+			enc, _ := os.ReadFile(filepath.Join(dir, steps.EncryptedFile))
+			if len(plain) == 0 || !bytes.Equal(plain, cycled) {
+				t.Errorf("after step 3, %s differs from %s", steps.CycledFile, steps.PlaintextFile)
+			}
+			if bytes.Contains(enc, plain) {
+				t.Errorf("%s contains the plaintext", steps.EncryptedFile)
+			}
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if _, text, ok := strings.Cut(line, "  OK     "); ok {
+				got = append(got, text)
+			}
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(originalLines, "\n") {
+		t.Errorf("success lines of steps 1, 2, 3, 5, 6 = %q, want %q", got, originalLines)
+	}
+	if got := visibleFiles(t, dir); len(got) != 1 || got[0] != steps.PlaintextFile {
+		t.Errorf("files after step 6 = %v, want only %s", got, steps.PlaintextFile)
+	}
+}
+
+func TestStep3BeforeStep2(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1 exit code = %d; stderr:\n%s", r.code, r.stderr)
+	}
+	r := inProcess(t, clk, "step", "3", "--dir", dir)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "run step 2 first") {
+		t.Errorf("step 3 before step 2 = exit %d, stderr %q; want exit 1 and run step 2 first", r.code, r.stderr)
+	}
+}
+
+func TestTamperedFile(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	for _, n := range []string{"1", "2"} {
+		if r := inProcess(t, clk, "step", n, "--dir", dir); r.code != exitOK {
+			t.Fatalf("step %s exit code = %d; stderr:\n%s", n, r.code, r.stderr)
+		}
+	}
+	encPath := filepath.Join(dir, steps.EncryptedFile)
+	original, err := os.ReadFile(encPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pos := range []int{0, 5, 30, len(original) / 2, len(original) - 1} {
+		tampered := bytes.Clone(original)
+		tampered[pos] ^= 0x80
+		if err := os.WriteFile(encPath, tampered, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := inProcess(t, clk, "step", "3", "--dir", dir)
+		if r.code != exitFailed {
+			t.Errorf("step 3 with byte %d flipped: exit code %d, want 1", pos, r.code)
+		}
+		if !strings.Contains(r.stderr, "error: step 3: encrypted_e.txt was modified or damaged") || !strings.Contains(r.stderr, "hint: run step 2 again") {
+			t.Errorf("step 3 with byte %d flipped: stderr %q, want it to say the file was modified or damaged, and to run step 2 again", pos, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, steps.CycledFile)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("step 3 with byte %d flipped left %s (%v)", pos, steps.CycledFile, err)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--nope"},
+		{"bogus"},
+		{"step"},
+		{"step", "7"},
+		{"step", "x"},
+		{"step", "1", "2"},
+		{"run", "extra"},
+		{"encrypt", "only-one"},
+		{"decrypt"},
+		{"encrypt", "a", "b", "--context", "novalue"},
+		{"encrypt", "a", "b", "--scheme", "rot13"},
+		{"run", "--theme", "neon"},
+		{"run", "--delivery-delay", "soon"},
+		{"mock-aws", "--listen", "0.0.0.0:4566"},
+		{"mock-aws", "--listen", ":4566"},
+	} {
+		r := inProcess(t, autoClock(), append(args, "--dir", dir)...)
+		if r.code != exitUsage {
+			t.Errorf("%q: exit code %d, want 2; stderr %q", args, r.code, r.stderr)
+		}
+		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, "\nhint: ") {
+			t.Errorf("%q: stderr %q, want error: and hint:", args, r.stderr)
+		}
+	}
+	if got := visibleFiles(t, dir); len(got) != 0 {
+		t.Errorf("bad usage left files in the workshop folder: %v", got)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"step", "--help"}, {"encrypt", "--help"}} {
+		r := inProcess(t, autoClock(), args...)
+		if r.code != exitOK || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%q: exit code %d, stdout %q; want 0 and usage", args, r.code, r.stdout)
+		}
+	}
+}
+
+// liveFake serves a fake AWS on loopback and points the SDK's default
+// configuration at it, as if it were the real AWS.
+func liveFake(t *testing.T, clk clock.Clock) *fakeaws.Server {
+	t.Helper()
+	fake, err := fakeaws.New(fakeaws.Options{Clock: clk, Delivery: fakeaws.FastDelivery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- fakeaws.Serve(ctx, ln, fake) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            "http://" + ln.Addr().String(),
+		"AWS_ACCESS_KEY_ID":           "AKIDLIVETEST",
+		"AWS_SECRET_ACCESS_KEY":       "live-test-secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_REGION":                  "eu-west-1",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             empty,
+		"AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	return fake
+}
+
+// fakeKeys returns how many keys the fake holds.
+func fakeKeys(t *testing.T, fake *fakeaws.Server) int {
+	t.Helper()
+	c, err := awsclient.New(context.Background(), awsclient.Options{Fake: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.KMS.ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Keys)
+}
+
+func TestLiveRefusesWithoutYes(t *testing.T) {
+	clk := autoClock()
+	fake := liveFake(t, clk)
+	for _, args := range [][]string{{"run"}, {"step", "1"}} {
+		r := inProcess(t, clk, append(args, "--aws", "--dir", t.TempDir())...)
+		if r.code == exitOK {
+			t.Errorf("%q --aws without --yes: exit code 0, want a refusal", args)
+		}
+		if !strings.Contains(r.stdout, fakeaws.DefaultAccountID) || !strings.Contains(r.stdout, "eu-west-1") {
+			t.Errorf("%q --aws: stdout %q, want the account and region", args, r.stdout)
+		}
+		if !strings.Contains(r.stderr, "--yes") {
+			t.Errorf("%q --aws: stderr %q, want it to say to add --yes", args, r.stderr)
+		}
+	}
+	if n := fakeKeys(t, fake); n != 0 {
+		t.Errorf("keys after refused live runs = %d, want 0", n)
+	}
+}
+
+func TestLiveWithYes(t *testing.T) {
+	clk := autoClock()
+	fake := liveFake(t, clk)
+	dir := t.TempDir()
+	r := inProcess(t, clk, "run", "--aws", "--yes", "--fast", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("run --aws --yes exit code = %d; stderr:\n%s", r.code, r.stderr)
+	}
+	checkOriginalLines(t, r.stdout, originalLines)
+	if strings.Contains(r.stderr, "still live") {
+		t.Errorf("reminder after a full run: %q", r.stderr)
+	}
+
+	r = inProcess(t, clk, "step", "1", "--aws", "--yes", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("step 1 --aws --yes exit code = %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "cse-workshop step 6 --dir "+dir+" --aws --region eu-west-1") {
+		t.Errorf("stderr after step 1 --aws = %q, want the reminder to run step 6", r.stderr)
+	}
+	if n := fakeKeys(t, fake); n != 2 {
+		t.Errorf("keys after two live step 1s = %d, want 2 (one pending deletion)", n)
+	}
+}
+
+func TestEncryptDecrypt(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	files := t.TempDir()
+	in := filepath.Join(files, "notes.txt")
+	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"kms", "tink"} {
+		enc, out := filepath.Join(files, scheme+".enc"), filepath.Join(files, scheme+".txt")
+		r := inProcess(t, clk, "encrypt", in, enc, "--context", "project=demo", "--scheme", scheme, "--dir", dir)
+		if r.code != exitOK {
+			t.Fatalf("encrypt --scheme %s: exit %d, %s", scheme, r.code, r.stderr)
+		}
+		r = inProcess(t, clk, "decrypt", enc, out, "--context", "project=other", "--dir", dir)
+		if r.code != exitFailed || !strings.Contains(r.stderr, "hint: ") {
+			t.Errorf("decrypt with the wrong --context: exit %d, stderr %q; want 1 and a hint", r.code, r.stderr)
+		}
+		r = inProcess(t, clk, "decrypt", enc, out, "--context", "project=demo", "--dir", dir)
+		if r.code != exitOK {
+			t.Fatalf("decrypt --scheme %s: exit %d, %s", scheme, r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(out); string(got) != "meet at noon\n" {
+			t.Errorf("decrypt(encrypt(x)) with scheme %s = %q", scheme, got)
+		}
+		if !strings.Contains(r.stdout, `{"project":"demo"}`) {
+			t.Errorf("decrypt stdout = %q, want the encryption context", r.stdout)
+		}
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	cmd := command("run", "--dir", dir) // step 5 waits two minutes
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "waiting") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+	}
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitInterrupted {
+		t.Errorf("run interrupted during step 5: %v, want exit code 130", err)
+	}
+	if !strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("stderr = %q, want interrupted", errOut.String())
+	}
+}
+
+func TestMockAWS(t *testing.T) {
+	dir := t.TempDir()
+	cmd := command("mock-aws", "--listen", "127.0.0.1:0", "--dir", dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	var endpoint string
+	for sc.Scan() {
+		if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
+			endpoint = after
+			break
+		}
+	}
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
+		t.Fatalf("mock-aws printed endpoint %q, want http://127.0.0.1:PORT; stderr %q", endpoint, errOut.String())
+	}
+	var rest bytes.Buffer
+	go func() {
+		for sc.Scan() {
+			rest.WriteString(sc.Text() + "\n")
+		}
+	}()
+
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDMOCK")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "mock")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", empty)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	c, err := awsclient.New(context.Background(), awsclient.Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.KMS.CreateKey(context.Background(), &kms.CreateKeyInput{}); err != nil {
+		t.Fatalf("CreateKey through mock-aws: %v", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("mock-aws stopped by Ctrl-C: %v, want exit code 0; stderr %q", err, errOut.String())
+	}
+	// The key is kept in the workshop folder, for the demo and the next server.
+	fake, err := fakeaws.New(fakeaws.Options{StateFile: filepath.Join(dir, awsclient.StateFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fakeKeys(t, fake); n != 1 {
+		t.Errorf("keys in the folder after mock-aws = %d, want 1", n)
+	}
+}
