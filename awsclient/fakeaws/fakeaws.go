@@ -13,6 +13,11 @@
 // Every KMS call, failed ones too, is written to a simulated CloudTrail event
 // history that LookupEvents serves once each event's delivery delay has
 // passed. Time comes from an injected clock, so tests never sleep.
+//
+// KMS here has symmetric keys only (SYMMETRIC_DEFAULT, origin AWS_KMS) in
+// one account and region. Key policies, grants, key rotation, multi-Region,
+// asymmetric and HMAC keys are not modelled; their operations answer
+// UnknownOperationException.
 package fakeaws
 
 import (
