@@ -50,12 +50,12 @@ const (
 	reservedAliasPrefix   = "alias/aws/"
 	awsTagPrefix          = "aws:"
 	keyIDPatternSource    = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	aliasNamePatternSouce = `^alias/[a-zA-Z0-9/_-]+$`
+	aliasNamePatternSource = `^alias/[a-zA-Z0-9/_-]+$`
 )
 
 var (
 	keyIDPattern     = regexp.MustCompile(keyIDPatternSource)
-	aliasNamePattern = regexp.MustCompile(aliasNamePatternSouce)
+	aliasNamePattern = regexp.MustCompile(aliasNamePatternSource)
 )
 
 // kmsOp is one KMS operation: readOnly is CloudTrail's readOnly flag.
@@ -171,8 +171,8 @@ const (
 	keyIDsOrAlias                // also alias name or alias ARN
 )
 
-// resolveKeyLocked finds the key named by ref, as KMS does for the KeyId
-// parameter of op.
+// resolveKeyLocked finds the key named by ref (a key ID or key ARN, and
+// with keyIDsOrAlias also an alias name or alias ARN), failing as KMS does.
 func (s *Server) resolveKeyLocked(ref string, refs keyRefs) (*kmsKey, *apiError) {
 	if ref == "" {
 		return nil, badRequest("ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
