@@ -75,7 +75,7 @@ func (p *Printer) Report(l steps.Line) {
 		if d, ok := l.Detail.(*steps.WaitDetail); ok {
 			left := d.Remaining.Round(time.Second)
 			if left > 0 && left < d.Total && left%countdownEvery == 0 {
-				p.printLine(l.Time, steps.LevelInfo, formatDuration(left)+" left")
+				p.printLine(l.Time, steps.LevelInfo, steps.FormatDuration(left)+" left")
 			}
 		}
 		return
@@ -132,16 +132,4 @@ func PrintError(errOut io.Writer, err error) {
 // person (Ctrl-C), rather than a failure.
 func Interrupted(ctx context.Context, err error) bool {
 	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
-}
-
-// formatDuration shows a whole number of seconds briefly: "1m30s", "2m", "30s".
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -75,20 +75,20 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 			rec.FoundAt = w.Clock.Now()
 			rec.Lag = rec.FoundAt.Sub(callAt)
 			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record, %s after the call (event %s)",
-				attempt, rec.Lag.Round(time.Second), rec.EventID)
+				attempt, FormatDuration(rec.Lag), rec.EventID)
 			p.success(5)
 			return nil
 		case err == nil:
 			p.line(LevelInfo, &PollDetail{Attempt: attempt}, "attempt %d: not delivered yet", attempt)
 		case throttled(err):
 			interval = min(2*interval, t.maxPollInterval)
-			p.line(LevelWarn, &PollDetail{Attempt: attempt}, "attempt %d: CloudTrail is throttling requests; next look in %s", attempt, interval)
+			p.line(LevelWarn, &PollDetail{Attempt: attempt}, "attempt %d: CloudTrail is throttling requests; next look in %s", attempt, FormatDuration(interval))
 		default:
 			return fmt.Errorf("look up CloudTrail events: %w", err)
 		}
 		if !w.Clock.Now().Before(giveUpAt) {
 			return withHint(
-				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", t.giveUpAfter, attempt),
+				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", FormatDuration(t.giveUpAfter), attempt),
 				fmt.Sprintf("event history can lag by several minutes; run `cse-workshop step 5 --dir %s%s` again later", shellQuote(w.Dir), w.flagsForCommands()))
 		}
 		select {
@@ -106,10 +106,10 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 	until := callAt.Add(total)
 	remaining := until.Sub(w.Clock.Now())
 	if remaining <= 0 {
-		p.info("GenerateDataKey was called %s ago: looking for its record in CloudTrail now", w.Clock.Now().Sub(callAt).Round(time.Second))
+		p.info("GenerateDataKey was called %s ago: looking for its record in CloudTrail now", FormatDuration(w.Clock.Now().Sub(callAt)))
 		return nil
 	}
-	p.info("waiting %s for CloudTrail: an API call shows up in its event history only a while after it is made", remaining.Round(time.Second))
+	p.info("waiting %s for CloudTrail: an API call shows up in its event history only a while after it is made", FormatDuration(remaining))
 	for remaining > 0 {
 		p.detail(&WaitDetail{Remaining: remaining, Total: total})
 		// Tick on whole seconds of the remaining time, so a countdown
@@ -122,7 +122,7 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.CheckNow:
-			p.info("checking now, %s before the wait is over", remaining.Round(time.Second))
+			p.info("checking now, %s before the wait is over", FormatDuration(remaining))
 			remaining = 0
 			continue
 		case <-w.Clock.After(tick):

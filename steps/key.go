@@ -257,23 +257,24 @@ func describeKey(ctx context.Context, w *Workshop, keyID string) (*types.KeyMeta
 // scheduleDeletion schedules the key's deletion unless it already is.
 func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
 	keyARN := aws.ToString(md.Arn)
-	var when time.Time
 	if md.KeyState == types.KeyStatePendingDeletion {
-		when = aws.ToTime(md.DeletionDate)
-		p.info("KMS key %s was already scheduled for deletion", keyARN)
-	} else {
-		out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
-			KeyId:               md.KeyId,
-			PendingWindowInDays: aws.Int32(deletionWindowInDays),
-		})
-		if err != nil {
-			return fmt.Errorf("schedule deletion of %s: %w", keyARN, err)
-		}
-		when = aws.ToTime(out.DeletionDate)
+		when := aws.ToTime(md.DeletionDate)
+		w.State.KeyDeletionDate = when
+		p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
+			"KMS key %s was already scheduled for deletion, on %s", keyARN, formatDate(when))
+		return nil
 	}
+	out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
+		KeyId:               md.KeyId,
+		PendingWindowInDays: aws.Int32(deletionWindowInDays),
+	})
+	if err != nil {
+		return fmt.Errorf("schedule deletion of %s: %w", keyARN, err)
+	}
+	when := aws.ToTime(out.DeletionDate)
 	w.State.KeyDeletionDate = when
 	p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
-		"KMS key %s will be deleted on %s (until then the deletion can be cancelled)", keyARN, formatDate(when))
+		"scheduled KMS key %s for deletion on %s (%d days from now; until then the deletion can be cancelled)", keyARN, formatDate(when), deletionWindowInDays)
 	return nil
 }
 

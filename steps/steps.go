@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"cse-workshop/awsclient"
@@ -188,8 +189,12 @@ func (e *PrerequisiteError) Error() string {
 
 // Missing returns the earliest step that must run before step n can, or 0
 // when step n can run now. Step 3 on a fresh workshop needs step 1 first,
-// not step 2.
+// not step 2. Step 6 can run again after itself, as long as the workshop
+// knows a key: cleaning up twice is harmless.
 func (w *Workshop) Missing(n int) int {
+	if n == 6 && w.State.KeyARN != "" {
+		return 0
+	}
 	missing := 0
 	for p := prerequisite[n]; p != 0; p = prerequisite[p] {
 		if _, ok := w.State.Done[p]; !ok {
@@ -292,4 +297,17 @@ func backendName(c *awsclient.Clients) string {
 		return "demo"
 	}
 	return "aws/" + c.Region
+}
+
+// FormatDuration shows a duration briefly, to the second: "1m30s", "2m",
+// "45s".
+func FormatDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -402,7 +402,13 @@ func TestStep6(t *testing.T) {
 		t.Errorf("step 6 deletion detail = %+v, want key %s deleted 7 days from now", deletion, keyARN)
 	}
 
-	// Again: the key is already pending, and a new step 1 starts afresh.
+	// Again: the key is already pending; that is no failure.
+	l, err = s.run(6)
+	if err != nil || !l.contains("already scheduled for deletion") {
+		t.Errorf("step 6 again = %v, lines %q; want success saying the key was already scheduled", err, l.texts())
+	}
+
+	// A new step 1 starts afresh.
 	s.mustRun(1)
 	if got := s.open().State.KeyARN; got == keyARN || got == "" {
 		t.Errorf("key after step 6 and step 1 = %q, want a new key", got)
