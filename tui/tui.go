@@ -1,12 +1,23 @@
 // Package tui is the terminal tutorial: a bubbletea program over the
 // workshop's steps, from the welcome screen to the quiz score.
 //
-// CONTRACT STUB: the exported API below is what main builds on.
+// The root model (Model) routes: the window size and the global keys are
+// its own, each screen (welcome, live confirmation, the six steps, quiz,
+// summary) is a small part that draws itself. A step runs as a command in
+// the background; its status lines come back as messages through a channel
+// that a waiting command reads one line at a time, and the AWS calls come
+// the same way from the recorder. The package holds no AWS or crypto code:
+// it shows what steps and awsclient report.
 package tui
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	tea "charm.land/bubbletea/v2"
 
 	"cse-workshop/steps"
 )
@@ -16,8 +27,64 @@ type Options struct {
 	Workshop *steps.Workshop
 	Theme    string // "auto", "projector" or "plain"; NO_COLOR forces plain
 	Fast     bool
+
+	// Input and Output replace the terminal (tests); nil means the terminal.
+	Input  io.Reader
+	Output io.Writer
+	// ProgramOptions are passed to the bubbletea program after the
+	// tutorial's own (tests set a window size or a colour profile).
+	ProgramOptions []tea.ProgramOption
 }
 
 // Run runs the tutorial until the learner quits; the terminal is restored
-// however it ends.
-func Run(ctx context.Context, opts Options) error { return errors.New("the tutorial is not built yet") }
+// however it ends. When a real KMS key is left behind, it prints how to
+// delete it after the screen is restored.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Workshop == nil {
+		return errors.New("run tutorial: no workshop")
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		opts.Theme = ThemePlain
+	}
+	switch opts.Theme {
+	case "", ThemeAuto, ThemeProjector, ThemePlain:
+	default:
+		return fmt.Errorf("run tutorial: unknown theme %q (want auto, projector or plain)", opts.Theme)
+	}
+	m, err := runProgram(ctx, opts, assetContent())
+	if err != nil {
+		return err
+	}
+	if r := m.liveKeyReminder(); r != "" {
+		out := opts.Output
+		if out == nil {
+			out = os.Stdout
+		}
+		fmt.Fprintln(out, r)
+	}
+	return nil
+}
+
+// runProgram runs the bubbletea program and returns the final model.
+func runProgram(ctx context.Context, opts Options, c content) (*Model, error) {
+	m := newModel(ctx, opts, c)
+	defer m.stop()
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
+	popts = append(popts, opts.ProgramOptions...)
+	final, err := tea.NewProgram(m, popts...).Run()
+	if fm, ok := final.(*Model); ok && fm != nil {
+		m = fm
+	}
+	// Whatever ended the program, stop the step that may still run.
+	m.stop()
+	if err != nil && !errors.Is(err, tea.ErrInterrupted) {
+		return m, fmt.Errorf("run tutorial: %w", err)
+	}
+	return m, nil
+}

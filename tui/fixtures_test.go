@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"cse-workshop/assets"
+	"cse-workshop/awsclient"
+	"cse-workshop/crypto"
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
+)
+
+// t0 is the fixed start of every test session.
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+const fixtureKeyARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+// fixtureContent is fixed text for the screens, so that the snapshots
+// change only when the screens do, not when the lessons are edited.
+func fixtureContent() content {
+	c := content{
+		welcome: "# Envelope encryption with AWS KMS\n\nYour file is encrypted **on this machine** with a fresh **data key**. " +
+			"That data key is then encrypted by a **KMS key**, which never leaves AWS KMS.\n\n" +
+			"- KMS `Encrypt` takes at most 4 KiB.\n- Local AES is fast.\n",
+		encryptDiagram: " ┌─────────┐\n │ KMS key │\n └────┬────┘\n      ▼ GenerateDataKey\n data key ──▶ encrypt locally",
+		decryptDiagram: " encrypted data key ──▶ KMS Decrypt\n      ▼\n data key ──▶ decrypt locally",
+		lessons:        map[int]string{},
+		steps: []steps.Step{
+			{Number: 1, Title: "Create the KMS key and its alias", Success: "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created"},
+			{Number: 2, Title: "Encrypt plaintext_u.txt with a data key", Success: "Module run was successful !!"},
+			{Number: 3, Title: "Decrypt encrypted_e.txt", Success: "Module run was successful !!"},
+			{Number: 4, Title: "Compare the original and the decrypted file", Success: "plaintext_u.txt and plaintext_u_cycled.txt are identical"},
+			{Number: 5, Title: "Find the GenerateDataKey call in CloudTrail", Success: "GenerateDataKey API Called"},
+			{Number: 6, Title: "Clean up", Success: "Cleanup Successful"},
+		},
+		quiz: []assets.Question{
+			{
+				Prompt:      "Why do we wait for 2 minutes in Step 5?",
+				Choices:     []string{"KMS needs time", "CloudTrail delivers events asynchronously", "The data key must expire", "LookupEvents is slow"},
+				Answer:      1,
+				Explanation: "CloudTrail records calls with a lag.",
+				WhyNot:      []string{"The data key came back in step 2.", "", "Data keys do not expire.", "LookupEvents allows 2 requests a second."},
+			},
+			{
+				Prompt:      "Where is the encrypted data key kept?",
+				Choices:     []string{"In KMS", "In the file's header", "On a server", "Nowhere"},
+				Answer:      1,
+				Explanation: "The header carries it, beside the ciphertext.",
+				WhyNot:      []string{"KMS keeps no data keys.", "", "There is no server.", "Then nobody could decrypt."},
+			},
+		},
+	}
+	for n := 1; n <= stepCount; n++ {
+		c.lessons[n] = "# Step lesson\n\nThis step does one thing, and the lesson says **why** in a few lines of text that wrap.\n\n- first point\n- second point with `code`\n"
+	}
+	return c
+}
+
+// newTestModel builds a model over a fresh demo workshop with a fixed clock.
+func newTestModel(t testing.TB, theme string, done ...int) *Model {
+	t.Helper()
+	w := &steps.Workshop{
+		Dir:      t.TempDir(),
+		Clock:    clock.NewFake(t0),
+		CheckNow: make(chan struct{}, 1),
+	}
+	if len(done) > 0 {
+		w.State.Done = map[int]time.Time{}
+		w.State.KeyARN = fixtureKeyARN
+		for _, n := range done {
+			w.State.Done[n] = t0
+		}
+	}
+	m := newModel(context.Background(), Options{Workshop: w, Theme: theme}, fixtureContent())
+	t.Cleanup(m.stop)
+	m.cwd = ""
+	return m
+}
+
+// send feeds messages to the model, ignoring the commands they return.
+func send(m *Model, msgs ...tea.Msg) {
+	for _, msg := range msgs {
+		m.Update(msg)
+	}
+}
+
+func press(keys ...string) []tea.Msg {
+	var msgs []tea.Msg
+	for _, k := range keys {
+		msgs = append(msgs, keyMsg(k))
+	}
+	return msgs
+}
+
+// keyMsg is the key press a terminal sends for a key name.
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// line is a status line at t0 plus sec seconds.
+func line(sec int, level steps.Level, text string, detail any) steps.Line {
+	return steps.Line{Time: t0.Add(time.Duration(sec) * time.Second), Level: level, Text: text, Detail: detail}
+}
+
+// feed delivers status lines of the run in progress, then its end when
+// done is true.
+func feed(m *Model, n int, lines []steps.Line, end bool, err error) {
+	for _, l := range lines {
+		m.Update(stepLineMsg{step: n, run: m.runID, line: l})
+	}
+	if end {
+		m.Update(stepDoneMsg{step: n, run: m.runID, err: err})
+	}
+}
+
+// Fixed status lines of each step, as the steps report them.
+func stepLines(n int) []steps.Line {
+	switch n {
+	case 1:
+		return []steps.Line{
+			line(1, steps.LevelInfo, "creating a symmetric KMS key (Master key to encrypt objects written to S3)", nil),
+			line(2, steps.LevelInfo, "created KMS key "+fixtureKeyARN, nil),
+			line(2, steps.LevelInfo, "created alias alias/kms_key_cse_usecase_3", nil),
+			line(2, steps.LevelSuccess, "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created", nil),
+		}
+	case 2:
+		return []steps.Line{
+			line(10, steps.LevelInfo, "encrypting plaintext_u.txt (1.2 KiB) under alias/kms_key_cse_usecase_3 with encryption context whatfor=usecase-3-cse", nil),
+			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key (3f9a…(32 bytes)…c1, kept in memory only)", &steps.DataKeyDetail{
+				MaskedDataKey: "3f9a…(32 bytes)…c1", EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
+				Header: crypto.Header{Version: 1, Scheme: crypto.SchemeKMSDataKey, KeyARN: fixtureKeyARN,
+					EncryptionContext: map[string]string{"whatfor": "usecase-3-cse"}, SegmentSizeInBytes: 1 << 20},
+			}),
+			line(11, steps.LevelInfo, "", &steps.ProgressDetail{DoneBytes: 1234, TotalBytes: 1234}),
+			line(12, steps.LevelInfo, "wrote encrypted_e.txt (1.5 KiB)", &steps.FilesDetail{
+				Input:  steps.FileSummary{Path: "/w/plaintext_u.txt", SizeInBytes: 1234},
+				Output: steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1534},
+			}),
+			line(12, steps.LevelSuccess, "Module run was successful !!", nil),
+		}
+	case 3:
+		return []steps.Line{
+			line(20, steps.LevelInfo, "decrypting encrypted_e.txt: KMS Decrypt unwraps the encrypted data key", nil),
+			line(21, steps.LevelInfo, "wrote plaintext_u_cycled.txt (1.2 KiB), after the whole file authenticated", &steps.FilesDetail{
+				Input:  steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1534},
+				Output: steps.FileSummary{Path: "/w/plaintext_u_cycled.txt", SizeInBytes: 1234},
+			}),
+			line(21, steps.LevelSuccess, "Module run was successful !!", nil),
+		}
+	case 4:
+		sum := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+		return []steps.Line{
+			line(30, steps.LevelInfo, "comparing plaintext_u.txt and plaintext_u_cycled.txt", &steps.CompareDetail{
+				Original: steps.FileSummary{Path: "/w/plaintext_u.txt", SizeInBytes: 1234, SHA256: sum},
+				Cycled:   steps.FileSummary{Path: "/w/plaintext_u_cycled.txt", SizeInBytes: 1234, SHA256: sum},
+				Match:    true,
+			}),
+			line(30, steps.LevelSuccess, "plaintext_u.txt and plaintext_u_cycled.txt are identical", nil),
+		}
+	case 6:
+		return []steps.Line{
+			line(200, steps.LevelInfo, "KMS key will be deleted on Fri 4 Dec 2026 10:03 UTC", &steps.DeletionDetail{KeyARN: fixtureKeyARN, DeletionDate: t0.Add(7*24*time.Hour + 200*time.Second)}),
+			line(201, steps.LevelInfo, "deleted alias alias/kms_key_cse_usecase_3", nil),
+			line(201, steps.LevelInfo, "deleted encrypted_e.txt", nil),
+			line(201, steps.LevelSuccess, "Cleanup Successful", nil),
+		}
+	}
+	return nil
+}
+
+// step5Waiting is step 5 in its countdown, after one early look.
+func step5Waiting() []steps.Line {
+	return []steps.Line{
+		line(40, steps.LevelInfo, "waiting 2m0s for CloudTrail: an API call shows up in its event history only a while after it is made", nil),
+		line(40, steps.LevelInfo, "", &steps.WaitDetail{Remaining: 83 * time.Second, Total: 2 * time.Minute}),
+		line(41, steps.LevelInfo, "attempt 1: not delivered yet", &steps.PollDetail{Attempt: 1}),
+		line(42, steps.LevelInfo, "", &steps.WaitDetail{Remaining: 81 * time.Second, Total: 2 * time.Minute}),
+	}
+}
+
+// step5Found is the record step 5 finds.
+func step5Found() []steps.Line {
+	rec := &steps.RecordDetail{
+		EventID: "8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10", EventName: "GenerateDataKey",
+		EventTime: t0.Add(11 * time.Second), FoundAt: t0.Add(143 * time.Second), Lag: 132 * time.Second,
+		KeyARN: fixtureKeyARN, EncryptionContext: map[string]string{"whatfor": "usecase-3-cse"},
+		JSON: "{\n  \"eventName\": \"GenerateDataKey\",\n  \"readOnly\": true,\n  \"requestParameters\": {\n    \"keyId\": \"alias/kms_key_cse_usecase_3\",\n    \"keySpec\": \"AES_256\",\n    \"encryptionContext\": {\n      \"whatfor\": \"usecase-3-cse\"\n    }\n  },\n  \"responseElements\": null\n}",
+	}
+	return []steps.Line{
+		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record, 2m12s after the call (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10)", rec),
+		line(143, steps.LevelSuccess, "GenerateDataKey API Called", nil),
+	}
+}
+
+// fixtureCalls are AWS calls as the recorder reports them.
+func fixtureCalls() []awsclient.Call {
+	return []awsclient.Call{
+		{Service: "KMS", Operation: "CreateKey", Start: t0.Add(time.Second), Duration: 42 * time.Millisecond, Attempts: 1},
+		{Service: "KMS", Operation: "CreateAlias", Start: t0.Add(2 * time.Second), Duration: 18 * time.Millisecond, Attempts: 1},
+		{Service: "KMS", Operation: "GenerateDataKey", Start: t0.Add(11 * time.Second), Duration: 23 * time.Millisecond, Attempts: 1},
+		{Service: "CloudTrail", Operation: "LookupEvents", Start: t0.Add(41 * time.Second), Duration: 1200 * time.Millisecond, Attempts: 2,
+			Err: errors.New("throttled")},
+	}
+}

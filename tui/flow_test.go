@@ -1,0 +1,585 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"cse-workshop/awsclient"
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
+)
+
+// driver runs a model as the program would: it executes the commands
+// Update returns, in goroutines, and feeds their messages back in order.
+type driver struct {
+	t    *testing.T
+	m    *Model
+	msgs chan tea.Msg
+	quit bool // a command returned tea.Quit
+}
+
+func newDriver(t *testing.T, m *Model) *driver {
+	d := &driver{t: t, m: m, msgs: make(chan tea.Msg, 1024)}
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	d.exec(m.Init())
+	return d
+}
+
+func (d *driver) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		switch msg := msg.(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				d.exec(c)
+			}
+		case nil:
+		default:
+			d.msgs <- msg
+		}
+	}()
+}
+
+// press sends keys through Update.
+func (d *driver) press(keys ...string) {
+	for _, k := range keys {
+		d.handle(keyMsg(k))
+	}
+}
+
+func (d *driver) handle(msg tea.Msg) {
+	if _, ok := msg.(tea.QuitMsg); ok {
+		d.quit = true
+		return
+	}
+	if _, ok := msg.(spinner.TickMsg); ok && d.m.running == 0 {
+		return
+	}
+	_, cmd := d.m.Update(msg)
+	d.exec(cmd)
+}
+
+// until handles messages until cond holds. The deadline only guards
+// against a hang; nothing is measured.
+func (d *driver) until(what string, cond func(*Model) bool) {
+	d.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond(d.m) {
+		select {
+		case msg := <-d.msgs:
+			d.handle(msg)
+		case <-deadline:
+			d.t.Fatalf("never reached: %s; screen:\n%s", what, ansi.Strip(d.m.render()))
+		}
+	}
+}
+
+func (d *driver) screen() string { return ansi.Strip(d.m.render()) }
+
+// script is a fake step: it reports fixed lines, then returns err.
+func script(lines []steps.Line, err error) runFunc {
+	return func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		for _, l := range lines {
+			r.Report(l)
+		}
+		if err == nil {
+			if w.State.Done == nil {
+				w.State.Done = map[int]time.Time{}
+			}
+			w.State.Done[n] = t0
+		}
+		return err
+	}
+}
+
+func TestRunStepStreamsLinesAndShowsSuccess(t *testing.T) {
+	m := newTestModel(t, "")
+	m.run = script(stepLines(1), nil)
+	d := newDriver(t, m)
+	d.press("enter", "enter")
+	if m.running != 1 {
+		t.Fatalf("after Enter on step 1, running = %d, want 1", m.running)
+	}
+	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	s := m.stepViews[1]
+	if got, want := s.log.entries.len(), len(stepLines(1)); got != want {
+		t.Errorf("log holds %d lines, want %d", got, want)
+	}
+	screen := d.screen()
+	for _, want := range []string{"created alias alias/kms_key_cse_usecase_3", "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created", "Press enter for the next step"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen after step 1 lacks %q:\n%s", want, screen)
+		}
+	}
+	if !m.done[1] {
+		t.Error("done[1] = false after a successful run, want the workshop's progress copied")
+	}
+	d.press("enter")
+	if m.screen != (screenID{screenStep, 2}) {
+		t.Errorf("Enter after success went to %+v, want step 2", m.screen)
+	}
+}
+
+func TestFailedStepShowsAdviceAndRetries(t *testing.T) {
+	m := newTestModel(t, "")
+	fail := errors.New("decrypt encrypted_e.txt: the file is damaged or was tampered with")
+	attempts := 0
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		attempts++
+		if attempts == 1 {
+			r.Report(line(20, steps.LevelInfo, "decrypting encrypted_e.txt", nil))
+			return fmt.Errorf("step 3: %w", fail)
+		}
+		return script(stepLines(3), nil)(ctx, w, n, r)
+	}
+	d := newDriver(t, m)
+	d.press("3", "enter")
+	d.until("step 3 failed", func(m *Model) bool { return m.stepViews[3].status == statusFailed })
+	if screen := d.screen(); !strings.Contains(screen, "the file is damaged or was tampered with") || !strings.Contains(screen, "Press r to retry") {
+		t.Errorf("failed step screen lacks the error or the retry key:\n%s", screen)
+	}
+	d.press("r")
+	d.until("step 3 done", func(m *Model) bool { return m.stepViews[3].status == statusDone })
+	if attempts != 2 {
+		t.Errorf("step ran %d times, want 2 (one retry)", attempts)
+	}
+	if screen := d.screen(); !strings.Contains(screen, "run 2") {
+		t.Errorf("log after a retry does not mark the second run:\n%s", screen)
+	}
+}
+
+func TestJumpWarnsOfMissingPrerequisite(t *testing.T) {
+	tests := []struct {
+		done    []int
+		jump    string
+		missing int
+	}{
+		{nil, "3", 1},
+		{[]int{1}, "3", 2},
+		{[]int{1}, "6", 0},
+		{[]int{1, 2}, "5", 0},
+		{nil, "1", 0},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("done=%v/jump=%s", tc.done, tc.jump), func(t *testing.T) {
+			m := newTestModel(t, "", tc.done...)
+			send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+			send(m, press(tc.jump)...)
+			n := int(tc.jump[0] - '0')
+			if m.screen != (screenID{screenStep, n}) {
+				t.Fatalf("after %s, screen = %+v, want step %d", tc.jump, m.screen, n)
+			}
+			screen := ansi.Strip(m.render())
+			warning := fmt.Sprintf("needs step %d first", tc.missing)
+			if tc.missing == 0 {
+				if strings.Contains(screen, "needs step") {
+					t.Errorf("jump to step %d with %v done warns, want no warning:\n%s", n, tc.done, screen)
+				}
+				return
+			}
+			if !strings.Contains(screen, warning) {
+				t.Errorf("jump to step %d with %v done: screen lacks %q:\n%s", n, tc.done, warning, screen)
+			}
+		})
+	}
+}
+
+func TestQuitWhileRunningAsksThenCancels(t *testing.T) {
+	m := newTestModel(t, "")
+	cancelled := make(chan struct{})
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		r.Report(line(1, steps.LevelInfo, "creating a symmetric KMS key", nil))
+		<-ctx.Done()
+		close(cancelled)
+		return ctx.Err()
+	}
+	d := newDriver(t, m)
+	d.press("enter", "enter")
+	d.until("the step's first line", func(m *Model) bool { return m.stepViews[1].log.entries.len() == 1 })
+
+	d.press("q")
+	if !m.quitAsked {
+		t.Fatal("q while a step runs did not ask first")
+	}
+	if screen := d.screen(); !strings.Contains(screen, "Quit the tutorial?") {
+		t.Errorf("quit question not on screen:\n%s", screen)
+	}
+	d.press("n")
+	if m.quitAsked || m.running != 1 {
+		t.Fatalf("after n: quitAsked = %v, running = %d; want the question closed and the step running", m.quitAsked, m.running)
+	}
+	select {
+	case <-cancelled:
+		t.Fatal("answering no cancelled the step")
+	default:
+	}
+
+	d.press("q", "y")
+	<-cancelled // the step's context is cancelled
+	d.until("the program quits", func(m *Model) bool { return d.quit })
+	if m.stepViews[1].status != statusCancelled {
+		t.Errorf("step status after quitting = %v, want cancelled", m.stepViews[1].status)
+	}
+}
+
+func TestCtrlCCancelsStepThenQuits(t *testing.T) {
+	m := newTestModel(t, "")
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		<-ctx.Done()
+		return fmt.Errorf("step 2: encrypt plaintext_u.txt: %w", ctx.Err())
+	}
+	d := newDriver(t, m)
+	d.press("2", "enter")
+	d.press("ctrl+c")
+	d.until("step 2 cancelled", func(m *Model) bool { return m.stepViews[2].status == statusCancelled })
+	if d.quit {
+		t.Fatal("the first Ctrl-C quit; want it to cancel the step only")
+	}
+	if screen := d.screen(); !strings.Contains(screen, "Cancelled") {
+		t.Errorf("cancelled step screen does not say so:\n%s", screen)
+	}
+	d.press("ctrl+c")
+	d.until("the program quits", func(m *Model) bool { return d.quit })
+}
+
+func TestCheckNowSignalsStep5(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	checked := make(chan struct{})
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		for _, l := range step5Waiting() {
+			r.Report(l)
+		}
+		select {
+		case <-w.CheckNow:
+			close(checked)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, l := range step5Found() {
+			r.Report(l)
+		}
+		return nil
+	}
+	d := newDriver(t, m)
+	d.press("5", "enter")
+	d.until("the countdown", func(m *Model) bool { return m.stepViews[5].details.poll != nil })
+	if screen := d.screen(); !strings.Contains(screen, "left of 2:00") || !strings.Contains(screen, "not delivered yet") {
+		t.Errorf("step 5 screen lacks the countdown or the look:\n%s", screen)
+	}
+	d.press("c", "c") // the second press must not block
+	<-checked
+	d.until("step 5 done", func(m *Model) bool { return m.stepViews[5].status == statusDone })
+	screen := d.screen()
+	for _, want := range []string{"whatfor=usecase-3-cse", "2m12s", "GenerateDataKey API Called"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("step 5 screen lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+func TestQuizScoresAndExplains(t *testing.T) {
+	m := newTestModel(t, "")
+	d := newDriver(t, m)
+	d.press("6", "n")
+	if m.screen.kind != screenQuiz {
+		t.Fatalf("screen after step 6 and n = %+v, want the quiz", m.screen)
+	}
+	d.press("enter") // before an answer: nothing moves
+	if m.quiz.current != 0 {
+		t.Fatalf("Enter before answering moved to question %d", m.quiz.current+1)
+	}
+	d.press("2") // right
+	d.press("1") // a second answer does not replace the first
+	if got := m.quiz.answers[0]; got != 1 {
+		t.Errorf("answer to question 1 = %d, want 1 (the first press)", got)
+	}
+	if screen := d.screen(); !strings.Contains(screen, "Right.") || !strings.Contains(screen, "CloudTrail records calls with a lag.") {
+		t.Errorf("answered question lacks the verdict or the explanation:\n%s", screen)
+	}
+	d.press("enter", "4") // question 2, wrong
+	screen := d.screen()
+	for _, want := range []string{"Not quite: the answer is 2.", "Why not the others:", "1) KMS keeps no data keys.", "4) Then nobody could decrypt."} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("wrong answer screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if right, answered := m.score(); right != 1 || answered != 2 {
+		t.Errorf("score() = %d right of %d answered, want 1 of 2", right, answered)
+	}
+	d.press("enter")
+	if m.screen.kind != screenSummary {
+		t.Fatalf("Enter after the last answer went to %+v, want the summary", m.screen)
+	}
+	d.until("transcript saved", func(m *Model) bool { return m.summary.path != "" || m.summary.saveErr != nil })
+	if m.summary.saveErr != nil {
+		t.Fatalf("save transcript: %v", m.summary.saveErr)
+	}
+	if screen := d.screen(); !strings.Contains(screen, "Quiz score: 1 of 2") {
+		t.Errorf("summary lacks the score:\n%s", screen)
+	}
+}
+
+func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
+	m := newTestModel(t, "")
+	m.run = script(stepLines(2), nil)
+	d := newDriver(t, m)
+	d.press("1")
+	m.run = script(stepLines(1), nil)
+	d.press("enter")
+	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	m.run = script(stepLines(2), nil)
+	d.press("2", "enter")
+	d.until("step 2 done", func(m *Model) bool { return m.stepViews[2].status == statusDone })
+	for _, c := range fixtureCalls() {
+		d.handle(callMsg{call: c})
+	}
+	d.press("6", "n", "2", "enter", "1", "enter")
+	d.until("transcript saved", func(m *Model) bool { return m.summary.path != "" || m.summary.saveErr != nil })
+	if m.summary.saveErr != nil {
+		t.Fatal(m.summary.saveErr)
+	}
+	if dir := filepath.Dir(m.summary.path); dir != m.w.Dir {
+		t.Errorf("transcript saved in %s, want the workshop folder %s", dir, m.w.Dir)
+	}
+	if name := filepath.Base(m.summary.path); name != "transcript-20261127-100000.txt" {
+		t.Errorf("transcript named %s, want transcript-20261127-100000.txt (from the clock)", name)
+	}
+	fi, err := os.Stat(m.summary.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("transcript mode = %v, want 0600", perm)
+	}
+	b, err := os.ReadFile(m.summary.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{
+		"Module run was successful !!", "created alias alias/kms_key_cse_usecase_3",
+		"GenerateDataKey", "LookupEvents", "Quiz: 1 of 2 right", "answered 2) CloudTrail delivers events asynchronously: right",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, text)
+		}
+	}
+	// The masked data key is the only key material the screens show.
+	if strings.Contains(text, "3f9a…(32 bytes)…c1") && strings.Contains(text, "MaskedDataKey") {
+		t.Errorf("transcript holds the data key preview:\n%s", text)
+	}
+}
+
+func TestResumeOffersToContinueOrStartOver(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "steps 1 and 2") || !strings.Contains(screen, "continue with step 3") {
+		t.Errorf("welcome with progress does not offer to continue:\n%s", screen)
+	}
+	send(m, press("enter")...)
+	if m.screen != (screenID{screenStep, 3}) {
+		t.Errorf("Enter on the welcome screen with steps 1 and 2 done went to %+v, want step 3", m.screen)
+	}
+
+	m = newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	send(m, press("s")...)
+	if m.screen != (screenID{screenStep, 1}) {
+		t.Errorf("s (start over) went to %+v, want step 1", m.screen)
+	}
+	if len(m.w.State.Done) != 0 || len(m.done) != 0 {
+		t.Errorf("after start over, progress = %v, want none", m.w.State.Done)
+	}
+
+	m = newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if screen := ansi.Strip(m.render()); strings.Contains(screen, "Welcome back") {
+		t.Errorf("welcome without progress offers to continue:\n%s", screen)
+	}
+}
+
+func TestLiveModeConfirmsBeforeRunning(t *testing.T) {
+	m := newTestModel(t, "")
+	m.live = true
+	m.plan = steps.Plan{Account: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/alice", Region: "eu-west-1"}
+	ran := 0
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error { ran++; return nil }
+	d := newDriver(t, m)
+	d.press("enter", "enter")
+	if m.screen.kind != screenConfirm {
+		t.Fatalf("Enter on step 1 in live mode went to %+v, want the confirmation", m.screen)
+	}
+	screen := d.screen()
+	for _, want := range []string{"123456789012", "arn:aws:iam::123456789012:user/alice", "eu-west-1", "alias/kms_key_cse_usecase_3", "7 days"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, screen)
+		}
+	}
+	d.press("esc")
+	if m.screen != (screenID{screenStep, 1}) || m.running != 0 {
+		t.Fatalf("after esc: screen %+v, running %d; want step 1, nothing running", m.screen, m.running)
+	}
+	d.press("enter", "y")
+	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	if ran != 1 {
+		t.Errorf("step ran %d times, want 1", ran)
+	}
+	d.press("r")
+	if m.screen.kind == screenConfirm {
+		t.Error("asked again after the learner agreed once")
+	}
+}
+
+func TestStepQuestionIsAskedOnScreen(t *testing.T) {
+	m := newTestModel(t, "")
+	answers := make(chan bool, 1)
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		answers <- w.Confirm(ctx, "Cancel the deletion and use the key again?")
+		return nil
+	}
+	d := newDriver(t, m)
+	d.press("enter", "enter")
+	d.until("the question", func(m *Model) bool { return m.question != nil })
+	if screen := d.screen(); !strings.Contains(screen, "Cancel the deletion and use the key again?") {
+		t.Errorf("question not on screen:\n%s", screen)
+	}
+	d.press("y")
+	if got := <-answers; !got {
+		t.Error("Confirm returned false after y")
+	}
+	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+}
+
+func TestAPIPaneListsCallsAsTheyHappen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clients, err := awsclient.New(ctx, awsclient.Options{Dir: dir, Clock: clock.NewAuto(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { clients.Close() })
+	w := &steps.Workshop{Dir: dir, Clients: clients, Clock: clock.NewFake(t0), CheckNow: make(chan struct{}, 1)}
+	m := newModel(ctx, Options{Workshop: w}, fixtureContent())
+	t.Cleanup(m.stop)
+	d := newDriver(t, m)
+	d.press("a")
+	if screen := d.screen(); !strings.Contains(screen, "No AWS calls yet.") {
+		t.Errorf("empty API pane:\n%s", screen)
+	}
+	// Real SDK calls against the demo backend, from another goroutine, as
+	// a step makes them.
+	go func() {
+		clients.Identity(ctx)
+		clients.KMS.ListAliases(ctx, &kms.ListAliasesInput{})
+	}()
+	d.until("two calls", func(m *Model) bool { return m.api.total() == 2 })
+	screen := d.screen()
+	for _, want := range []string{"AWS calls (2)", "GetCallerIdentity", "ListAliases", "OK"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("API pane lacks %q:\n%s", want, screen)
+		}
+	}
+	d.press("a")
+	if screen := d.screen(); strings.Contains(screen, "AWS calls (4)") {
+		t.Errorf("a did not hide the API pane:\n%s", screen)
+	}
+}
+
+func TestLogScrollsAndKeepsBoundedHistory(t *testing.T) {
+	p := newLogPane()
+	th := newTheme(ThemeAuto, true)
+	for i := range logCapacity + 500 {
+		p.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
+	}
+	if p.entries.len() != logCapacity || p.entries.dropped != 500 {
+		t.Fatalf("log keeps %d lines, dropped %d; want %d kept, 500 dropped", p.entries.len(), p.entries.dropped, logCapacity)
+	}
+	if got := p.entries.at(0).text; got != "line 500" {
+		t.Errorf("oldest kept line = %q, want line 500", got)
+	}
+	view := ansi.Strip(p.view(&th, 60, 5))
+	if !strings.Contains(view, fmt.Sprintf("line %d", logCapacity+499)) {
+		t.Errorf("log at the bottom does not show the newest line:\n%s", view)
+	}
+	p.scroll(10)
+	view = ansi.Strip(p.view(&th, 60, 5))
+	if strings.Contains(view, fmt.Sprintf("line %d", logCapacity+499)) || !strings.Contains(view, "10 newer lines below") {
+		t.Errorf("scrolled log still shows the newest line or lacks the hint:\n%s", view)
+	}
+	p.add(logEntry{at: t0, level: steps.LevelInfo, text: "new"})
+	if p.offset != 11 {
+		t.Errorf("offset after a new line while scrolled = %d, want 11 (the view stays put)", p.offset)
+	}
+	p.scroll(-100)
+	if p.offset != 0 {
+		t.Errorf("offset after scrolling past the bottom = %d, want 0", p.offset)
+	}
+}
+
+func TestCompactLayoutBelowMinimum(t *testing.T) {
+	m := newTestModel(t, "")
+	for _, size := range []struct{ w, h int }{{40, 12}, {59, 30}, {100, 19}} {
+		send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+		if l := m.layout(); l.mode != layoutCompact {
+			t.Errorf("layout at %dx%d = %v, want compact", size.w, size.h, l.mode)
+		}
+		checkSize(t, m.render(), size.w, size.h)
+	}
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	if l := m.layout(); l.mode != layoutWide {
+		t.Errorf("layout at 120x30 = %v, want wide", l.mode)
+	}
+	send(m, tea.WindowSizeMsg{Width: 119, Height: 30})
+	if l := m.layout(); l.mode != layoutStacked {
+		t.Errorf("layout at 119x30 = %v, want stacked", l.mode)
+	}
+}
+
+func TestPanicInStepBecomesAnError(t *testing.T) {
+	m := newTestModel(t, "")
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error { panic("boom") }
+	d := newDriver(t, m)
+	d.press("enter", "enter")
+	d.until("step 1 failed", func(m *Model) bool { return m.stepViews[1].status == statusFailed })
+	if screen := d.screen(); !strings.Contains(screen, "internal error: boom") {
+		t.Errorf("a panicking step's screen lacks the error:\n%s", screen)
+	}
+}
+
+func TestBackgroundColourPicksThemeOnce(t *testing.T) {
+	m := newTestModel(t, ThemeAuto)
+	send(m, tea.BackgroundColorMsg{Color: white})
+	if m.theme.name != "light" {
+		t.Errorf("theme after a white background = %s, want light", m.theme.name)
+	}
+	send(m, tea.BackgroundColorMsg{Color: black})
+	if m.theme.name != "light" {
+		t.Errorf("theme after a second answer = %s, want it unchanged (detected once)", m.theme.name)
+	}
+	p := newTestModel(t, ThemePlain)
+	send(p, tea.BackgroundColorMsg{Color: white})
+	if p.theme.name != ThemePlain {
+		t.Errorf("plain theme after a background answer = %s, want plain", p.theme.name)
+	}
+}
+
+var (
+	white = color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
+	black = color.RGBA{A: 0xff}
+)

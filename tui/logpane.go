@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/steps"
+)
+
+// logCapacity bounds each step's log: older lines are dropped, so memory
+// and the cost of drawing stay flat however long a session runs.
+const logCapacity = 2000
+
+// ring is a fixed-capacity buffer that keeps the newest items.
+type ring[T any] struct {
+	items   []T
+	start   int // index of the oldest item
+	n       int
+	dropped int // how many items were pushed out
+}
+
+func newRing[T any](capacity int) ring[T] {
+	return ring[T]{items: make([]T, capacity)}
+}
+
+func (r *ring[T]) push(v T) {
+	if len(r.items) == 0 {
+		return
+	}
+	if r.n < len(r.items) {
+		r.items[(r.start+r.n)%len(r.items)] = v
+		r.n++
+		return
+	}
+	r.items[r.start] = v
+	r.start = (r.start + 1) % len(r.items)
+	r.dropped++
+}
+
+func (r *ring[T]) len() int { return r.n }
+
+// at returns the i-th item, 0 being the oldest kept.
+func (r *ring[T]) at(i int) T { return r.items[(r.start+i)%len(r.items)] }
+
+// logEntry is one status line as the log keeps it.
+type logEntry struct {
+	at    time.Time
+	level steps.Level
+	text  string
+}
+
+// logPane is a scrollable view of a step's status lines. Drawing it costs
+// the number of visible lines, never the length of the history.
+type logPane struct {
+	entries ring[logEntry]
+	// offset is how many entries the view is scrolled up from the newest;
+	// 0 follows new lines as they arrive.
+	offset int
+}
+
+func newLogPane() logPane { return logPane{entries: newRing[logEntry](logCapacity)} }
+
+func (p *logPane) add(e logEntry) {
+	p.entries.push(e)
+	if p.offset > 0 {
+		// Keep the lines the reader is looking at in place.
+		p.offset = min(p.offset+1, p.entries.len()-1)
+	}
+}
+
+// scroll moves the view n entries towards older lines (n < 0: newer).
+func (p *logPane) scroll(n int) {
+	p.offset = max(0, min(p.offset+n, p.entries.len()-1))
+}
+
+// view draws the pane in exactly height lines of at most width columns.
+func (p *logPane) view(t *theme, width, height int) string {
+	if height <= 0 || width <= 0 {
+		return ""
+	}
+	if p.entries.len() == 0 {
+		return fitHeight(t.subtle.Render(truncate("No status lines yet.", width, t)), height)
+	}
+	rows := height
+	var footer string
+	if p.offset > 0 {
+		footer = t.notice.Render(truncate(fmt.Sprintf("%d newer lines below %s pgdn", p.offset, t.dash), width, t))
+		rows--
+	}
+	// Walk back from the newest visible entry until the pane is full.
+	var lines []string
+	for i := p.entries.len() - 1 - p.offset; i >= 0 && len(lines) < rows; i-- {
+		rendered := renderLogEntry(t, p.entries.at(i), width)
+		lines = append(rendered, lines...)
+	}
+	if len(lines) > rows {
+		lines = lines[len(lines)-rows:]
+	}
+	if footer != "" {
+		for len(lines) < rows {
+			lines = append(lines, "")
+		}
+		lines = append(lines, footer)
+	}
+	return fitHeight(strings.Join(lines, "\n"), height)
+}
+
+// renderLogEntry draws one entry: time, level marker, text, wrapped under
+// the text's first column.
+func renderLogEntry(t *theme, e logEntry, width int) []string {
+	mark, style := t.level(e.level)
+	stamp := e.at.Format("15:04:05")
+	prefixWidth := len(stamp) + 1 + ansi.StringWidth(mark) + 1
+	textWidth := width - prefixWidth
+	textStyle := t.text
+	if e.level != steps.LevelInfo {
+		textStyle = style
+	}
+	if textWidth < 10 {
+		// Too narrow for columns: drop the time.
+		return wrapStyled(mark+" "+e.text, width, style)
+	}
+	wrapped := strings.Split(ansi.Wrap(e.text, textWidth, ""), "\n")
+	out := make([]string, len(wrapped))
+	for i, w := range wrapped {
+		if i == 0 {
+			out[i] = t.logTime.Render(stamp) + " " + style.Render(mark) + " " + textStyle.Render(w)
+			continue
+		}
+		out[i] = strings.Repeat(" ", prefixWidth) + textStyle.Render(w)
+	}
+	return out
+}
+
+func wrapStyled(s string, width int, style interface{ Render(...string) string }) []string {
+	parts := strings.Split(ansi.Wrap(s, width, ""), "\n")
+	for i := range parts {
+		parts[i] = style.Render(parts[i])
+	}
+	return parts
+}
+
+// fitHeight pads or cuts s to exactly h lines.
+func fitHeight(s string, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate cuts plain text to width columns, marking the cut.
+func truncate(s string, width int, t *theme) string {
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, t.ellipsis)
+}

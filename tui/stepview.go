@@ -1,0 +1,359 @@
+package tui
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/progress"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/steps"
+)
+
+// largeFileInBytes is the size from which step 2 and 3 show a progress bar.
+const largeFileInBytes = 1 << 20
+
+// minLogRows is the fewest log lines a step screen shows once a run began.
+const minLogRows = 3
+
+// stepView is a step screen: lesson and, beside or below, the status and
+// the log.
+func (m *Model) stepView(l layout) string {
+	s := m.stepViews[m.screen.step]
+	switch l.mode {
+	case layoutWide:
+		return m.columns(l, s.lesson.view(&m.theme), m.sideView(s, l.side.w, l.side.h, l.mode))
+	case layoutStacked:
+		return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h) + "\n" + m.sideView(s, l.side.w, l.side.h, l.mode))
+	default:
+		if s.status == statusIdle && s.runs == 0 {
+			// Before the first run the lesson is what matters; the one
+			// line under it says how to run the step.
+			status := m.statusLine(s, l.text.w)
+			return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h-lipgloss.Height(status)) + "\n" + status)
+		}
+		return m.padded(m.sideView(s, l.side.w, l.side.h, l.mode))
+	}
+}
+
+// sideView is the status of the step (with its details) over its log.
+func (m *Model) sideView(s *stepScreen, width, height int, mode layoutMode) string {
+	if height <= 0 {
+		return ""
+	}
+	status := m.statusView(s, width, mode)
+	statusH := lipgloss.Height(status)
+	logH := height - statusH - 1
+	if s.runs == 0 && s.status == statusIdle {
+		// Nothing logged yet: the status alone, no empty log.
+		return fitHeight(status, height)
+	}
+	if logH < minLogRows {
+		statusH = max(height-1-minLogRows, 1)
+		status = fitHeight(status, statusH)
+		logH = height - statusH - 1
+	}
+	title := "Log"
+	if s.log.entries.dropped > 0 {
+		title = fmt.Sprintf("Log (%d older lines dropped)", s.log.entries.dropped)
+	}
+	return status + "\n" + m.rule(title, width) + "\n" + s.log.view(&m.theme, width, logH)
+}
+
+// statusLine is the one line that says what Enter does now, or what runs.
+func (m *Model) statusLine(s *stepScreen, width int) string {
+	t := &m.theme
+	var line string
+	switch s.status {
+	case statusRunning:
+		line = m.spinner.View() + " " + t.bold.Render(fmt.Sprintf("Step %d is running", s.n)) + t.subtle.Render(" "+t.dash+" ctrl+c cancels")
+	case statusDone:
+		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(" for the next step.")
+	case statusFailed:
+		line = t.failure.Render(t.markError+" Failed.") + t.text.Render(" Press ") + t.help.ShortKey.Render("r") + t.text.Render(" to retry.")
+	case statusCancelled:
+		line = t.warn.Render(t.markWarn+" Cancelled.") + t.text.Render(" Press ") + t.help.ShortKey.Render("r") + t.text.Render(" to run it again.")
+	default:
+		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(fmt.Sprintf(" to run step %d.", s.n))
+		if s.missing != 0 {
+			// Not a refusal: a facilitator may know better, and the step
+			// itself says what is missing if it is.
+			line = t.warn.Render(fmt.Sprintf("%s Step %d needs step %d first: press %d to go there.", t.markWarn, s.n, s.missing, s.missing)) + "\n" + line
+		}
+	}
+	return fitWidth(line, width)
+}
+
+// statusView is the status of a step: what runs, the success or the
+// failure, and the details the step reported.
+func (m *Model) statusView(s *stepScreen, width int, mode layoutMode) string {
+	t := &m.theme
+	info := m.content.stepInfo(s.n)
+	var parts []string
+	if mode == layoutWide {
+		// Beside the lesson, say which step this is; elsewhere the
+		// lesson's own title or the header does.
+		parts = append(parts, t.heading.Render(truncate(fmt.Sprintf("Step %d of %d %s %s", s.n, stepCount, t.dash, info.Title), width, t)))
+	}
+	switch s.status {
+	case statusDone:
+		success := s.success
+		if success == "" {
+			success = info.Success
+		}
+		if mode == layoutWide {
+			parts = append(parts, t.successBox.Render(wrap(t.markSuccess+" "+success, max(width-4, 10))))
+		} else {
+			// One highlighted line costs less height than a box.
+			parts = append(parts, t.highlight.Render(wrap(" "+t.markSuccess+" "+success+" ", width)))
+		}
+	case statusFailed:
+		body := t.failure.Render(wrap(t.markError+" "+s.advice.What, max(width-4, 10)))
+		if s.advice.Hint != "" {
+			body += "\n" + t.text.Render(wrap("hint: "+s.advice.Hint, max(width-4, 10)))
+		}
+		parts = append(parts, t.failBox.Render(body))
+	}
+	if d := m.detailsView(s, width, mode); d != "" {
+		parts = append(parts, d)
+	}
+	parts = append(parts, m.statusLine(s, width))
+	return strings.Join(parts, "\n")
+}
+
+// detailsView shows what the step's details say, by kind.
+func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
+	t := &m.theme
+	d := s.details
+	kv := newKV(t, width, 18)
+	var b strings.Builder
+	if d.dataKey != nil {
+		h := d.dataKey.Header
+		b.WriteString(kv.row("Data key", d.dataKey.MaskedDataKey+" (memory only)", false))
+		b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
+		b.WriteString(kv.row("Header: KMS key", h.KeyARN, false))
+		b.WriteString(kv.row("Header: context", formatContext(h.EncryptionContext), true))
+		b.WriteString(kv.row("Header: scheme", fmt.Sprintf("%s, %s segments", schemeName(h.Scheme), formatSize(int64(h.SegmentSizeInBytes))), false))
+	}
+	if d.files != nil {
+		b.WriteString(kv.row("Files", fmt.Sprintf("%s %s %s", fileLine(d.files.Input), t.arrow(), fileLine(d.files.Output)), false))
+	}
+	if p := d.progress; p != nil && p.TotalBytes >= largeFileInBytes && s.status == statusRunning {
+		b.WriteString(kv.row("Progress", fmt.Sprintf("%s of %s", formatSize(p.DoneBytes), formatSize(p.TotalBytes)), false))
+		b.WriteString(m.progressBar(float64(p.DoneBytes)/float64(p.TotalBytes), width) + "\n")
+	}
+	if c := d.compare; c != nil {
+		b.WriteString(kv.row("Original", fileLine(c.Original), false))
+		b.WriteString(kv.row("  SHA-256", shortHash(c.Original.SHA256, width-kv.labelW, t), false))
+		b.WriteString(kv.row("Decrypted", fileLine(c.Cycled), false))
+		b.WriteString(kv.row("  SHA-256", shortHash(c.Cycled.SHA256, width-kv.labelW, t), false))
+		if c.Match {
+			b.WriteString(t.success.Render(wrap(t.markSuccess+" MATCH: the two files are identical, byte for byte.", width)) + "\n")
+		} else {
+			b.WriteString(t.failure.Render(wrap(t.markError+" MISMATCH: the files differ.", width)) + "\n")
+		}
+	}
+	if s.n == 5 {
+		b.WriteString(m.auditView(s, width, kv, mode == layoutWide))
+	}
+	if del := d.deletion; del != nil {
+		b.WriteString(kv.row("KMS key", del.KeyARN, false))
+		days := int(del.DeletionDate.Sub(s.ended).Hours()/24 + 0.5)
+		when := del.DeletionDate.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
+		if !s.ended.IsZero() && days > 0 {
+			when += fmt.Sprintf(" (in %d days)", days)
+		}
+		b.WriteString(kv.row("Deleted on", when, true))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// auditView is step 5: the countdown, the looks and the record found.
+func (m *Model) auditView(s *stepScreen, width int, kv kvTable, withJSON bool) string {
+	t := &m.theme
+	d := s.details
+	var b strings.Builder
+	if w := d.wait; w != nil && d.record == nil {
+		left := w.Remaining.Round(time.Second)
+		b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("%s left of %s", clockDuration(left), clockDuration(w.Total)), false))
+		done := 1.0
+		if w.Total > 0 {
+			done = 1 - float64(w.Remaining)/float64(w.Total)
+		}
+		b.WriteString(m.progressBar(done, width) + "\n")
+	}
+	if d.record == nil && s.status == statusRunning {
+		switch {
+		case s.checkRequested:
+			b.WriteString(t.notice.Render("Looking in CloudTrail now…") + "\n")
+		case d.poll != nil:
+			b.WriteString(kv.row("Looked", fmt.Sprintf("%s: not delivered yet", times(d.poll.Attempt)), false))
+			b.WriteString(t.subtle.Render(wrap("Press c to look again now.", width)) + "\n")
+		default:
+			b.WriteString(t.subtle.Render(wrap("Press c to look now, before the wait is over.", width)) + "\n")
+		}
+	}
+	if r := d.record; r != nil {
+		b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
+		b.WriteString(kv.row("Called at", r.EventTime.UTC().Format("15:04:05 UTC"), false))
+		b.WriteString(kv.row("Found at", r.FoundAt.UTC().Format("15:04:05 UTC"), false))
+		b.WriteString(kv.row("Delivery lag", r.Lag.Round(time.Second).String(), true))
+		b.WriteString(kv.row("KMS key", r.KeyARN, false))
+		b.WriteString(kv.row("Encryption context", formatContext(r.EncryptionContext), true))
+		b.WriteString(kv.row("Event ID", r.EventID, false))
+		if r.JSON != "" && withJSON {
+			b.WriteString(m.rule("CloudTrailEvent", width) + "\n")
+			for _, line := range strings.Split(r.JSON, "\n") {
+				style := t.text
+				if strings.Contains(line, `"encryptionContext"`) || isContextLine(line, r.EncryptionContext) {
+					style = t.highlight
+				}
+				b.WriteString(style.Render(truncate(line, width, t)) + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// isContextLine reports whether a line of the record's JSON holds one of
+// the encryption context's pairs.
+func isContextLine(line string, ctx map[string]string) bool {
+	for k := range ctx {
+		if strings.Contains(line, `"`+k+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// progressBar draws a static bar for done (0 to 1).
+func (m *Model) progressBar(done float64, width int) string {
+	t := &m.theme
+	p := progress.New(progress.WithWidth(min(width, 60)), progress.WithFillCharacters(t.progressFullChar, t.progressEmptyChar))
+	p.FullColor, p.EmptyColor = t.progressFull, t.progressEmpty
+	p.PercentageStyle = t.bold
+	return p.ViewAs(max(0, min(1, done)))
+}
+
+// kvTable lays out label/value rows with the labels in one column.
+type kvTable struct {
+	t      *theme
+	width  int
+	labelW int
+}
+
+func newKV(t *theme, width, labelW int) kvTable {
+	return kvTable{t: t, width: width, labelW: min(labelW, max(width*2/5, 4))}
+}
+
+// row draws one row, the value wrapped under itself; highlight marks the
+// facts the lesson is about.
+func (k kvTable) row(label, value string, highlight bool) string {
+	t := k.t
+	valueW := max(k.width-k.labelW-1, 8)
+	// Break long words (ARNs) after a slash or a colon rather than anywhere.
+	lines := strings.Split(ansi.Wrap(value, valueW, "/:"), "\n")
+	style := t.value
+	if highlight {
+		style = t.highlight
+	}
+	var b strings.Builder
+	for i, v := range lines {
+		l := ""
+		if i == 0 {
+			l = truncate(label, k.labelW, t)
+		}
+		b.WriteString(t.label.Render(fmt.Sprintf("%-*s", k.labelW, l)) + " " + style.Render(v) + "\n")
+	}
+	return b.String()
+}
+
+// wrap word-wraps plain text to width.
+func wrap(s string, width int) string {
+	return ansi.Wrap(s, max(width, 1), "")
+}
+
+// formatContext writes an encryption context as key=value pairs, sorted.
+func formatContext(ctx map[string]string) string {
+	if len(ctx) == 0 {
+		return "(none)"
+	}
+	var pairs []string
+	for _, k := range slices.Sorted(maps.Keys(ctx)) {
+		pairs = append(pairs, fmt.Sprintf("%s=%s", k, ctx[k]))
+	}
+	return strings.Join(pairs, ", ")
+}
+
+// formatSize writes a size in bytes the way people read it.
+func formatSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	}
+}
+
+func fileLine(f steps.FileSummary) string {
+	return fmt.Sprintf("%s, %s", filepath.Base(f.Path), formatSize(f.SizeInBytes))
+}
+
+// shortHash shows a hash whole when it fits, else its two ends.
+func shortHash(h string, width int, t *theme) string {
+	if h == "" {
+		return "(not computed)"
+	}
+	if len(h) <= width || width < 20 {
+		return h
+	}
+	half := (width - len(t.ellipsis)) / 2
+	return h[:half] + t.ellipsis + h[len(h)-half:]
+}
+
+// clockDuration writes a duration as m:ss.
+func clockDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// schemeName names how a file's data key was made.
+func schemeName(s fmt.Stringer) string {
+	switch name := s.String(); name {
+	case "kms-data-key":
+		return name + " (GenerateDataKey)"
+	case "tink":
+		return name + " (local key, KMS Encrypt)"
+	default:
+		return name
+	}
+}
+
+// times writes a count of attempts: "once", "twice", "3 times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+// fitWidth cuts each line of s to width columns.
+func fitWidth(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	for i := range lines {
+		lines[i] = ansi.Truncate(lines[i], width, "")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,272 @@
+package tui
+
+import (
+	"image/color"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/glamour/v2/ansi"
+	"charm.land/glamour/v2/styles"
+	"charm.land/lipgloss/v2"
+
+	"cse-workshop/steps"
+)
+
+// Theme names accepted by Options.Theme.
+const (
+	ThemeAuto      = "auto"
+	ThemeProjector = "projector"
+	ThemePlain     = "plain"
+)
+
+// theme holds every style of the tutorial, so that the three looks (the
+// default, the projector and plain) differ in this file only.
+type theme struct {
+	name string // "dark", "light", "projector-dark", "projector-light", "plain"
+
+	// Markers: ASCII words in plain, symbols elsewhere.
+	markInfo, markSuccess, markWarn, markError string
+	markCurrent, markDone, markTodo            string
+	dash, ellipsis                             string
+
+	// gap is the number of blank lines between sections; pad the columns
+	// left and right of each pane's text. The projector spaces both out.
+	gap, pad int
+
+	border lipgloss.Border
+
+	text, subtle, bold   lipgloss.Style
+	title, screenTitle   lipgloss.Style
+	badgeDemo, badgeLive lipgloss.Style
+	heading              lipgloss.Style
+	label, value         lipgloss.Style
+	highlight            lipgloss.Style // the facts the lesson is about
+	notice, warn         lipgloss.Style
+	success, failure     lipgloss.Style
+	successBox, failBox  lipgloss.Style
+	infoBox              lipgloss.Style
+	dialog               lipgloss.Style
+	pane, paneTitle      lipgloss.Style
+	logTime              lipgloss.Style
+	logInfo, logSuccess  lipgloss.Style
+	logWarn, logError    lipgloss.Style
+	choice, chosen       lipgloss.Style
+	right, wrong         lipgloss.Style
+	spinner              lipgloss.Style
+	progressFull         color.Color
+	progressEmpty        color.Color
+	progressFullChar     rune
+	progressEmptyChar    rune
+	help                 help.Styles
+	glamour              ansi.StyleConfig
+}
+
+// palette is what differs between the coloured themes.
+type palette struct {
+	text, subtle, accent, info, success, warn, failure, highlightFG, highlightBG color.Color
+}
+
+var (
+	darkPalette = palette{
+		text: lipgloss.Color("#E4E4E4"), subtle: lipgloss.Color("#9E9E9E"),
+		accent: lipgloss.Color("#FFAF5F"), info: lipgloss.Color("#5FAFFF"),
+		success: lipgloss.Color("#5FD787"), warn: lipgloss.Color("#FFD75F"),
+		failure: lipgloss.Color("#FF6B6B"),
+		highlightFG: lipgloss.Color("#1C1C1C"), highlightBG: lipgloss.Color("#FFD75F"),
+	}
+	lightPalette = palette{
+		text: lipgloss.Color("#1C1C1C"), subtle: lipgloss.Color("#5F5F5F"),
+		accent: lipgloss.Color("#AF5F00"), info: lipgloss.Color("#005FAF"),
+		success: lipgloss.Color("#00875F"), warn: lipgloss.Color("#875F00"),
+		failure: lipgloss.Color("#AF0000"),
+		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFD75F"),
+	}
+	// The projector palettes have no grey: everything is full strength.
+	projectorDarkPalette = palette{
+		text: lipgloss.Color("#FFFFFF"), subtle: lipgloss.Color("#FFFFFF"),
+		accent: lipgloss.Color("#FFAF00"), info: lipgloss.Color("#5FD7FF"),
+		success: lipgloss.Color("#00FF5F"), warn: lipgloss.Color("#FFFF00"),
+		failure: lipgloss.Color("#FF5F5F"),
+		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFFF00"),
+	}
+	projectorLightPalette = palette{
+		text: lipgloss.Color("#000000"), subtle: lipgloss.Color("#000000"),
+		accent: lipgloss.Color("#8700AF"), info: lipgloss.Color("#0000AF"),
+		success: lipgloss.Color("#005F00"), warn: lipgloss.Color("#5F3F00"),
+		failure: lipgloss.Color("#AF0000"),
+		highlightFG: lipgloss.Color("#FFFFFF"), highlightBG: lipgloss.Color("#000000"),
+	}
+)
+
+// newTheme builds the theme called name ("auto", "projector" or "plain")
+// for a dark or light terminal.
+func newTheme(name string, dark bool) theme {
+	switch name {
+	case ThemePlain:
+		return plainTheme()
+	case ThemeProjector:
+		if dark {
+			return colourTheme("projector-dark", projectorDarkPalette, true, styles.DarkStyleConfig)
+		}
+		return colourTheme("projector-light", projectorLightPalette, true, styles.LightStyleConfig)
+	default:
+		if dark {
+			return colourTheme("dark", darkPalette, false, styles.DarkStyleConfig)
+		}
+		return colourTheme("light", lightPalette, false, styles.LightStyleConfig)
+	}
+}
+
+func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) theme {
+	s := lipgloss.NewStyle
+	t := theme{
+		name:     name,
+		markInfo: "•", markSuccess: "✓", markWarn: "!", markError: "✗",
+		markCurrent: "▸", markDone: "✓", markTodo: "·",
+		dash: "—", ellipsis: "…",
+		gap: 1, pad: 1,
+		border:            lipgloss.RoundedBorder(),
+		progressFullChar:  '█',
+		progressEmptyChar: '░',
+	}
+	t.text = s().Foreground(p.text)
+	t.subtle = s().Foreground(p.subtle)
+	t.bold = s().Foreground(p.text).Bold(true)
+	t.title = s().Foreground(p.accent).Bold(true)
+	t.screenTitle = s().Foreground(p.text).Bold(true)
+	t.badgeDemo = s().Foreground(p.highlightFG).Background(p.info).Bold(true).Padding(0, 1)
+	t.badgeLive = s().Foreground(p.highlightFG).Background(p.warn).Bold(true).Padding(0, 1)
+	t.heading = s().Foreground(p.accent).Bold(true)
+	t.label = s().Foreground(p.subtle)
+	t.value = s().Foreground(p.text).Bold(true)
+	t.highlight = s().Foreground(p.highlightFG).Background(p.highlightBG).Bold(true)
+	t.notice = s().Foreground(p.info).Bold(true)
+	t.warn = s().Foreground(p.warn).Bold(true)
+	t.success = s().Foreground(p.success).Bold(true)
+	t.failure = s().Foreground(p.failure).Bold(true)
+	t.successBox = s().Foreground(p.success).Bold(true).
+		Border(lipgloss.ThickBorder()).BorderForeground(p.success).Padding(0, 1)
+	t.failBox = s().Foreground(p.text).
+		Border(lipgloss.ThickBorder()).BorderForeground(p.failure).Padding(0, 1)
+	t.infoBox = s().Border(t.border).BorderForeground(p.info).Padding(0, 1)
+	t.dialog = s().Foreground(p.text).
+		Border(lipgloss.DoubleBorder()).BorderForeground(p.accent).Padding(1, 2)
+	t.pane = s().Border(t.border).BorderForeground(p.subtle)
+	t.paneTitle = s().Foreground(p.accent).Bold(true)
+	t.logTime = s().Foreground(p.subtle)
+	t.logInfo = s().Foreground(p.info)
+	t.logSuccess = s().Foreground(p.success).Bold(true)
+	t.logWarn = s().Foreground(p.warn).Bold(true)
+	t.logError = s().Foreground(p.failure).Bold(true)
+	t.choice = s().Foreground(p.text)
+	t.chosen = s().Foreground(p.accent).Bold(true)
+	t.right = s().Foreground(p.success).Bold(true)
+	t.wrong = s().Foreground(p.failure).Bold(true)
+	t.spinner = s().Foreground(p.accent).Bold(true)
+	t.progressFull = p.success
+	t.progressEmpty = p.subtle
+	t.help = help.Styles{
+		ShortKey:       s().Foreground(p.accent).Bold(true),
+		ShortDesc:      s().Foreground(p.subtle),
+		ShortSeparator: s().Foreground(p.subtle),
+		Ellipsis:       s().Foreground(p.subtle),
+		FullKey:        s().Foreground(p.accent).Bold(true),
+		FullDesc:       s().Foreground(p.subtle),
+		FullSeparator:  s().Foreground(p.subtle),
+	}
+	md.Document.Margin = uintPtr(0)
+	if projector {
+		// Readable from the back of a room: bold everywhere, no faint
+		// text, more air between the parts of the screen.
+		t.gap, t.pad = 2, 2
+		t.text = t.text.Bold(true)
+		t.label = t.label.Bold(true)
+		t.logTime = t.logTime.Bold(true)
+		t.logInfo = t.logInfo.Bold(true)
+		t.choice = t.choice.Bold(true)
+		t.help.ShortDesc = t.help.ShortDesc.Bold(true)
+		t.help.FullDesc = t.help.FullDesc.Bold(true)
+		t.progressEmptyChar = '─'
+		md.Document.Color = stringPtr(hex(p.text))
+		md.Document.Bold = boolPtr(true)
+		md.Code.Color = stringPtr(hex(p.accent))
+		md.Code.BackgroundColor = nil
+		md.CodeBlock.Chroma = nil
+		md.CodeBlock.Color = stringPtr(hex(p.text))
+	}
+	t.glamour = md
+	return t
+}
+
+// plainTheme is for NO_COLOR: no colour at all; structure comes from
+// spacing, bold and ASCII markers, so that it reads the same in a log file.
+func plainTheme() theme {
+	s := lipgloss.NewStyle
+	b := s().Bold(true)
+	t := theme{
+		name:     ThemePlain,
+		markInfo: "[..]", markSuccess: "[OK]", markWarn: "[!!]", markError: "[XX]",
+		markCurrent: ">", markDone: "+", markTodo: "-",
+		dash: "-", ellipsis: "...",
+		gap: 1, pad: 1,
+		border:            lipgloss.ASCIIBorder(),
+		progressFullChar:  '#',
+		progressEmptyChar: '.',
+	}
+	t.text, t.subtle, t.bold = s(), s(), b
+	t.title, t.screenTitle, t.heading = b, b, b
+	t.badgeDemo = b.Padding(0, 1).Border(lipgloss.ASCIIBorder(), false, true)
+	t.badgeLive = t.badgeDemo
+	t.label, t.value = s(), b
+	t.highlight = b.Underline(true)
+	t.notice, t.warn = b, b
+	t.success, t.failure = b, b
+	t.successBox = b.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	t.failBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	t.infoBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	t.dialog = s().Border(lipgloss.ASCIIBorder()).Padding(1, 2)
+	t.pane = s().Border(t.border)
+	t.paneTitle = b
+	t.logTime = s()
+	t.logInfo, t.logSuccess, t.logWarn, t.logError = s(), b, b, b
+	t.choice, t.chosen = s(), b
+	t.right, t.wrong = b, b
+	t.spinner = b
+	t.progressFull, t.progressEmpty = lipgloss.NoColor{}, lipgloss.NoColor{}
+	t.help = help.Styles{
+		ShortKey: b, ShortDesc: s(), ShortSeparator: s(), Ellipsis: s(),
+		FullKey: b, FullDesc: s(), FullSeparator: s(),
+	}
+	md := styles.ASCIIStyleConfig
+	md.Document.Margin = uintPtr(0)
+	t.glamour = md
+	return t
+}
+
+// level returns the marker and style of a status line's level.
+func (t theme) level(l steps.Level) (string, lipgloss.Style) {
+	switch l {
+	case steps.LevelSuccess:
+		return t.markSuccess, t.logSuccess
+	case steps.LevelWarn:
+		return t.markWarn, t.logWarn
+	case steps.LevelError:
+		return t.markError, t.logError
+	default:
+		return t.markInfo, t.logInfo
+	}
+}
+
+func hex(c color.Color) string {
+	r, g, b, _ := c.RGBA()
+	const digits = "0123456789ABCDEF"
+	out := []byte{'#', 0, 0, 0, 0, 0, 0}
+	for i, v := range []uint32{r >> 8, g >> 8, b >> 8} {
+		out[1+2*i] = digits[v>>4]
+		out[2+2*i] = digits[v&0xF]
+	}
+	return string(out)
+}
+
+func uintPtr(u uint) *uint       { return &u }
+func stringPtr(s string) *string { return &s }
+func boolPtr(b bool) *bool       { return &b }
