@@ -80,14 +80,9 @@ func (a *app) tutorial(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer closeClients()
-	if a.live {
-		if err := a.confirmLive(ctx, w); err != nil {
-			return err
-		}
-	}
-	err = tui.Run(ctx, tui.Options{Workshop: w, Theme: a.theme, Fast: a.fast})
-	a.remind(w)
-	return err
+	// The tutorial asks its own questions (the live plan, a key pending
+	// deletion) on screen, and prints the live-key reminder itself.
+	return tui.Run(ctx, tui.Options{Workshop: w, Theme: a.theme, Fast: a.fast})
 }
 
 // runSteps runs steps in order with the plain runner.

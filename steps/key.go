@@ -403,6 +403,29 @@ func (p Plan) String() string {
 	for _, c := range p.Creates {
 		fmt.Fprintf(&b, "  - %s\n", c)
 	}
-	b.WriteString(p.CostNote)
+	b.WriteString(wrap(p.CostNote, planWidth))
+	return b.String()
+}
+
+// planWidth is the width Plan.String wraps its text to.
+const planWidth = 78
+
+// wrap breaks text into lines of at most width characters, between words.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(text) {
+		switch {
+		case n == 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
 	return b.String()
 }

@@ -483,3 +483,36 @@ func TestReset(t *testing.T) {
 		t.Errorf("after Reset: progress %v, key %q; want no progress and the live key %s kept", w.State.Done, w.State.KeyARN, keyARN)
 	}
 }
+
+func TestStep2ReportsProgressOfABigFile(t *testing.T) {
+	s := newSetup(t)
+	big := bytes.Repeat([]byte("a large file of any kind\n"), 200_000) // about 5 MB
+	if err := os.WriteFile(filepath.Join(s.dir, steps.PlaintextFile), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustRun(1)
+	l, err := s.run(2)
+	if err != nil {
+		t.Fatalf("step 2 on a big file = %v", err)
+	}
+	var last *steps.ProgressDetail
+	var files *steps.FilesDetail
+	for _, line := range l.list() {
+		switch d := line.Detail.(type) {
+		case *steps.ProgressDetail:
+			if line.Text != "" {
+				t.Errorf("progress line has text %q, want a display-only line", line.Text)
+			}
+			last = d
+		case *steps.FilesDetail:
+			files = d
+		}
+	}
+	if last == nil || last.DoneBytes != int64(len(big)) || last.TotalBytes != int64(len(big)) {
+		t.Errorf("last progress = %+v, want %d of %d bytes", last, len(big), len(big))
+	}
+	if files == nil || files.Input.SizeInBytes != int64(len(big)) || files.Output.SizeInBytes <= int64(len(big)) {
+		t.Errorf("files = %+v, want the input's size and a larger output", files)
+	}
+	s.mustRun(3, 4)
+}
