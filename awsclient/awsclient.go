@@ -157,12 +157,20 @@ func newLive(ctx context.Context, opts Options) (*Clients, error) {
 func describeSource(cfg aws.Config, flagProfile string) credentialSource {
 	var src credentialSource
 	for _, s := range cfg.ConfigSources {
-		sc, ok := s.(config.SharedConfig)
-		if !ok {
-			continue
+		if sc, ok := s.(config.SharedConfig); ok {
+			src.profile = sc.Profile
 		}
-		src.profile = sc.Profile
-		src.sso = sc.SSOSessionName != "" || sc.SSOStartURL != ""
+	}
+	// What the chain will use, not what the profile mentions: static keys
+	// win over SSO settings in the same profile.
+	if ps, ok := cfg.Credentials.(aws.CredentialProviderSource); ok {
+		for _, s := range ps.ProviderSources() {
+			switch s {
+			case aws.CredentialSourceSSO, aws.CredentialSourceProfileSSO,
+				aws.CredentialSourceSSOLegacy, aws.CredentialSourceProfileSSOLegacy:
+				src.sso = true
+			}
+		}
 	}
 	switch {
 	case flagProfile != "":

@@ -147,6 +147,12 @@ func Explain(err error) Advice {
 			Hint: fmt.Sprintf("run `%s` and try again", ssoLogin(src.profile)),
 		}
 	case errors.As(err, &credErr) && !errors.As(credErr, &apiErr):
+		if a, ok := explainNetwork(credErr.err); ok {
+			// The chain found a source (SSO portal, STS, a container
+			// endpoint) but could not reach it.
+			a.What = fmt.Sprintf("cannot get AWS credentials%s: %s", forProfile(src), a.What)
+			return a
+		}
 		return Advice{
 			What: fmt.Sprintf("no AWS credentials found%s", forProfile(src)),
 			Hint: "run `aws configure` (or `aws configure sso`), pass --profile NAME, or set AWS_PROFILE",

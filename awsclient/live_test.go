@@ -256,6 +256,30 @@ func TestLiveSSOSessionExpired(t *testing.T) {
 	}
 }
 
+// TestLiveSSOPortalUnreachable: a valid SSO login, but the portal that
+// trades it for keys cannot be reached. That is a network problem, not
+// missing credentials.
+func TestLiveSSOPortalUnreachable(t *testing.T) {
+	home := isolateAWS(t)
+	t.Setenv("AWS_CONFIG_FILE", writeSSOConfig(t, home))
+	writeSSOToken(t, home, "workshop-sso", time.Now().Add(time.Hour))
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	portal := closedPort(t)
+	t.Setenv("AWS_ENDPOINT_URL_SSO", "http://"+portal)
+	t.Setenv("AWS_ENDPOINT_URL", "http://"+closedPort(t))
+	_, err := liveCall(t, context.Background(), Options{Profile: "dev"})
+
+	a := Explain(err)
+	for _, want := range []string{"cannot get AWS credentials for profile dev", portal, "connection refused"} {
+		if !strings.Contains(a.What, want) {
+			t.Errorf("Explain(SSO portal unreachable).What = %q, want %q in it", a.What, want)
+		}
+	}
+	if strings.Contains(a.Hint, "aws configure") {
+		t.Errorf("Explain(SSO portal unreachable).Hint = %q, want network advice, not `aws configure`", a.Hint)
+	}
+}
+
 func TestLiveUnknownHost(t *testing.T) {
 	isolateAWS(t)
 	setStaticKeys(t)
