@@ -36,14 +36,7 @@ workshop folder (--dir), shared with the demo. Ctrl-C stops it.`,
 				return fmt.Errorf("create workshop folder: %w", err)
 			}
 			stateFile := filepath.Join(a.dir, filepath.FromSlash(awsclient.StateFileName))
-			opts := fakeaws.Options{StateFile: stateFile, Region: a.region}
-			switch {
-			case a.deliveryDelay > 0:
-				opts.Delivery = fakeaws.DeliveryDelay{Min: a.deliveryDelay, Max: a.deliveryDelay}
-			case a.fast:
-				opts.Delivery = fakeaws.FastDelivery
-			}
-			fake, err := fakeaws.New(opts)
+			fake, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Region: a.region, Delivery: a.delivery()})
 			if err != nil {
 				return fmt.Errorf("start fake aws: %w", err)
 			}

@@ -135,19 +135,26 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 // clients builds the clients of the chosen backend.
 func (a *app) clients(ctx context.Context) (*awsclient.Clients, error) {
 	opts := awsclient.Options{
-		Live:    a.live,
-		Profile: a.profile,
-		Region:  a.region,
-		Dir:     a.dir,
-		Clock:   a.clock,
-	}
-	switch {
-	case a.deliveryDelay > 0:
-		opts.Delivery = fakeaws.DeliveryDelay{Min: a.deliveryDelay, Max: a.deliveryDelay}
-	case a.fast:
-		opts.Delivery = fakeaws.FastDelivery
+		Live:     a.live,
+		Profile:  a.profile,
+		Region:   a.region,
+		Dir:      a.dir,
+		Clock:    a.clock,
+		Delivery: a.delivery(),
 	}
 	return awsclient.New(ctx, opts)
+}
+
+// delivery is the demo audit trail's lag: --delivery-delay, else short with
+// --fast, else zero (realistic).
+func (a *app) delivery() fakeaws.DeliveryDelay {
+	switch {
+	case a.deliveryDelay > 0:
+		return fakeaws.DeliveryDelay{Min: a.deliveryDelay, Max: a.deliveryDelay}
+	case a.fast:
+		return fakeaws.FastDelivery
+	}
+	return fakeaws.DeliveryDelay{}
 }
 
 // errNotConfirmed is a live run the person did not agree to.

@@ -132,7 +132,8 @@ func (a *app) rootCommand() *cobra.Command {
 create a KMS key, encrypt a file with a data key, decrypt it, compare, find the
 GenerateDataKey call in CloudTrail, clean up.
 
-Without a sub-command it starts the tutorial. By default it talks to a built-in
+Without a sub-command it starts the tutorial (at a terminal; elsewhere it runs
+the steps like "run"). By default it talks to a built-in
 offline fake of AWS (no network, no credentials, no cost); --aws uses your real
 AWS account.`,
 		Example: `  cse-workshop                   the tutorial, offline
@@ -156,7 +157,7 @@ AWS account.`,
 	f.BoolVarP(&a.yes, "yes", "y", false, "do not ask for confirmation (creating a KMS key with --aws, reusing a key pending deletion)")
 	f.BoolVar(&a.fast, "fast", false, "shorten every wait (step 5 waits seconds, not minutes)")
 	f.DurationVar(&a.deliveryDelay, "delivery-delay", 0, "demo only: how long the fake CloudTrail takes to show an API call (default: 20s to 3m, with --fast 1s to 3s)")
-	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large contrast) or plain")
+	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large, high contrast) or plain")
 
 	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand())
 	return root

@@ -303,20 +303,18 @@ func formatDate(t time.Time) string {
 	return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
 }
 
-// flagsForCommands returns the flags a printed command needs to reach the
-// same backend: " --aws --region R [--profile P]" for real AWS, "" for the demo.
+// flagsForCommands returns the flags a printed cse-workshop command needs
+// to reach the same backend: " --aws --region R [--profile P]" for real
+// AWS, "" for the demo.
 func (w *Workshop) flagsForCommands() string {
 	if !w.Live() {
 		return ""
 	}
-	s := " --aws --region " + w.Clients.Region
-	if w.Profile != "" {
-		s += " --profile " + shellQuote(w.Profile)
-	}
-	return s
+	return " --aws" + w.awsCLIFlags()
 }
 
-// awsCLIFlags returns the flags an aws CLI command needs: " --region R [--profile P]".
+// awsCLIFlags returns the flags a printed aws CLI command needs:
+// " --region R [--profile P]".
 func (w *Workshop) awsCLIFlags() string {
 	if !w.Live() {
 		return ""
