@@ -183,8 +183,8 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		return nil, fmt.Errorf("write ciphertext: %w", err)
 	}
 
-	// Reads match Tink's segments (the first one is shorter), so each
-	// Write completes one segment and progress is reported once per segment.
+	// Reads match Tink's segments (the first one is shorter), so progress
+	// is reported once per segment.
 	plaintextSegmentSize := int(h.SegmentSizeInBytes) - tinkTagSizeInBytes
 	buf := make([]byte, plaintextSegmentSize)
 	chunk := buf[:plaintextSegmentSize-tinkHeaderSizeInBytes-firstSegmentOffsetInBytes]
@@ -216,8 +216,8 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 }
 
 func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts DecryptOptions) (*Header, error) {
-	src = &sourceReader{r: src}
-	h, rawHeader, err := readHeader(src)
+	source := &sourceReader{r: src}
+	h, rawHeader, err := readHeader(source)
 	if err != nil {
 		return nil, err
 	}
@@ -244,9 +244,9 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
 	clear(dataKey)
 
-	r, err := streamAEAD.NewDecryptingReader(src, rawHeader)
+	r, err := streamAEAD.NewDecryptingReader(source, rawHeader)
 	if err != nil {
-		return nil, streamError(src)
+		return nil, source.streamError()
 	}
 	buf := make([]byte, int(h.SegmentSizeInBytes)-tinkTagSizeInBytes)
 	progress := progressReporter{report: opts.OnProgress, totalBytes: totalBytes}
@@ -268,7 +268,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 			break
 		}
 		if err != nil {
-			return nil, streamError(src)
+			return nil, source.streamError()
 		}
 	}
 	progress.finish()
@@ -303,9 +303,9 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 // streamError is the error for a failed Tink stream: the source's own read
 // error if it had one, ErrTampered otherwise.
-func streamError(src io.Reader) error {
-	if err := src.(*sourceReader).err; err != nil {
-		return fmt.Errorf("read ciphertext: %w", err)
+func (s *sourceReader) streamError() error {
+	if s.err != nil {
+		return fmt.Errorf("read ciphertext: %w", s.err)
 	}
 	return ErrTampered
 }
