@@ -160,8 +160,9 @@ func Explain(err error) Advice {
 	case errors.As(err, &apiErr):
 		return explainAPIError(err, apiErr, src)
 	case isInvalidRegion(err):
+		_, region, _ := strings.Cut(err.Error(), "invalid input region ")
 		return Advice{
-			What: "the AWS region is not a valid region name",
+			What: fmt.Sprintf("the AWS region %q is not a valid region name", region),
 			Hint: "pass --region with a region like `us-east-1`, or set AWS_REGION",
 		}
 	}

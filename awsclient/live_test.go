@@ -306,7 +306,7 @@ func TestLiveInvalidRegion(t *testing.T) {
 	setStaticKeys(t)
 	_, err := liveCall(t, context.Background(), Options{Region: "us east 1"})
 	a := Explain(err)
-	if !strings.Contains(a.What, "region") || !strings.Contains(a.Hint, "--region") {
+	if !strings.Contains(a.What, `region "us east 1"`) || !strings.Contains(a.Hint, "--region") {
 		t.Errorf("Explain(region %q) = %q, want a region problem and --region", "us east 1", a)
 	}
 }
