@@ -226,10 +226,34 @@ func (m *Model) padded(s string) string {
 func (m *Model) columns(l layout, text, side string) string {
 	t := &m.theme
 	h := l.text.h
-	left := lipgloss.NewStyle().Width(l.text.w).Height(h).MaxHeight(h).Render(fitHeight(text, h))
-	divider := strings.TrimSuffix(strings.Repeat(" "+t.subtle.Render(t.verticalRule())+" \n", h), "\n")
-	right := lipgloss.NewStyle().Width(l.side.w).Height(h).MaxHeight(h).Render(fitHeight(side, h))
-	return m.padded(lipgloss.JoinHorizontal(lipgloss.Top, left, divider, right))
+	left := strings.Split(fitHeight(text, h), "\n")
+	right := strings.Split(fitHeight(side, h), "\n")
+	divider := " " + t.subtle.Render(t.verticalRule()) + " "
+	pad := strings.Repeat(" ", t.pad)
+	var b strings.Builder
+	for i := range h {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(pad)
+		b.WriteString(padLine(left[i], l.text.w))
+		b.WriteString(divider)
+		b.WriteString(padLine(right[i], l.side.w))
+	}
+	return b.String()
+}
+
+// padLine cuts or pads one line to exactly width columns. Joining columns
+// this way costs one width measure per line, which keeps View cheap.
+func padLine(s string, width int) string {
+	w := ansi.StringWidth(s)
+	switch {
+	case w > width:
+		return ansi.Truncate(s, width, "")
+	case w < width:
+		return s + strings.Repeat(" ", width-w)
+	}
+	return s
 }
 
 // headerView is the title, the backend badge and where the learner is.
