@@ -11,7 +11,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -216,7 +215,6 @@ func dependents(n int) []int {
 			}
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
