@@ -1,8 +1,10 @@
 package fidelity
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -129,8 +131,28 @@ func newKMSClient(endpoint string) *kms.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(fakeaws.DemoAccessKeyID, fakeaws.DemoSecretAccessKey, ""),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   &http.Client{Timeout: 10 * time.Second},
+		HTTPClient:   ownBodyClient{&http.Client{Timeout: 10 * time.Second}},
 	})
+}
+
+// ownBodyClient sends each request with a body of its own. The SDK closes a
+// request's body once the answer has come, and net/http may still be reading
+// it to check for its end: the transport then closes the connection under
+// the answer ("use of closed network connection", aws-sdk-go-v2 issue #2737,
+// seen here about once in 300 Encrypts of 4 KiB). The SDK's default retryer
+// hides that by retrying; with no retries the test must not race.
+type ownBodyClient struct{ client *http.Client }
+
+func (c ownBodyClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return c.client.Do(r)
 }
 
 // runSequence runs every case, in order, on one backend, within a minute.
@@ -192,9 +214,13 @@ func compareBackends(fake, local []observation) []string {
 			if k.Case != c.name {
 				continue
 			}
-			if _, seen := differ[k.Field]; !seen {
-				problems = append(problems, fmt.Sprintf("%s: %s: known difference no longer seen (fake %q, local-kms %q); remove it from knownDifferences",
-					c.name, k.Field, fieldValue(f, k.Field), fieldValue(l, k.Field)))
+			if _, seen := differ[k.Field]; seen {
+				continue
+			}
+			if fv := fieldValue(f, k.Field); fv != k.Real {
+				problems = append(problems, fmt.Sprintf("%s: %s: fake %q, real KMS %q (the fake is wrong, like local-kms)", c.name, k.Field, fv, k.Real))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: %s: local-kms now does what real KMS does (%q); remove the known difference", c.name, k.Field, fv))
 			}
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func startLocalKMS(t *testing.T, bin string) string {
 		"KMS_SEED_PATH=" + filepath.Join(dir, "no-seed.yaml"),
 	}
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithTest(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	logs, err := cmd.StderrPipe()
 	if err != nil {

@@ -2,7 +2,10 @@
 
 package fidelity
 
-import "testing"
+import (
+	"os/exec"
+	"testing"
+)
 
 // isolated needs Linux network namespaces; elsewhere the test is skipped.
 func isolated(t *testing.T, prepare func() []string) bool {
@@ -15,3 +18,6 @@ func isolated(t *testing.T, prepare func() []string) bool {
 func startLocalKMS(t *testing.T, bin string) string {
 	panic("startLocalKMS: local-kms runs only inside a Linux network namespace")
 }
+
+// dieWithTest has nothing to ask of the kernel outside Linux.
+func dieWithTest(cmd *exec.Cmd) {}
