@@ -168,7 +168,7 @@ func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
 	if !match {
 		p.line(LevelError, detail, "MISMATCH: %s differs from %s", CycledFile, PlaintextFile)
 		return withHint(fmt.Errorf("%s differs from %s", CycledFile, PlaintextFile),
-			fmt.Sprintf("was %s changed after step 2? run steps 2 and 3 again", PlaintextFile))
+			"one of them changed after step 2 or 3: run steps 2 and 3 again, then step 4")
 	}
 	s, _ := Get(4)
 	p.line(LevelSuccess, detail, "%s", s.Success)
