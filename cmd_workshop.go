@@ -142,7 +142,11 @@ func (a *app) clients(ctx context.Context) (*awsclient.Clients, error) {
 		Clock:    a.clock,
 		Delivery: a.delivery(),
 	}
-	return awsclient.New(ctx, opts)
+	c, err := awsclient.New(ctx, opts)
+	if err == nil && a.onClients != nil {
+		a.onClients(c)
+	}
+	return c, err
 }
 
 // delivery is the demo audit trail's lag: --delivery-delay, else short with

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
 	"cse-workshop/runner"
 	"cse-workshop/steps"
@@ -53,6 +54,9 @@ type app struct {
 	// clock is the demo's and the steps' clock; nil means real time. Tests
 	// set a fake one.
 	clock clock.Clock
+	// onClients, when set, sees every set of clients the invocation builds
+	// (tests read their call recorders).
+	onClients func(*awsclient.Clients)
 }
 
 // run is the whole program: it returns the exit code.
