@@ -294,6 +294,27 @@ var kmsCases = []kmsCase{
 		return nil, err
 	}},
 
+	{name: "Encrypt 0 bytes", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(s.key.ID), Plaintext: []byte{}})
+		return nil, err
+	}},
+	{name: "Decrypt what Encrypt returned, without KeyId", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: s.encryptedMessage, EncryptionContext: workshopContext()})
+		if err != nil {
+			return nil, err
+		}
+		return facts{"KeyId": s.label(out.KeyId), "Plaintext equals the message": strconv.FormatBool(bytes.Equal(out.Plaintext, s.message))}, nil
+	}},
+	{name: "DescribeKey by alias ARN", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.DescribeKey(ctx, &kms.DescribeKeyInput{
+			KeyId: aws.String("arn:aws:kms:" + fakeaws.DefaultRegion + ":" + fakeaws.DefaultAccountID + ":" + workshopAlias),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return facts{"Arn": s.label(out.KeyMetadata.Arn)}, nil
+	}},
+
 	{name: "ListAliases", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		return s.listAliases(ctx)
 	}},
@@ -339,6 +360,14 @@ var kmsCases = []kmsCase{
 		_, err := s.client.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/orphan"), TargetKeyId: aws.String(unknownKeyID)})
 		return nil, err
 	}},
+	{name: "CreateAlias without the alias/ prefix", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("kms_key_cse_usecase_3"), TargetKeyId: aws.String(s.key.ID)})
+		return nil, err
+	}},
+	{name: "ListResourceTags of an unknown key", want: "NotFoundException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: aws.String(unknownKeyID)})
+		return nil, err
+	}},
 	{name: "DeleteAlias of an unknown alias", want: "NotFoundException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		_, err := s.client.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(unknownAlias)})
 		return nil, err
@@ -350,6 +379,11 @@ var kmsCases = []kmsCase{
 	}},
 	{name: "Decrypt without the encryption context", want: "InvalidCiphertextException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		return s.decryptDataKey(ctx, s.encryptedDataKey, aws.String(s.key.ARN), nil)
+	}},
+	{name: "Decrypt with an extra encryption context pair", want: "InvalidCiphertextException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		extra := workshopContext()
+		extra["purpose"] = "test"
+		return s.decryptDataKey(ctx, s.encryptedDataKey, aws.String(s.key.ARN), extra)
 	}},
 	{name: "CreateKey (a second key)", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		out, err := s.client.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("second key")})
@@ -388,6 +422,21 @@ var kmsCases = []kmsCase{
 	{name: "GenerateDataKey with neither KeySpec nor NumberOfBytes", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		_, err := s.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(s.key.ID)})
 		return nil, err
+	}},
+	{name: "GenerateDataKey with NumberOfBytes 0", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(s.key.ID), NumberOfBytes: aws.Int32(0)})
+		return nil, err
+	}},
+	{name: "GenerateDataKey with NumberOfBytes 1025", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(s.key.ID), NumberOfBytes: aws.Int32(1025)})
+		return nil, err
+	}},
+	{name: "GenerateDataKey AES_128 by key ARN", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(s.key.ARN), KeySpec: types.DataKeySpecAes128})
+		if err != nil {
+			return nil, err
+		}
+		return facts{"Plaintext bytes": strconv.Itoa(len(out.Plaintext)), "KeyId": s.label(out.KeyId)}, nil
 	}},
 	{name: "GenerateDataKey with NumberOfBytes 64", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		out, err := s.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(s.key.ID), NumberOfBytes: aws.Int32(64)})
