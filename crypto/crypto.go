@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
@@ -183,35 +184,31 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		return nil, fmt.Errorf("write ciphertext: %w", err)
 	}
 
-	// Reads match Tink's segments (the first one is shorter), so progress
-	// is reported once per segment.
 	plaintextSegmentSize := int(h.SegmentSizeInBytes) - tinkTagSizeInBytes
-	buf := make([]byte, plaintextSegmentSize)
-	chunk := buf[:plaintextSegmentSize-tinkHeaderSizeInBytes-firstSegmentOffsetInBytes]
-	progress := progressReporter{report: opts.OnProgress, totalBytes: totalBytes}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	sw := &segmentWriter{
+		ctx:                  ctx,
+		w:                    w,
+		plaintextSegmentSize: plaintextSegmentSize,
+		room:                 plaintextSegmentSize - tinkHeaderSizeInBytes - firstSegmentOffsetInBytes,
+		progress:             progressReporter{report: opts.OnProgress, totalBytes: totalBytes},
+	}
+	// io.CopyBuffer lets a source with WriteTo (one in memory) write
+	// straight into Tink's segment buffer, a copy fewer; others are read a
+	// segment at a time. A file's WriteTo would read 32 KiB at a time, so a
+	// file is read like any other source.
+	if _, ok := src.(*os.File); ok {
+		src = struct{ io.Reader }{src}
+	}
+	if _, err := io.CopyBuffer(sw, src, make([]byte, plaintextSegmentSize)); err != nil {
+		if sw.err != nil {
+			return nil, sw.err
 		}
-		n, err := io.ReadFull(src, chunk)
-		if n > 0 {
-			if _, err := w.Write(chunk[:n]); err != nil {
-				return nil, fmt.Errorf("write ciphertext: %w", err)
-			}
-			progress.add(n)
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read plaintext: %w", err)
-		}
-		chunk = buf
+		return nil, fmt.Errorf("read plaintext: %w", err)
 	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("write ciphertext: %w", err)
 	}
-	progress.finish()
+	sw.progress.finish()
 	return h, nil
 }
 
@@ -263,6 +260,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 				return nil, fmt.Errorf("write plaintext: %w", err)
 			}
 			progress.add(n)
+			progress.segmentDone()
 		}
 		if err == io.EOF {
 			break
@@ -329,23 +327,28 @@ func plaintextSize(streamBytes, segmentSizeInBytes int64) int64 {
 // progressReporter calls OnProgress once per segment, and once for an empty
 // stream.
 type progressReporter struct {
-	report     func(doneBytes, totalBytes int64)
-	doneBytes  int64
-	totalBytes int64
-	reported   bool
+	report        func(doneBytes, totalBytes int64)
+	doneBytes     int64
+	totalBytes    int64
+	reportedBytes int64 // doneBytes at the last report
+	reported      bool
 }
 
-func (p *progressReporter) add(n int) {
-	p.doneBytes += int64(n)
+// add counts n more bytes.
+func (p *progressReporter) add(n int) { p.doneBytes += int64(n) }
+
+// segmentDone reports the bytes so far.
+func (p *progressReporter) segmentDone() {
 	if p.report != nil {
 		p.report(p.doneBytes, p.totalBytes)
-		p.reported = true
 	}
+	p.reported, p.reportedBytes = true, p.doneBytes
 }
 
+// finish reports what no report has covered yet.
 func (p *progressReporter) finish() {
-	if p.report != nil && !p.reported {
-		p.report(p.doneBytes, p.totalBytes)
+	if !p.reported || p.reportedBytes != p.doneBytes {
+		p.segmentDone()
 	}
 }
 
@@ -360,4 +363,39 @@ func formatEncryptionContext(ec map[string]string) string {
 		panic(fmt.Sprintf("crypto: json.Marshal of a map of strings: %v", err))
 	}
 	return string(b)
+}
+
+// segmentWriter feeds Tink's encrypting writer, checking for cancellation
+// and reporting progress at each segment boundary.
+type segmentWriter struct {
+	ctx                  context.Context
+	w                    io.Writer
+	plaintextSegmentSize int
+	room                 int // bytes left in the current segment
+	progress             progressReporter
+	err                  error // the first error of ctx or w
+}
+
+func (s *segmentWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if err := s.ctx.Err(); err != nil {
+			s.err = err
+			return written, err
+		}
+		n := min(len(p), s.room)
+		if _, err := s.w.Write(p[:n]); err != nil {
+			s.err = fmt.Errorf("write ciphertext: %w", err)
+			return written, s.err
+		}
+		written += n
+		p = p[n:]
+		s.room -= n
+		s.progress.add(n)
+		if s.room == 0 {
+			s.room = s.plaintextSegmentSize
+			s.progress.segmentDone()
+		}
+	}
+	return written, nil
 }

@@ -512,6 +512,27 @@ func TestCancelLeavesNoFile(t *testing.T) {
 	}
 }
 
+func TestCancelStopsEncryptFromMemory(t *testing.T) {
+	k := newTestKMS(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	opts := testEncryptOptions(k, SchemeKMSDataKey)
+	var segments int
+	opts.OnProgress = func(done, total int64) {
+		if segments++; segments == 2 {
+			cancel()
+		}
+	}
+	var ciphertext bytes.Buffer
+	_, err := Encrypt(ctx, k, &ciphertext, bytes.NewReader(randomBytes(10*testSegment)), opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Encrypt(cancelled after 2 segments) = %v, want context.Canceled", err)
+	}
+	if segments != 2 {
+		t.Errorf("Encrypt went on for %d segments after cancellation", segments-2)
+	}
+}
+
 func TestSameSourceAndDestinationRefused(t *testing.T) {
 	k := newTestKMS(t)
 	dir := t.TempDir()
@@ -574,6 +595,15 @@ func TestProgress(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("EncryptFile", calls, int64(size))
+
+			// A source in memory takes another path: it writes itself
+			// into the encrypting writer.
+			calls = nil
+			plaintext, _ := os.ReadFile(src)
+			if _, err := Encrypt(t.Context(), k, io.Discard, bytes.NewReader(plaintext), opts); err != nil {
+				t.Fatal(err)
+			}
+			check("Encrypt", calls, -1)
 
 			calls = nil
 			decOpts := DecryptOptions{OnProgress: opts.OnProgress}
