@@ -3,6 +3,7 @@ package fidelity
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -91,8 +92,8 @@ func TestKMSAgainstLocalKMS(t *testing.T) {
 	if bin == "" {
 		t.Fatalf("%s is not set: run the test from the outside, not inside the namespace", localKMSEnv)
 	}
-	fake := runSequence(t, newKMSClient(serveFake(t)))
-	local := runSequence(t, newKMSClient(startLocalKMS(t, bin)))
+	fake := runSequence(newKMSClient(serveFake(t)))
+	local := runSequence(newKMSClient(startLocalKMS(t, bin)))
 
 	for _, line := range compareBackends(fake, local) {
 		t.Error(line)
@@ -116,7 +117,7 @@ func serveFake(t *testing.T) string {
 	go func() { done <- fakeaws.Serve(ctx, ln, srv) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && err != context.Canceled && err != http.ErrServerClosed {
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve the fake: %v", err)
 		}
 	})
@@ -158,7 +159,7 @@ func (c ownBodyClient) Do(r *http.Request) (*http.Response, error) {
 // runSequence runs every case, in order, on one backend, within a minute.
 // After an answer that is not an AWS error (the backend is unreachable or
 // broke the connection) the remaining cases are not run.
-func runSequence(t *testing.T, client *kms.Client) []observation {
+func runSequence(client *kms.Client) []observation {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := &kmsSession{client: client}
