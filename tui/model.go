@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
@@ -65,6 +66,15 @@ func assetContent() content {
 		c.lessons[n] = assets.Lesson(n)
 	}
 	return c
+}
+
+// diagramWidth is the width of the widest line of the diagrams.
+func (c content) diagramWidth() int {
+	w := 0
+	for _, l := range strings.Split(c.encryptDiagram+"\n"+c.decryptDiagram, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
 }
 
 // stepInfo returns the title and success line of step n.
@@ -560,7 +570,6 @@ func (m *Model) stepKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			default:
 			}
 			s.checkRequested = true
-			m.setNotice("Looking in CloudTrail now…", false)
 		}
 		return nil, true
 	}

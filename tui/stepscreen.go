@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"cse-workshop/awsclient"
@@ -38,6 +40,9 @@ type stepScreen struct {
 	missing        int
 	checkRequested bool
 	started, ended time.Time
+	// maskedKeys are the data key previews the runs showed; the
+	// transcript leaves them out, even from the status lines.
+	maskedKeys []string
 }
 
 // stepDetails are the latest details a run reported, one of each kind.
@@ -83,6 +88,7 @@ func (s *stepScreen) report(l steps.Line) {
 	switch v := l.Detail.(type) {
 	case *steps.DataKeyDetail:
 		d.dataKey = v
+		s.noteMaskedKey(v.MaskedDataKey)
 	case *steps.ProgressDetail:
 		d.progress = v
 	case *steps.FilesDetail:
@@ -101,6 +107,7 @@ func (s *stepScreen) report(l steps.Line) {
 		d.deletion = v
 	case steps.DataKeyDetail:
 		d.dataKey = &v
+		s.noteMaskedKey(v.MaskedDataKey)
 	case steps.ProgressDetail:
 		d.progress = &v
 	case steps.FilesDetail:
@@ -144,4 +151,18 @@ func (s *stepScreen) end(err error, now time.Time) {
 		s.err = err
 		s.advice = steps.Explain(err)
 	}
+}
+
+func (s *stepScreen) noteMaskedKey(k string) {
+	if k != "" && !slices.Contains(s.maskedKeys, k) {
+		s.maskedKeys = append(s.maskedKeys, k)
+	}
+}
+
+// redact removes the data key previews from a status line.
+func (s *stepScreen) redact(text string) string {
+	for _, k := range s.maskedKeys {
+		text = strings.ReplaceAll(text, k, "(data key not recorded)")
+	}
+	return text
 }

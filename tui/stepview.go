@@ -110,7 +110,7 @@ func (m *Model) statusView(s *stepScreen, width int, mode layoutMode) string {
 			parts = append(parts, t.successBox.Render(wrap(t.markSuccess+" "+success, max(width-4, 10))))
 		} else {
 			// One highlighted line costs less height than a box.
-			parts = append(parts, t.highlight.Render(wrap(" "+t.markSuccess+" "+success+" ", width)))
+			parts = append(parts, t.successBar.Render(wrap(" "+t.markSuccess+" "+success+" ", width)))
 		}
 	case statusFailed:
 		body := t.failure.Render(wrap(t.markError+" "+s.advice.What, max(width-4, 10)))
@@ -207,17 +207,41 @@ func (m *Model) auditView(s *stepScreen, width int, kv kvTable, withJSON bool) s
 		b.WriteString(kv.row("Encryption context", formatContext(r.EncryptionContext), true))
 		b.WriteString(kv.row("Event ID", r.EventID, false))
 		if r.JSON != "" && withJSON {
-			b.WriteString(m.rule("CloudTrailEvent", width) + "\n")
-			for _, line := range strings.Split(r.JSON, "\n") {
-				style := t.text
-				if strings.Contains(line, `"encryptionContext"`) || isContextLine(line, r.EncryptionContext) {
-					style = t.highlight
+			b.WriteString(m.rule("CloudTrailEvent (excerpt)", width) + "\n")
+			for _, line := range recordExcerpt(r.JSON, t.ellipsis) {
+				line = truncate(line, width, t)
+				if !strings.Contains(line, `"encryptionContext"`) && !isContextLine(line, r.EncryptionContext) {
+					b.WriteString(t.text.Render(line) + "\n")
+					continue
 				}
-				b.WriteString(style.Render(truncate(line, width, t)) + "\n")
+				body := strings.TrimLeft(line, " ")
+				b.WriteString(line[:len(line)-len(body)] + t.highlight.Render(body) + "\n")
 			}
 		}
 	}
 	return b.String()
+}
+
+// recordExcerpt is the part of a CloudTrail record the lesson is about:
+// from requestParameters (with the encryption context) to responseElements
+// (null: no key material). Without those fields, it is the whole record.
+func recordExcerpt(record, ellipsis string) []string {
+	lines := strings.Split(record, "\n")
+	from, to := -1, -1
+	for i, l := range lines {
+		switch {
+		case from < 0 && strings.Contains(l, `"requestParameters"`):
+			from = i
+		case from >= 0 && strings.Contains(l, `"responseElements"`):
+			to = i
+		}
+	}
+	if from < 0 || to < 0 {
+		return lines
+	}
+	indent := lines[from][:len(lines[from])-len(strings.TrimLeft(lines[from], " "))]
+	out := append([]string{indent + ellipsis}, lines[from:to+1]...)
+	return append(out, indent+ellipsis)
 }
 
 // isContextLine reports whether a line of the record's JSON holds one of

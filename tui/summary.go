@@ -140,8 +140,8 @@ func (m *Model) displayPath(p string) string {
 
 // transcript is the record of the session saved at the end: every status
 // line, every AWS call, the quiz answers and the score. It holds no key
-// material: the status lines never carry any, and the data key's masked
-// preview is left out.
+// material: the data key's masked preview, which the screen may show, is
+// cut out of the status lines.
 func (m *Model) transcript() string {
 	var b strings.Builder
 	now := m.clock.Now()
@@ -168,7 +168,10 @@ func (m *Model) transcript() string {
 		}
 		for i := range s.log.entries.len() {
 			e := s.log.entries.at(i)
-			fmt.Fprintf(&b, "%s %-5s %s\n", e.at.UTC().Format("15:04:05"), e.level, e.text)
+			fmt.Fprintf(&b, "%s %-5s %s\n", e.at.UTC().Format("15:04:05"), e.level, s.redact(e.text))
+		}
+		if r := s.details.record; r != nil && r.JSON != "" {
+			fmt.Fprintf(&b, "the CloudTrail record found:\n%s\n", r.JSON)
 		}
 		if s.status == statusFailed {
 			fmt.Fprintf(&b, "failed: %s\n", s.advice.What)

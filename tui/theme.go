@@ -44,6 +44,7 @@ type theme struct {
 	success, failure     lipgloss.Style
 	successBox, failBox  lipgloss.Style
 	infoBox              lipgloss.Style
+	successBar           lipgloss.Style
 	dialog               lipgloss.Style
 	pane, paneTitle      lipgloss.Style
 	logTime              lipgloss.Style
@@ -148,6 +149,7 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	t.failBox = s().Foreground(p.text).
 		Border(lipgloss.ThickBorder()).BorderForeground(p.failure).Padding(0, 1)
 	t.infoBox = s().Border(t.border).BorderForeground(p.info).Padding(0, 1)
+	t.successBar = s().Foreground(p.highlightFG).Background(p.success).Bold(true)
 	t.dialog = s().Foreground(p.text).
 		Border(lipgloss.DoubleBorder()).BorderForeground(p.accent).Padding(1, 2)
 	t.pane = s().Border(t.border).BorderForeground(p.subtle)
@@ -174,6 +176,11 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 		FullSeparator:  s().Foreground(p.subtle),
 	}
 	md.Document.Margin = uintPtr(0)
+	// Code in the lessons is names (APIs, files, fields): colour them, no
+	// chips, which would make a paragraph of names hard to read.
+	md.Code.Color = stringPtr(hex(p.info))
+	md.Code.BackgroundColor = nil
+	md.Code.Prefix, md.Code.Suffix = "", ""
 	if projector {
 		// Readable from the back of a room: bold everywhere, no faint
 		// text, more air between the parts of the screen.
@@ -189,7 +196,6 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 		md.Document.Color = stringPtr(hex(p.text))
 		md.Document.Bold = boolPtr(true)
 		md.Code.Color = stringPtr(hex(p.accent))
-		md.Code.BackgroundColor = nil
 		md.CodeBlock.Chroma = nil
 		md.CodeBlock.Color = stringPtr(hex(p.text))
 	}
@@ -223,6 +229,7 @@ func plainTheme() theme {
 	t.successBox = b.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
 	t.failBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
 	t.infoBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	t.successBar = b.Reverse(true)
 	t.dialog = s().Border(lipgloss.ASCIIBorder()).Padding(1, 2)
 	t.pane = s().Border(t.border)
 	t.paneTitle = b

@@ -82,6 +82,10 @@ func (m *Model) layout() layout {
 	case l.mode == layoutWide:
 		l.divider = true
 		textW := l.textWidthWide(w)
+		if m.screen.kind == screenWelcome {
+			// The diagrams are drawn for a fixed width: give them all of it.
+			textW = min(textW, w-3-m.content.diagramWidth())
+		}
 		l.text = rect{textW, bodyH}
 		l.side = rect{w - textW - 3, bodyH}
 	case l.mode == layoutStacked && m.screen.kind == screenStep:
