@@ -284,6 +284,41 @@ func newStreamAEAD(dataKey []byte, segmentSizeInBytes uint32) *subtle.AESGCMHKDF
 	return a
 }
 
+// segmentWriter feeds Tink's encrypting writer, checking for cancellation
+// and reporting progress at each segment boundary.
+type segmentWriter struct {
+	ctx                  context.Context
+	w                    io.Writer
+	plaintextSegmentSize int
+	room                 int // bytes left in the current segment
+	progress             progressReporter
+	err                  error // the first error of ctx or w
+}
+
+func (s *segmentWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if err := s.ctx.Err(); err != nil {
+			s.err = err
+			return written, err
+		}
+		n := min(len(p), s.room)
+		if _, err := s.w.Write(p[:n]); err != nil {
+			s.err = fmt.Errorf("write ciphertext: %w", err)
+			return written, s.err
+		}
+		written += n
+		p = p[n:]
+		s.room -= n
+		s.progress.add(n)
+		if s.room == 0 {
+			s.room = s.plaintextSegmentSize
+			s.progress.segmentDone()
+		}
+	}
+	return written, nil
+}
+
 // sourceReader remembers a read error of the ciphertext source, so that it
 // is not mistaken for tampering once Tink has turned it into its own error.
 type sourceReader struct {
@@ -363,39 +398,4 @@ func formatEncryptionContext(ec map[string]string) string {
 		panic(fmt.Sprintf("crypto: json.Marshal of a map of strings: %v", err))
 	}
 	return string(b)
-}
-
-// segmentWriter feeds Tink's encrypting writer, checking for cancellation
-// and reporting progress at each segment boundary.
-type segmentWriter struct {
-	ctx                  context.Context
-	w                    io.Writer
-	plaintextSegmentSize int
-	room                 int // bytes left in the current segment
-	progress             progressReporter
-	err                  error // the first error of ctx or w
-}
-
-func (s *segmentWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		if err := s.ctx.Err(); err != nil {
-			s.err = err
-			return written, err
-		}
-		n := min(len(p), s.room)
-		if _, err := s.w.Write(p[:n]); err != nil {
-			s.err = fmt.Errorf("write ciphertext: %w", err)
-			return written, s.err
-		}
-		written += n
-		p = p[n:]
-		s.room -= n
-		s.progress.add(n)
-		if s.room == 0 {
-			s.room = s.plaintextSegmentSize
-			s.progress.segmentDone()
-		}
-	}
-	return written, nil
 }
