@@ -123,7 +123,7 @@ func renderLogEntry(t *theme, e logEntry, width int) []string {
 		// Too narrow for columns: drop the time.
 		return wrapStyled(mark+" "+e.text, width, style)
 	}
-	wrapped := strings.Split(ansi.Wrap(e.text, textWidth, ""), "\n")
+	wrapped := strings.Split(wrap(e.text, textWidth), "\n")
 	out := make([]string, len(wrapped))
 	for i, w := range wrapped {
 		if i == 0 {
@@ -136,7 +136,7 @@ func renderLogEntry(t *theme, e logEntry, width int) []string {
 }
 
 func wrapStyled(s string, width int, style interface{ Render(...string) string }) []string {
-	parts := strings.Split(ansi.Wrap(s, width, ""), "\n")
+	parts := strings.Split(wrap(s, width), "\n")
 	for i := range parts {
 		parts[i] = style.Render(parts[i])
 	}

@@ -154,9 +154,12 @@ func (m *Model) quitDialogView(l layout) string {
 	if m.running != 0 {
 		lines = append(lines, t.warn.Render(wrap(fmt.Sprintf("Step %d is still running. Quitting cancels it.", m.running), width)))
 	}
-	if r := m.liveKeyReminder(); r != "" {
-		lines = append(lines, t.warn.Render(wrap("Your KMS key still exists in AWS and is billed until it is deleted.", width)),
-			t.text.Render(wrap(r, width)))
+	if m.liveKeyReminder() != "" {
+		// The commands are printed after the screen is restored, where
+		// they can be copied; here, only what the learner must know.
+		lines = append(lines,
+			t.warn.Render(wrap(fmt.Sprintf("The workshop's KMS key %s is still live in your AWS account, billed monthly until it is deleted.", m.state.KeyARN), width)),
+			t.text.Render(wrap("Press n, then 6 to run the clean-up step now; or quit, and the commands that delete it are printed.", width)))
 	}
 	lines = append(lines, "", t.bold.Render("Quit the tutorial?")+"  "+t.help.ShortKey.Render("y")+t.text.Render(" quit   ")+
 		t.help.ShortKey.Render("n/esc")+t.text.Render(" stay"))

@@ -280,8 +280,7 @@ func newKV(t *theme, width, labelW int) kvTable {
 func (k kvTable) row(label, value string, highlight bool) string {
 	t := k.t
 	valueW := max(k.width-k.labelW-1, 8)
-	// Break long words (ARNs) after a slash or a colon rather than anywhere.
-	lines := strings.Split(ansi.Wrap(value, valueW, "/:"), "\n")
+	lines := strings.Split(wrap(value, valueW), "\n")
 	style := t.value
 	if highlight {
 		style = t.highlight
@@ -295,11 +294,6 @@ func (k kvTable) row(label, value string, highlight bool) string {
 		b.WriteString(t.label.Render(fmt.Sprintf("%-*s", k.labelW, l)) + " " + style.Render(v) + "\n")
 	}
 	return b.String()
-}
-
-// wrap word-wraps plain text to width.
-func wrap(s string, width int) string {
-	return ansi.Wrap(s, max(width, 1), "")
 }
 
 // formatContext writes an encryption context as key=value pairs, sorted.
