@@ -101,9 +101,11 @@ const eventBuffer = 256
 
 // runStepCmd runs step n in the background and ends by sending the run's
 // result on events, after every line it reported. ctx cancels the step;
-// alive is done once nobody reads events any more (the program quit).
-func runStepCmd(ctx, alive context.Context, run runFunc, w *steps.Workshop, n, id int, events chan<- stepEvent) tea.Cmd {
+// alive is done once nobody reads events any more (the program quit);
+// exited is closed once the step has returned.
+func runStepCmd(ctx, alive context.Context, run runFunc, w *steps.Workshop, n, id int, events chan<- stepEvent, exited chan<- struct{}) tea.Cmd {
 	return func() tea.Msg {
+		defer close(exited)
 		report := steps.ReporterFunc(func(l steps.Line) {
 			ev := stepEvent{step: n, run: id, line: l}
 			if l.Text == "" {

@@ -586,3 +586,34 @@ var (
 	white = color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
 	black = color.RGBA{A: 0xff}
 )
+
+func TestMouseWheelScrollsWhatIsUnderIt(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	send(m, press("enter", "enter")...)
+	var lines []steps.Line
+	for i := range 40 {
+		lines = append(lines, line(i, steps.LevelInfo, fmt.Sprintf("line %d", i), nil))
+	}
+	feed(m, 1, lines, true, nil)
+	s := m.stepViews[1]
+
+	send(m, tea.MouseWheelMsg{X: 10, Y: 20, Button: tea.MouseWheelUp})
+	if s.log.offset != 3 {
+		t.Errorf("wheel up over the log: offset = %d, want 3 lines older", s.log.offset)
+	}
+	if s.lesson.vp.YOffset() != 0 {
+		t.Errorf("wheel over the log scrolled the lesson to %d", s.lesson.vp.YOffset())
+	}
+	send(m, tea.MouseWheelMsg{X: 10, Y: 3, Button: tea.MouseWheelDown})
+	if s.lesson.vp.YOffset() == 0 {
+		t.Error("wheel down over the lesson did not scroll it")
+	}
+	if s.log.offset != 3 {
+		t.Errorf("wheel over the lesson moved the log to offset %d", s.log.offset)
+	}
+	send(m, press("pgdown")...)
+	if s.log.offset != 0 {
+		t.Errorf("pgdn: log offset = %d, want 0 (back at the newest line)", s.log.offset)
+	}
+}

@@ -135,6 +135,11 @@ var scenarios = []struct {
 		}
 		send(m, press("enter", "enter")...)
 	}},
+	{"light-step2-done", "", func(m *Model) {
+		m.Update(tea.BackgroundColorMsg{Color: white})
+		runStep(m, 1)
+		runStep(m, 2)
+	}},
 	{"projector-welcome", ThemeProjector, func(m *Model) {}},
 	{"projector-step2-done", ThemeProjector, func(m *Model) { runStep(m, 1); runStep(m, 2) }},
 	{"projector-quiz-answered", ThemeProjector, func(m *Model) { send(m, press("6", "n", "2")...) }},

@@ -137,6 +137,8 @@ type Model struct {
 	runID     int
 	runCancel context.CancelFunc
 	events    chan stepEvent
+	// runExited is closed when the last run's goroutine has returned.
+	runExited chan struct{}
 
 	calls       <-chan awsclient.Call
 	callsMissed *atomic.Int64
@@ -645,8 +647,9 @@ func (m *Model) startStep(n int) tea.Cmd {
 	m.runID++
 	m.interrupted = false
 	m.events = make(chan stepEvent, eventBuffer)
+	m.runExited = make(chan struct{})
 	return tea.Batch(
-		runStepCmd(ctx, m.alive, m.run, m.w, n, m.runID, m.events),
+		runStepCmd(ctx, m.alive, m.run, m.w, n, m.runID, m.events, m.runExited),
 		waitForStepEventCmd(m.alive, m.events),
 		m.spinner.Tick,
 	)

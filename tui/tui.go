@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -65,6 +66,10 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
+// stepStopTimeout is how long the tutorial waits, when it ends, for a
+// cancelled step to return.
+const stepStopTimeout = 5 * time.Second
+
 // runProgram runs the bubbletea program and returns the final model.
 func runProgram(ctx context.Context, opts Options, c content) (*Model, error) {
 	m := newModel(ctx, opts, c)
@@ -81,8 +86,15 @@ func runProgram(ctx context.Context, opts Options, c content) (*Model, error) {
 	if fm, ok := final.(*Model); ok && fm != nil {
 		m = fm
 	}
-	// Whatever ended the program, stop the step that may still run.
+	// Whatever ended the program, stop the step that may still run, and
+	// give it a moment to remove its temporary files.
 	m.stop()
+	if m.runExited != nil {
+		select {
+		case <-m.runExited:
+		case <-time.After(stepStopTimeout):
+		}
+	}
 	if err != nil && !errors.Is(err, tea.ErrInterrupted) {
 		return m, fmt.Errorf("run tutorial: %w", err)
 	}

@@ -123,11 +123,7 @@ func (m *Model) sync() {
 	t := &m.theme
 	switch m.screen.kind {
 	case screenWelcome:
-		textW := l.text.w
-		if l.mode == layoutWide {
-			textW = l.text.w
-		}
-		m.welcome.set(fmt.Sprintf("welcome|%s|%d|%v|%d", t.name, textW, m.resumeOffered, l.mode), textW, l.text.h,
+		m.welcome.set(fmt.Sprintf("welcome|%s|%d|%v|%d", t.name, l.text.w, m.resumeOffered, l.mode), l.text.w, l.text.h,
 			func(width int) string { return m.welcomeText(width, l.mode != layoutWide) })
 	case screenStep:
 		s := m.stepViews[m.screen.step]
@@ -304,7 +300,12 @@ func (m *Model) badgeView(short bool) string {
 		if short {
 			return t.badgeDemo.Render("DEMO")
 		}
-		return t.badgeDemo.Render("DEMO " + t.dash + " simulated AWS, offline")
+		text := "DEMO " + t.dash + " simulated AWS, offline"
+		if m.fast {
+			// A facilitator's reminder that waits are shortened.
+			text += ", fast"
+		}
+		return t.badgeDemo.Render(text)
 	}
 	acct := m.plan.Account
 	if acct == "" {
