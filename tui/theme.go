@@ -64,6 +64,8 @@ type theme struct {
 // palette is what differs between the coloured themes.
 type palette struct {
 	text, subtle, accent, info, success, warn, failure, highlightFG, highlightBG color.Color
+	// onColour is text on a coloured background (badges, the success bar).
+	onColour color.Color
 }
 
 var (
@@ -73,6 +75,7 @@ var (
 		success: lipgloss.Color("#5FD787"), warn: lipgloss.Color("#FFD75F"),
 		failure: lipgloss.Color("#FF6B6B"),
 		highlightFG: lipgloss.Color("#1C1C1C"), highlightBG: lipgloss.Color("#FFD75F"),
+		onColour: lipgloss.Color("#1C1C1C"),
 	}
 	lightPalette = palette{
 		text: lipgloss.Color("#1C1C1C"), subtle: lipgloss.Color("#5F5F5F"),
@@ -80,6 +83,7 @@ var (
 		success: lipgloss.Color("#00875F"), warn: lipgloss.Color("#875F00"),
 		failure: lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFD75F"),
+		onColour: lipgloss.Color("#FFFFFF"),
 	}
 	// The projector palettes have no grey: everything is full strength.
 	projectorDarkPalette = palette{
@@ -88,6 +92,7 @@ var (
 		success: lipgloss.Color("#00FF5F"), warn: lipgloss.Color("#FFFF00"),
 		failure: lipgloss.Color("#FF5F5F"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFFF00"),
+		onColour: lipgloss.Color("#000000"),
 	}
 	projectorLightPalette = palette{
 		text: lipgloss.Color("#000000"), subtle: lipgloss.Color("#000000"),
@@ -95,6 +100,7 @@ var (
 		success: lipgloss.Color("#005F00"), warn: lipgloss.Color("#5F3F00"),
 		failure: lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#FFFFFF"), highlightBG: lipgloss.Color("#000000"),
+		onColour: lipgloss.Color("#FFFFFF"),
 	}
 )
 
@@ -134,8 +140,8 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	t.bold = s().Foreground(p.text).Bold(true)
 	t.title = s().Foreground(p.accent).Bold(true)
 	t.screenTitle = s().Foreground(p.text).Bold(true)
-	t.badgeDemo = s().Foreground(p.highlightFG).Background(p.info).Bold(true).Padding(0, 1)
-	t.badgeLive = s().Foreground(p.highlightFG).Background(p.warn).Bold(true).Padding(0, 1)
+	t.badgeDemo = s().Foreground(p.onColour).Background(p.info).Bold(true).Padding(0, 1)
+	t.badgeLive = s().Foreground(p.onColour).Background(p.warn).Bold(true).Padding(0, 1)
 	t.heading = s().Foreground(p.accent).Bold(true)
 	t.label = s().Foreground(p.subtle)
 	t.value = s().Foreground(p.text).Bold(true)
@@ -149,7 +155,7 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	t.failBox = s().Foreground(p.text).
 		Border(lipgloss.ThickBorder()).BorderForeground(p.failure).Padding(0, 1)
 	t.infoBox = s().Border(t.border).BorderForeground(p.info).Padding(0, 1)
-	t.successBar = s().Foreground(p.highlightFG).Background(p.success).Bold(true)
+	t.successBar = s().Foreground(p.onColour).Background(p.success).Bold(true)
 	t.dialog = s().Foreground(p.text).
 		Border(lipgloss.DoubleBorder()).BorderForeground(p.accent).Padding(1, 2)
 	t.pane = s().Border(t.border).BorderForeground(p.subtle)
