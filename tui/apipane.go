@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"cse-workshop/awsclient"
@@ -15,14 +16,22 @@ const apiCapacity = 5000
 // apiPane lists the AWS calls as they happen.
 type apiPane struct {
 	calls ring[awsclient.Call]
+	// missed counts the calls the recorder reported while the screen was
+	// too far behind to take them (the SDK is never made to wait).
+	missed *atomic.Int64
 }
 
-func newAPIPane() apiPane { return apiPane{calls: newRing[awsclient.Call](apiCapacity)} }
+func newAPIPane() apiPane {
+	return apiPane{calls: newRing[awsclient.Call](apiCapacity), missed: &atomic.Int64{}}
+}
 
 func (p *apiPane) add(c awsclient.Call) { p.calls.push(c) }
 
-// total is the number of calls seen, kept or not.
-func (p *apiPane) total() int { return p.calls.len() + p.calls.dropped }
+// total is the number of calls made, listed or not.
+func (p *apiPane) total() int { return p.calls.len() + p.calls.dropped + int(p.missed.Load()) }
+
+// unlisted is the number of calls made but not listed.
+func (p *apiPane) unlisted() int { return p.calls.dropped + int(p.missed.Load()) }
 
 // all returns the calls kept, oldest first.
 func (p *apiPane) all() []awsclient.Call {

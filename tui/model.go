@@ -6,7 +6,6 @@ import (
 	"maps"
 	"os"
 	"strings"
-	"sync/atomic"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -140,8 +139,7 @@ type Model struct {
 	// runExited is closed when the last run's goroutine has returned.
 	runExited chan struct{}
 
-	calls       <-chan awsclient.Call
-	callsMissed *atomic.Int64
+	calls <-chan awsclient.Call
 
 	live          bool
 	liveConfirmed bool
@@ -177,7 +175,6 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		help:        help.New(),
 		screen:      screenID{kind: screenWelcome},
 		done:        map[int]bool{},
-		callsMissed: &atomic.Int64{},
 		api:         newAPIPane(),
 		width:       80,
 		height:      24,
@@ -216,7 +213,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 					m.api.add(call)
 				}
 				ch := make(chan awsclient.Call, 1024)
-				missed := m.callsMissed
+				missed := m.api.missed
 				cl.Calls.Subscribe(func(call awsclient.Call) {
 					// Called from the SDK's goroutine: never block it.
 					select {
@@ -697,6 +694,10 @@ func (m *Model) answer(yes bool) {
 // interrupt is Ctrl-C: it cancels a running step, and quits when nothing
 // runs or when pressed again.
 func (m *Model) interrupt() tea.Cmd {
+	if m.quitting {
+		// Already waiting for the step to stop: stop waiting.
+		return tea.Quit
+	}
 	if m.running != 0 && !m.interrupted && !m.quitting {
 		m.interrupted = true
 		m.runCancel()

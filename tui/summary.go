@@ -90,8 +90,8 @@ func (m *Model) summaryText(width int) string {
 
 	calls := m.api.all()
 	section(fmt.Sprintf("Every AWS call (%d)", m.api.total()))
-	if m.api.calls.dropped > 0 {
-		b.WriteString(t.subtle.Render(fmt.Sprintf("(the first %d are not shown)", m.api.calls.dropped)) + "\n")
+	if n := m.api.unlisted(); n > 0 {
+		b.WriteString(t.subtle.Render(fmt.Sprintf("(%d are not listed)", n)) + "\n")
 	}
 	if len(calls) == 0 {
 		b.WriteString(t.text.Render("None.") + "\n")
@@ -182,8 +182,8 @@ func (m *Model) transcript() string {
 	}
 
 	fmt.Fprintf(&b, "\n== AWS calls (%d)\n", m.api.total())
-	if m.api.calls.dropped > 0 {
-		fmt.Fprintf(&b, "(the first %d are not listed)\n", m.api.calls.dropped)
+	if n := m.api.unlisted(); n > 0 {
+		fmt.Fprintf(&b, "(%d are not listed)\n", n)
 	}
 	for i, c := range m.api.all() {
 		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", m.api.calls.dropped+i+1, c.Start.UTC().Format("15:04:05"),
