@@ -238,4 +238,3 @@ func TestViewDeclaresTerminalModes(t *testing.T) {
 		t.Errorf("View().MouseMode = %v, want cell motion (for the wheel)", v.MouseMode)
 	}
 }
-

@@ -162,22 +162,22 @@ type Model struct {
 func newModel(ctx context.Context, opts Options, c content) *Model {
 	alive, stop := context.WithCancel(ctx)
 	m := &Model{
-		w:           opts.Workshop,
-		content:     c,
-		run:         steps.Run,
-		clock:       clock.Real{},
-		alive:       alive,
-		stop:        stop,
-		themeName:   opts.Theme,
-		fast:        opts.Fast,
-		md:          newMarkdown(),
-		keys:        newKeyMap(),
-		help:        help.New(),
-		screen:      screenID{kind: screenWelcome},
-		done:        map[int]bool{},
-		api:         newAPIPane(),
-		width:       80,
-		height:      24,
+		w:         opts.Workshop,
+		content:   c,
+		run:       steps.Run,
+		clock:     clock.Real{},
+		alive:     alive,
+		stop:      stop,
+		themeName: opts.Theme,
+		fast:      opts.Fast,
+		md:        newMarkdown(),
+		keys:      newKeyMap(),
+		help:      help.New(),
+		screen:    screenID{kind: screenWelcome},
+		done:      map[int]bool{},
+		api:       newAPIPane(),
+		width:     80,
+		height:    24,
 	}
 	if m.themeName == "" {
 		m.themeName = ThemeAuto

@@ -91,9 +91,9 @@ func (m *Model) quizText(width int) string {
 		case chosen < 0:
 			b.WriteString("  " + t.help.ShortKey.Render(label) + t.choice.Render(text))
 		case i == question.Answer:
-			b.WriteString(t.right.Render(t.markSuccess+" "+label+text))
+			b.WriteString(t.right.Render(t.markSuccess + " " + label + text))
 		case i == chosen:
-			b.WriteString(t.wrong.Render(t.markError+" "+label+text))
+			b.WriteString(t.wrong.Render(t.markError + " " + label + text))
 		default:
 			b.WriteString("  " + t.subtle.Render(label+text))
 		}

@@ -73,7 +73,7 @@ var (
 		text: lipgloss.Color("#E4E4E4"), subtle: lipgloss.Color("#9E9E9E"),
 		accent: lipgloss.Color("#FFAF5F"), info: lipgloss.Color("#5FAFFF"),
 		success: lipgloss.Color("#5FD787"), warn: lipgloss.Color("#FFD75F"),
-		failure: lipgloss.Color("#FF6B6B"),
+		failure:     lipgloss.Color("#FF6B6B"),
 		highlightFG: lipgloss.Color("#1C1C1C"), highlightBG: lipgloss.Color("#FFD75F"),
 		onColour: lipgloss.Color("#1C1C1C"),
 	}
@@ -81,7 +81,7 @@ var (
 		text: lipgloss.Color("#1C1C1C"), subtle: lipgloss.Color("#5F5F5F"),
 		accent: lipgloss.Color("#AF5F00"), info: lipgloss.Color("#005FAF"),
 		success: lipgloss.Color("#00875F"), warn: lipgloss.Color("#875F00"),
-		failure: lipgloss.Color("#AF0000"),
+		failure:     lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFD75F"),
 		onColour: lipgloss.Color("#FFFFFF"),
 	}
@@ -90,7 +90,7 @@ var (
 		text: lipgloss.Color("#FFFFFF"), subtle: lipgloss.Color("#FFFFFF"),
 		accent: lipgloss.Color("#FFAF00"), info: lipgloss.Color("#5FD7FF"),
 		success: lipgloss.Color("#00FF5F"), warn: lipgloss.Color("#FFFF00"),
-		failure: lipgloss.Color("#FF5F5F"),
+		failure:     lipgloss.Color("#FF5F5F"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFFF00"),
 		onColour: lipgloss.Color("#000000"),
 	}
@@ -98,7 +98,7 @@ var (
 		text: lipgloss.Color("#000000"), subtle: lipgloss.Color("#000000"),
 		accent: lipgloss.Color("#8700AF"), info: lipgloss.Color("#0000AF"),
 		success: lipgloss.Color("#005F00"), warn: lipgloss.Color("#5F3F00"),
-		failure: lipgloss.Color("#AF0000"),
+		failure:     lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#FFFFFF"), highlightBG: lipgloss.Color("#000000"),
 		onColour: lipgloss.Color("#FFFFFF"),
 	}
