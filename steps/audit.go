@@ -32,10 +32,17 @@ var (
 )
 
 func (w *Workshop) auditTimings() auditTimings {
-	if w.Fast {
-		return fastTimings
+	switch {
+	case !w.Fast:
+		return normalTimings
+	case w.Live():
+		// Real CloudTrail lags as much as it lags: --fast only shortens the
+		// first wait, and the polls keep to the real service's pace.
+		t := normalTimings
+		t.wait = fastTimings.wait
+		return t
 	}
-	return normalTimings
+	return fastTimings
 }
 
 // Step 5 looks for events whose time is this close to the recorded

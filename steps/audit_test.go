@@ -160,3 +160,56 @@ func TestStep5BacksOffWhenThrottled(t *testing.T) {
 		t.Errorf("step 5 lines = %q, want a throttling line", l.texts())
 	}
 }
+
+// TestStep5FastResumeFindsASlowRecord: step 2 ran without --fast (the demo's
+// realistic delivery delay), step 5 runs later with --fast in a new process;
+// it finds the record instead of waiting out the realistic delay.
+func TestStep5FastResumeFindsASlowRecord(t *testing.T) {
+	fc := clock.NewFake(start)
+	s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.RealisticDelivery}
+	s.mustRun(1, 2)
+	s.delivery, s.fast = fakeaws.FastDelivery, true
+	w := s.open()
+	l := &lines{}
+	errc := make(chan error, 1)
+	go func() { errc <- steps.Run(context.Background(), w, 5, l) }()
+	if err := drive(t, fc, errc); err != nil {
+		t.Fatalf("step 5 --fast after a realistic step 2 = %v, want success", err)
+	}
+	if elapsed := fc.Now().Sub(start); elapsed > fakeaws.RealisticDelivery.Min {
+		t.Errorf("step 5 --fast took %s, want less than the realistic delay's minimum %s", elapsed, fakeaws.RealisticDelivery.Min)
+	}
+}
+
+// TestStep5FastAgainstRealAWSKeepsThePollRate: with --fast against real
+// AWS, step 5 still looks no more than once every 5 seconds (CloudTrail's
+// LookupEvents allows 2 a second per account, shared with everything else).
+func TestStep5FastAgainstRealAWSKeepsThePollRate(t *testing.T) {
+	fc := clock.NewFake(start)
+	const delivery = 40 * time.Second
+	s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.DeliveryDelay{Min: delivery, Max: delivery}, fast: true}
+	s.mustRun(1, 2)
+	w := s.open()
+	w.Clients.Live = true // as --aws would: the timings are what is tested
+	l := &lines{}
+	errc := make(chan error, 1)
+	go func() { errc <- steps.Run(context.Background(), w, 5, l) }()
+	if err := drive(t, fc, errc); err != nil {
+		t.Fatalf("step 5 = %v, want success", err)
+	}
+	var last time.Time
+	polls := 0
+	for _, line := range l.list() {
+		if _, ok := line.Detail.(*steps.PollDetail); !ok {
+			continue
+		}
+		polls++
+		if !last.IsZero() && line.Time.Sub(last) < 5*time.Second {
+			t.Errorf("polls %s apart against real AWS with --fast, want at least 5s", line.Time.Sub(last))
+		}
+		last = line.Time
+	}
+	if polls < 2 {
+		t.Errorf("%d polls, want several before a %s delivery", polls, delivery)
+	}
+}

@@ -73,16 +73,16 @@ func (s *Server) userARN() string {
 // visible to LookupEvents after a delivery delay.
 func (s *Server) recordKMSLocked(c *kmsCall, readOnly bool, failure *apiError) {
 	e := &trailEvent{
-		Seq:         s.st.NextSeq,
-		ID:          newUUID(),
-		Name:        c.req.operation,
-		Source:      kmsEventSource,
-		ReadOnly:    readOnly,
-		AccessKeyID: c.req.accessKeyID(),
-		Username:    DemoUserName,
-		Time:        c.now.UTC(),
-		VisibleAt:   c.now.UTC().Add(s.deliveryDelay()),
-		Resources:   slices.Clone(c.resources),
+		Seq:          s.st.NextSeq,
+		ID:           newUUID(),
+		Name:         c.req.operation,
+		Source:       kmsEventSource,
+		ReadOnly:     readOnly,
+		AccessKeyID:  c.req.accessKeyID(),
+		Username:     DemoUserName,
+		Time:         c.now.UTC(),
+		DeliveryDraw: deliveryDraw(),
+		Resources:    slices.Clone(c.resources),
 	}
 	s.st.NextSeq++
 	rec := trailRecord{
@@ -266,7 +266,7 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 	var found []*trailEvent
 	for _, e := range s.st.Events {
 		switch {
-		case e.VisibleAt.After(now), !e.Time.After(retained):
+		case s.visibleAt(e).After(now), !e.Time.After(retained):
 		case in.StartTime.Set && e.Time.Before(in.StartTime.Time):
 		case in.EndTime.Set && e.Time.After(in.EndTime.Time):
 		case !match(e):

@@ -217,13 +217,17 @@ func (s *Server) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// deliveryDelay draws one event's delivery delay.
-func (s *Server) deliveryDelay() time.Duration {
+// deliveryDraw draws where in the delivery window one event lands: 0 is
+// DeliveryDelay.Min, 1 is Max.
+func deliveryDraw() float64 { return rand.Float64() }
+
+// visibleAt is when an event shows up in LookupEvents. The window is this
+// server's, not the one in force when the call was made, so that a demo
+// resumed with --fast (in a new process, say) does not wait out the
+// realistic delay of a call made without it.
+func (s *Server) visibleAt(e *trailEvent) time.Time {
 	spread := s.delivery.Max - s.delivery.Min
-	if spread <= 0 {
-		return s.delivery.Min
-	}
-	return s.delivery.Min + rand.N(spread+1)
+	return e.Time.Add(s.delivery.Min + time.Duration(e.DeliveryDraw*float64(spread)))
 }
 
 // Serve answers requests on ln until ctx is done.

@@ -50,17 +50,19 @@ type alias struct {
 
 // trailEvent is one CloudTrail record and the fields LookupEvents filters on.
 type trailEvent struct {
-	Seq         int64           `json:"seq"`
-	ID          string          `json:"id"`
-	Name        string          `json:"name"`
-	Source      string          `json:"source"`
-	ReadOnly    bool            `json:"readOnly"`
-	AccessKeyID string          `json:"accessKeyId"`
-	Username    string          `json:"username"`
-	Time        time.Time       `json:"time"`
-	VisibleAt   time.Time       `json:"visibleAt"`
-	Resources   []string        `json:"resources,omitempty"` // key ARNs
-	Record      json.RawMessage `json:"record"`
+	Seq         int64     `json:"seq"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Source      string    `json:"source"`
+	ReadOnly    bool      `json:"readOnly"`
+	AccessKeyID string    `json:"accessKeyId"`
+	Username    string    `json:"username"`
+	Time        time.Time `json:"time"`
+	// DeliveryDraw places the event in the server's delivery window, from 0
+	// (its Min) to 1 (its Max); see (*Server).visibleAt.
+	DeliveryDraw float64         `json:"deliveryDraw"`
+	Resources    []string        `json:"resources,omitempty"` // key ARNs
+	Record       json.RawMessage `json:"record"`
 }
 
 func newState() *state {

@@ -58,7 +58,7 @@ func TestStateSurvivesANewServer(t *testing.T) {
 	}
 
 	clk := clock.NewFake(first.clock.Now().Add(testDelivery.Max))
-	second := newClients(t, fakeaws.Options{StateFile: stateFile, Clock: clk})
+	second := newClients(t, fakeaws.Options{StateFile: stateFile, Clock: clk, Delivery: testDelivery})
 	second.clock = clk
 	desc, err := second.kms.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(workshopAlias)})
 	if err != nil {
@@ -122,5 +122,38 @@ func TestNoStateFileWithoutOption(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Errorf("a server without StateFile wrote %d files", len(entries))
+	}
+}
+
+// TestDeliveryFollowsTheServerThatLooks: a call made by a server with the
+// realistic delay, looked up by a later one with the fast delay (a demo
+// resumed with --fast), shows up within the fast window.
+func TestDeliveryFollowsTheServerThatLooks(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	ctx := context.Background()
+
+	slow := newClients(t, fakeaws.Options{StateFile: stateFile, Delivery: fakeaws.RealisticDelivery})
+	slow.createKey(t, workshopAlias)
+	if _, err := slow.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(workshopAlias), KeySpec: types.DataKeySpecAes256, EncryptionContext: workshopContext}); err != nil {
+		t.Fatalf("GenerateDataKey: %v", err)
+	}
+
+	clk := clock.NewFake(slow.clock.Now().Add(fakeaws.FastDelivery.Max))
+	fast := newClients(t, fakeaws.Options{StateFile: stateFile, Clock: clk, Delivery: fakeaws.FastDelivery})
+	out, err := fast.trail.LookupEvents(ctx, byName("GenerateDataKey"))
+	if err != nil {
+		t.Fatalf("LookupEvents: %v", err)
+	}
+	if len(out.Events) != 1 {
+		t.Errorf("LookupEvents(GenerateDataKey) %v after the call, on a server with the fast delay = %d events, want 1", fakeaws.FastDelivery.Max, len(out.Events))
+	}
+
+	slowAgain := newClients(t, fakeaws.Options{StateFile: stateFile, Clock: clk, Delivery: fakeaws.RealisticDelivery})
+	out, err = slowAgain.trail.LookupEvents(ctx, byName("GenerateDataKey"))
+	if err != nil {
+		t.Fatalf("LookupEvents: %v", err)
+	}
+	if len(out.Events) != 0 {
+		t.Errorf("LookupEvents(GenerateDataKey) %v after the call, with the realistic delay = %d events, want 0", fakeaws.FastDelivery.Max, len(out.Events))
 	}
 }
