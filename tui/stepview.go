@@ -73,7 +73,11 @@ func (m *Model) statusLine(s *stepScreen, width int) string {
 	case statusRunning:
 		line = m.spinner.View() + " " + t.bold.Render(fmt.Sprintf("Step %d is running", s.n)) + t.subtle.Render(" "+t.dash+" ctrl+c cancels")
 	case statusDone:
-		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(" for the next step.")
+		next := " for the next step."
+		if s.n == stepCount {
+			next = " for the quiz."
+		}
+		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(next)
 	case statusFailed:
 		line = t.failure.Render(t.markError+" Failed.") + t.text.Render(" Press ") + t.help.ShortKey.Render("r") + t.text.Render(" to retry.")
 	case statusCancelled:
