@@ -384,7 +384,7 @@ func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
 	if strings.Contains(text, "3f9a") {
 		t.Errorf("transcript holds the data key preview 3f9a…(32 bytes)…c1:\n%s", text)
 	}
-	if !strings.Contains(text, "returned a data key ((data key not recorded), kept in memory only)") {
+	if !strings.Contains(text, "returned a data key (••••, kept in memory only)") {
 		t.Errorf("transcript lacks the redacted status line:\n%s", text)
 	}
 }

@@ -159,10 +159,11 @@ func (s *stepScreen) noteMaskedKey(k string) {
 	}
 }
 
-// redact removes the data key previews from a status line.
+// redact hides the data key previews of a status line: even a masked
+// preview stays off the disk.
 func (s *stepScreen) redact(text string) string {
 	for _, k := range s.maskedKeys {
-		text = strings.ReplaceAll(text, k, "(data key not recorded)")
+		text = strings.ReplaceAll(text, k, "••••")
 	}
 	return text
 }
