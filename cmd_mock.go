@@ -20,8 +20,10 @@ func (a *app) mockAWSCommand() *cobra.Command {
 		Short: "Serve the offline fake AWS (KMS, CloudTrail, STS) for the AWS CLI or any SDK",
 		Long: `Serve the fake AWS that the demo uses, so that the AWS CLI or any SDK can talk
 to it with --endpoint-url. It accepts any credentials, so it listens on loopback
-only unless you pass --allow-remote. Its keys and audit trail are kept in the
-workshop folder (--dir), shared with the demo. Ctrl-C stops it.`,
+only unless you pass --allow-remote. Like a real regional endpoint it serves one
+region (--region, default us-east-1) and refuses requests signed for another.
+Its keys and audit trail are kept in the workshop folder (--dir), shared with
+the demo. Ctrl-C stops it.`,
 		Example: `  cse-workshop mock-aws &
   AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 kms list-keys`,
 		Args: cobra.NoArgs,

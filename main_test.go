@@ -271,7 +271,7 @@ func TestHelp(t *testing.T) {
 // configuration at it, as if it were the real AWS.
 func liveFake(t *testing.T, clk clock.Clock) *fakeaws.Server {
 	t.Helper()
-	fake, err := fakeaws.New(fakeaws.Options{Clock: clk, Delivery: fakeaws.FastDelivery})
+	fake, err := fakeaws.New(fakeaws.Options{Clock: clk, Delivery: fakeaws.FastDelivery, Region: "eu-west-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

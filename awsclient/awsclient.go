@@ -102,10 +102,8 @@ func newDemo(opts Options) (*Clients, error) {
 			return nil, fmt.Errorf("start demo backend: %w", err)
 		}
 	}
-	region := opts.Region
-	if region == "" {
-		region = fakeaws.DefaultRegion
-	}
+	// The fake serves one region; the clients must sign for it.
+	region := fake.Region()
 
 	rec := &Recorder{clock: clk}
 	retryer := &clockRetryer{RetryerV2: retry.NewStandard(), clock: clk}

@@ -189,6 +189,13 @@ func explainAPIError(err error, apiErr smithy.APIError, src credentialSource) Ad
 		}
 
 	case "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature":
+		if _, rest, ok := strings.Cut(msg, "scoped to a valid region, not '"); ok {
+			region, _, _ := strings.Cut(rest, "'")
+			return Advice{
+				What: fmt.Sprintf("the AWS endpoint%s does not serve region %s", onHost(err), region),
+				Hint: "pass the --region the endpoint serves, or point AWS_ENDPOINT_URL at an endpoint of this region",
+			}
+		}
 		if strings.Contains(strings.ToLower(msg), "expired") {
 			return Advice{
 				What: "the request signature was refused: this computer's clock is wrong",

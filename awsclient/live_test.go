@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/clock"
 )
 
 // isolateAWS gives the test an environment without any AWS setting of the
@@ -379,5 +382,24 @@ func TestLiveCanceled(t *testing.T) {
 	}
 	if got := c.Calls.Calls()[0].Outcome(); got != "canceled" {
 		t.Errorf("Outcome(canceled) = %q, want %q", got, "canceled")
+	}
+}
+
+// TestLiveEndpointOfAnotherRegion: AWS_ENDPOINT_URL names an endpoint that
+// serves another region than --region (mock-aws started without the same
+// --region, say); the signature is refused and the advice names the region.
+func TestLiveEndpointOfAnotherRegion(t *testing.T) {
+	isolateAWS(t)
+	setStaticKeys(t)
+	fake, err := fakeaws.New(fakeaws.Options{Clock: clock.NewAuto(testStart), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "http://"+serveFake(t, fake))
+
+	_, err = liveCall(t, context.Background(), Options{Region: "eu-west-1"})
+	a := Explain(err)
+	if !strings.Contains(a.What, "does not serve region eu-west-1") || !strings.Contains(a.Hint, "--region") {
+		t.Errorf("Explain(%v) = %+v, want that the endpoint does not serve eu-west-1 and a --region hint", err, a)
 	}
 }

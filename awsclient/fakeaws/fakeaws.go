@@ -124,6 +124,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// Region is the one region the server serves.
+func (s *Server) Region() string { return s.region }
+
 // maxRequestBytes bounds a request body; the largest real KMS request the
 // workshop sends (Encrypt of 4 KiB, base64) is far below it.
 const maxRequestBytes = 1 << 20
@@ -144,6 +147,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{http: r, body: body, id: requestID}
 
 	target := r.Header.Get("X-Amz-Target")
+	if region := req.signingRegion(); target != "" && region != "" && region != s.region {
+		// A regional endpoint refuses requests signed for another region,
+		// before anything is logged; this fake is one region's endpoint.
+		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "InvalidSignatureException",
+			Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. (This endpoint serves %s.)", region, s.region)})
+		return
+	}
 	switch {
 	case strings.HasPrefix(target, "TrentService."):
 		req.service, req.operation = serviceKMS, strings.TrimPrefix(target, "TrentService.")
@@ -184,6 +194,21 @@ func (r *request) accessKeyID() string {
 	}
 	id, _, _ := strings.Cut(cred, "/")
 	return id
+}
+
+// signingRegion is the region of the SigV4 credential scope
+// (Credential=AKID/DATE/REGION/SERVICE/aws4_request), or "" without one.
+func (r *request) signingRegion() string {
+	_, cred, ok := strings.Cut(r.http.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[2]
 }
 
 // sourceIP is the caller's address as CloudTrail logs it.
