@@ -99,7 +99,10 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, fmt.Errorf("start demo backend: %w", err)
+			return nil, &hintError{
+				err:  fmt.Errorf("start demo backend: %w", err),
+				hint: fmt.Sprintf("the demo's simulated AWS account is kept in %s; move that file away to start with an empty one (only simulated keys are lost)", fo.StateFile),
+			}
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -215,3 +218,14 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 		UserID:  aws.ToString(out.UserId),
 	}, nil
 }
+
+// hintError is a failure of this package (not of an AWS call) that says
+// what to do about it; callers find the advice through its Hint method.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }

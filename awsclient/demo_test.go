@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -247,4 +248,22 @@ func serveFake(t *testing.T, fake *fakeaws.Server) string {
 		<-done
 	})
 	return ln.Addr().String()
+}
+
+// TestDemoDamagedState: a damaged demo state file stops the demo with
+// advice that names the file and what to do.
+func TestDemoDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, filepath.FromSlash(StateFileName))
+	if err := os.MkdirAll(filepath.Dir(stateFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stateFile, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(context.Background(), Options{Dir: dir})
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) || !strings.Contains(h.Hint(), stateFile) || !strings.Contains(h.Hint(), "move that file away") {
+		t.Errorf("New with a damaged state file = %v, want an error whose hint names %s and says to move it away", err, stateFile)
+	}
 }

@@ -516,3 +516,24 @@ func TestStep2ReportsProgressOfABigFile(t *testing.T) {
 	}
 	s.mustRun(3, 4)
 }
+
+// TestDamagedProgressFile: a damaged state.json stops the workshop with
+// advice naming the file, instead of a bare JSON error.
+func TestDamagedProgressFile(t *testing.T) {
+	s := newSetup(t)
+	s.mustRun(1)
+	p := filepath.Join(s.dir, ".cse-workshop", "state.json")
+	if err := os.WriteFile(p, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clients, err := awsclient.New(context.Background(), awsclient.Options{Dir: s.dir, Clock: s.clock, Delivery: s.delivery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clients.Close()
+	_, err = steps.Open(steps.Options{Dir: s.dir, Clients: clients, Clock: s.clock})
+	a := steps.Explain(err)
+	if err == nil || !strings.Contains(a.What, "damaged") || !strings.Contains(a.Hint, p) {
+		t.Errorf("Open with a damaged state.json = %+v, want it called damaged and a hint naming %s", a, p)
+	}
+}

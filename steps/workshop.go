@@ -146,12 +146,15 @@ func (w *Workshop) load() error {
 	if err != nil {
 		return fmt.Errorf("read workshop progress: %w", err)
 	}
+	p := w.path(filepath.Join(privateDir, stateFile))
+	startOver := fmt.Sprintf("move %s away to start the workshop over in this folder; a KMS key it made keeps its tags, so step 1 finds it again", p)
 	var c stateFileContents
 	if err := json.Unmarshal(b, &c); err != nil {
-		return fmt.Errorf("read workshop progress %s: %w", filepath.Join(privateDir, stateFile), err)
+		return withHint(fmt.Errorf("read workshop progress %s: the file is damaged: %w", p, err), startOver)
 	}
 	if c.Version != stateVersion {
-		return fmt.Errorf("read workshop progress: version %d, want %d (a newer cse-workshop wrote it?)", c.Version, stateVersion)
+		return withHint(fmt.Errorf("read workshop progress %s: version %d, want %d (a newer cse-workshop wrote it?)", p, c.Version, stateVersion),
+			"use the cse-workshop that wrote it, or "+startOver)
 	}
 	if s := c.Backends[w.backend]; s != nil {
 		w.State = *s
