@@ -561,6 +561,37 @@ func TestSameSourceAndDestinationRefused(t *testing.T) {
 	}
 }
 
+// TestUnusablePathsExplained: a folder as the source, or a destination in a
+// folder that does not exist, fails before any KMS call with a message that
+// names the problem (not a temporary file's name).
+func TestUnusablePathsExplained(t *testing.T) {
+	k := newTestKMS(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "plaintext_u.txt")
+	if err := os.WriteFile(src, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing", "out.enc")
+	for _, tc := range []struct {
+		name, src, dst, want string
+	}{
+		{"folder source", dir, filepath.Join(dir, "out.enc"), "the source is a folder, not a file"},
+		{"missing folder", src, missing, "the folder " + filepath.Dir(missing) + " does not exist"},
+	} {
+		_, err := EncryptFile(t.Context(), k, tc.src, tc.dst, testEncryptOptions(k, SchemeKMSDataKey))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("EncryptFile(%s) = %v, want an error saying %q", tc.name, err, tc.want)
+		}
+		_, err = DecryptFile(t.Context(), k, tc.src, tc.dst, DecryptOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("DecryptFile(%s) = %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	if k.calls() != 0 {
+		t.Errorf("refused calls made %d KMS calls, want none", k.calls())
+	}
+}
+
 func TestProgress(t *testing.T) {
 	type call struct{ done, total int64 }
 	for _, size := range []int{0, 1, testFirstSegment, testFirstSegment + 3*testSegment + 1} {

@@ -3,7 +3,9 @@ package crypto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -50,6 +52,9 @@ func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, src
 	if err != nil {
 		return err
 	}
+	if info.IsDir() {
+		return errors.New("the source is a folder, not a file")
+	}
 	if same, err := sameFile(info, src, dst); err != nil {
 		return err
 	} else if same {
@@ -62,8 +67,11 @@ func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, src
 
 	// os.CreateTemp makes the file with mode 0600.
 	out, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write %s: the folder %s does not exist", dst, filepath.Dir(dst))
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", dst, err)
 	}
 	defer func() {
 		if err != nil {
