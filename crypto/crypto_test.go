@@ -467,6 +467,44 @@ func TestFailureLeavesDestinationUntouched(t *testing.T) {
 	}
 }
 
+// A callback that panics halfway must not leave a temporary file behind: a
+// partly decrypted one holds plaintext that was never authenticated.
+func TestPanicInCallbackLeavesNoFile(t *testing.T) {
+	k := newTestKMS(t)
+	ciphertext, _ := encryptBytes(t, k, randomBytes(3*testSegment), testEncryptOptions(k, SchemeKMSDataKey))
+	tests := []struct {
+		name string
+		run  func(src, dst string)
+	}{
+		{"DecryptFile(OnProgress panics)", func(src, dst string) {
+			DecryptFile(t.Context(), k, src, dst, DecryptOptions{OnProgress: func(int64, int64) { panic("callback") }})
+		}},
+		{"EncryptFile(OnDataKey panics)", func(src, dst string) {
+			opts := testEncryptOptions(k, SchemeKMSDataKey)
+			opts.OnDataKey = func(DataKeyInfo) { panic("callback") }
+			EncryptFile(t.Context(), k, src, dst, opts)
+		}},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "encrypted_e.txt")
+		if err := os.WriteFile(src, ciphertext, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s did not panic", tt.name)
+				}
+			}()
+			tt.run(src, filepath.Join(dir, "out.txt"))
+		}()
+		if names := filesIn(t, dir); !slices.Equal(names, []string{"encrypted_e.txt"}) {
+			t.Errorf("after %s the folder holds %q, want only the source", tt.name, names)
+		}
+	}
+}
+
 func TestCancelLeavesNoFile(t *testing.T) {
 	for _, scheme := range schemes {
 		t.Run(scheme.String(), func(t *testing.T) {

@@ -73,8 +73,11 @@ func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, src
 	if err != nil {
 		return fmt.Errorf("write %s: %w", dst, err)
 	}
+	// Removed on every way out but success, a panic in a callback included:
+	// a partial file may hold plaintext that was never authenticated.
+	done := false
 	defer func() {
-		if err != nil {
+		if !done {
 			out.Close()
 			os.Remove(out.Name())
 		}
@@ -91,6 +94,7 @@ func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, src
 	if err := os.Rename(out.Name(), dst); err != nil {
 		return err
 	}
+	done = true
 	syncDir(filepath.Dir(dst))
 	return nil
 }
