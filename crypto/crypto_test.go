@@ -610,11 +610,22 @@ func TestUnusablePathsExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing", "out.enc")
+	folder := filepath.Join(dir, "folder")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Like /dev/stdout: a link to a device, which a rename would replace.
+	device := filepath.Join(dir, "device")
+	if err := os.Symlink(os.DevNull, device); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
 	for _, tc := range []struct {
 		name, src, dst, want string
 	}{
 		{"folder source", dir, filepath.Join(dir, "out.enc"), "the source is a folder, not a file"},
 		{"missing folder", src, missing, "the folder " + filepath.Dir(missing) + " does not exist"},
+		{"folder destination", src, folder, "is a folder, not a file"},
+		{"device destination", src, device, "not a regular file"},
 	} {
 		_, err := EncryptFile(t.Context(), k, tc.src, tc.dst, testEncryptOptions(k, SchemeKMSDataKey))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ".tmp") {
@@ -627,6 +638,9 @@ func TestUnusablePathsExplained(t *testing.T) {
 	}
 	if k.calls() != 0 {
 		t.Errorf("refused calls made %d KMS calls, want none", k.calls())
+	}
+	if target, err := os.Readlink(device); err != nil || target != os.DevNull {
+		t.Errorf("after the refused calls the link to %s reads %q, %v; want it left alone", os.DevNull, target, err)
 	}
 }
 

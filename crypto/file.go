@@ -60,6 +60,14 @@ func transformFile(src, dst string, transform func(w io.Writer, r io.Reader, src
 	} else if same {
 		return errSameFile
 	}
+	// The output is renamed into place, which would replace a device, a
+	// pipe or a link to one (/dev/stdout) with a plain file.
+	if dstInfo, err := os.Stat(dst); err == nil && !dstInfo.Mode().IsRegular() {
+		if dstInfo.IsDir() {
+			return fmt.Errorf("write %s: it is a folder, not a file", dst)
+		}
+		return fmt.Errorf("write %s: not a regular file (the output can only go to a file)", dst)
+	}
 	srcBytes := int64(-1)
 	if info.Mode().IsRegular() {
 		srcBytes = info.Size()
