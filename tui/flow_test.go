@@ -617,3 +617,30 @@ func TestMouseWheelScrollsWhatIsUnderIt(t *testing.T) {
 		t.Errorf("pgdn: log offset = %d, want 0 (back at the newest line)", s.log.offset)
 	}
 }
+
+func TestHelpBarNeverCutsAKeyInHalf(t *testing.T) {
+	screens := []struct {
+		name  string
+		done  []int
+		build func(m *Model)
+	}{
+		{"welcome with progress", []int{1, 2}, func(m *Model) {}},
+		{"step 3 failed", nil, func(m *Model) {
+			send(m, press("3", "enter")...)
+			finish(m, 3, fmt.Errorf("step 3: %w", &steps.PrerequisiteError{Step: 3, Missing: 1}))
+		}},
+		{"step 2 done", nil, func(m *Model) { runStep(m, 1); runStep(m, 2) }},
+	}
+	for _, sc := range screens {
+		for width := 40; width <= 100; width++ {
+			m := newTestModel(t, "", sc.done...)
+			send(m, tea.WindowSizeMsg{Width: width, Height: 24})
+			sc.build(m)
+			lines := strings.Split(ansi.Strip(m.render()), "\n")
+			bar := strings.TrimSpace(lines[len(lines)-1])
+			if !strings.HasSuffix(bar, "q quit") && !strings.HasSuffix(bar, "…") {
+				t.Errorf("%s at %d columns: help bar = %q, want it to end on a whole key or the ellipsis", sc.name, width, bar)
+			}
+		}
+	}
+}

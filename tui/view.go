@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -373,8 +375,37 @@ func (m *Model) footerView(mode layoutMode) string {
 	}
 	h := m.help
 	h.SetWidth(width)
-	lines = append(lines, m.padded(h.View(helpKeys{keys})))
+	bar := h.View(helpKeys{keys})
+	if !h.ShowAll {
+		bar = shortHelpFit(h, helpKeys{keys}.ShortHelp(), width)
+	}
+	lines = append(lines, m.padded(bar))
 	return strings.Join(lines, "\n")
+}
+
+// shortHelpFit is the one-line help bar in width columns: the keys that
+// fit, then the ellipsis when some do not. The help bubble alone lets the
+// last key overflow when only the ellipsis would not fit, and the screen's
+// edge then cuts it mid-way, leaving a dangling separator.
+func shortHelpFit(h help.Model, bindings []key.Binding, width int) string {
+	var on []key.Binding
+	for _, b := range bindings {
+		if b.Enabled() {
+			on = append(on, b)
+		}
+	}
+	h.SetWidth(0) // measured here, not cut by the bubble
+	tail := " " + h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
+	for n := len(on); n > 0; n-- {
+		bar := h.ShortHelpView(on[:n])
+		if n < len(on) {
+			bar += tail
+		}
+		if lipgloss.Width(bar) <= width {
+			return bar
+		}
+	}
+	return ""
 }
 
 // noticeText is the one line under the body: a warning, or what runs.
