@@ -95,6 +95,18 @@ func loadState(path string) (*state, error) {
 	if st.Aliases == nil {
 		st.Aliases = make(map[string]*alias)
 	}
+	// A key the fake could not use would make every request naming it
+	// panic, so a damaged one stops the load instead.
+	for id, k := range st.Keys {
+		if k == nil || k.ID != id || !keyIDPattern.MatchString(id) || len(k.Material) != keyMaterialBytes {
+			return nil, fmt.Errorf("load fake aws state %s: key %q is damaged", path, id)
+		}
+	}
+	for name, a := range st.Aliases {
+		if a == nil || a.Name != name {
+			return nil, fmt.Errorf("load fake aws state %s: alias %q is damaged", path, name)
+		}
+	}
 	return st, nil
 }
 

@@ -111,6 +111,29 @@ func TestNewRefusesACorruptStateFile(t *testing.T) {
 	}
 }
 
+// A state file that parses but holds a key the fake cannot use must stop
+// New, not make the first request that names the key panic.
+func TestNewRefusesADamagedKey(t *testing.T) {
+	const id = "0b5e6c1a-7f3d-4e2a-9c8b-1d2e3f4a5b6c"
+	material := `"material": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="`
+	for _, tc := range []struct{ name, keys, aliases string }{
+		{"short material", `{"` + id + `": {"id": "` + id + `", "state": "Enabled", "material": "AAEC"}}`, `{}`},
+		{"no material", `{"` + id + `": {"id": "` + id + `", "state": "Enabled"}}`, `{}`},
+		{"null key", `{"` + id + `": null}`, `{}`},
+		{"id not its name", `{"` + id + `": {"id": "other", "state": "Enabled", ` + material + `}}`, `{}`},
+		{"null alias", `{"` + id + `": {"id": "` + id + `", "state": "Enabled", ` + material + `}}`, `{"alias/x": null}`},
+	} {
+		stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+		data := `{"version": 1, "keys": ` + tc.keys + `, "aliases": ` + tc.aliases + `}`
+		if err := os.WriteFile(stateFile, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fakeaws.New(fakeaws.Options{StateFile: stateFile}); err == nil {
+			t.Errorf("New(state with a %s) = nil error, want an error", tc.name)
+		}
+	}
+}
+
 func TestNoStateFileWithoutOption(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
