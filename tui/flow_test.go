@@ -644,3 +644,30 @@ func TestHelpBarNeverCutsAKeyInHalf(t *testing.T) {
 		}
 	}
 }
+
+func TestCompactLessonShowsItsLastLineAndTheMoreHint(t *testing.T) {
+	for _, missing := range []bool{false, true} {
+		m := newTestModel(t, "")
+		var lesson strings.Builder
+		for i := range 30 {
+			fmt.Fprintf(&lesson, "Paragraph %d of the lesson.\n\n", i)
+		}
+		lesson.WriteString("On success: the last line.\n")
+		m.content.lessons[1], m.content.lessons[3] = lesson.String(), lesson.String()
+		send(m, tea.WindowSizeMsg{Width: 59, Height: 19})
+		n := "1"
+		if missing {
+			n = "3" // two status lines: the warning and how to run it
+		}
+		send(m, press(n)...)
+		if screen := ansi.Strip(m.render()); !strings.Contains(screen, "↓/j more") {
+			t.Errorf("compact step %s before its run lacks the hint that more text is below:\n%s", n, screen)
+		}
+		for range 100 {
+			send(m, press("j")...)
+		}
+		if screen := ansi.Strip(m.render()); !strings.Contains(screen, "On success: the last line.") {
+			t.Errorf("compact step %s scrolled to the bottom hides the lesson's last line:\n%s", n, screen)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func (m *Model) stepView(l layout) string {
 			// Before the first run the lesson is what matters; the one
 			// line under it says how to run the step.
 			status := m.statusLine(s, l.text.w)
-			return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h-lipgloss.Height(status)) + "\n" + status)
+			return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h) + "\n" + status)
 		}
 		return m.padded(m.sideView(s, l.side.w, l.side.h, l.mode))
 	}

@@ -101,6 +101,15 @@ func (m *Model) layout() layout {
 		}
 		l.text = rect{w, max(bodyH-sideH, 3)}
 		l.side = rect{w, max(bodyH-l.text.h, 0)}
+	case l.mode == layoutCompact && m.screen.kind == screenStep:
+		s := m.stepViews[m.screen.step]
+		l.text = rect{w, bodyH}
+		l.side = rect{w, bodyH}
+		if s.status == statusIdle && s.runs == 0 {
+			// The line that says how to run the step sits under the
+			// lesson: the lesson scrolls in the room above it.
+			l.text.h = max(bodyH-lipgloss.Height(m.statusLine(s, w)), 1)
+		}
 	default:
 		l.text = rect{w, bodyH}
 		l.side = rect{w, bodyH}
