@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/viewport"
 	"charm.land/glamour/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // docPane is a scrollable text: a lesson, the welcome text, the summary.
@@ -65,10 +66,21 @@ func (md *markdown) render(t *theme, src string, width int) string {
 		return out
 	}
 	out := src
-	r, err := glamour.NewTermRenderer(glamour.WithStyles(t.glamour), glamour.WithWordWrap(width))
-	if err == nil {
-		if rendered, err := r.Render(src); err == nil {
-			out = trimBlankLines(rendered)
+	// Glamour sometimes lets a list item's line run one column past the
+	// wrap width, and the pane would cut its last character: wrap a little
+	// narrower until every line fits.
+	for wrapW := width; wrapW > max(width-4, 0); wrapW-- {
+		r, err := glamour.NewTermRenderer(glamour.WithStyles(t.glamour), glamour.WithWordWrap(wrapW))
+		if err != nil {
+			break
+		}
+		rendered, err := r.Render(src)
+		if err != nil {
+			break
+		}
+		out = trimBlankLines(rendered)
+		if maxLineWidth(out) <= width {
+			break
 		}
 	}
 	if len(md.cache) >= maxCachedDocs {
@@ -92,4 +104,13 @@ func trimBlankLines(s string) string {
 		lines = lines[:len(lines)-1]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// maxLineWidth is the width of the widest line of s, in cells.
+func maxLineWidth(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
 }

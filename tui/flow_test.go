@@ -671,3 +671,24 @@ func TestCompactLessonShowsItsLastLineAndTheMoreHint(t *testing.T) {
 		}
 	}
 }
+
+func TestLessonsFitTheirColumn(t *testing.T) {
+	c := assetContent()
+	docs := map[string]string{"welcome": c.welcome}
+	for n := 1; n <= stepCount; n++ {
+		docs[fmt.Sprintf("lesson %d", n)] = c.lessons[n]
+	}
+	for _, name := range []string{ThemeAuto, ThemePlain} {
+		th := newTheme(name, true)
+		md := newMarkdown()
+		for width := 40; width <= 110; width++ {
+			for doc, src := range docs {
+				for _, l := range strings.Split(md.render(&th, src, width), "\n") {
+					if w := ansi.StringWidth(l); w > width {
+						t.Errorf("%s, %s theme, %d columns: a line is %d wide and loses its end: %q", doc, name, width, w, ansi.Strip(l))
+					}
+				}
+			}
+		}
+	}
+}
