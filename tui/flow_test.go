@@ -694,3 +694,34 @@ func TestLessonsFitTheirColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryCountsStepsDoneInAnEarlierSession(t *testing.T) {
+	m := newTestModel(t, "", 1, 2, 3, 4, 5)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 40})
+	runStep(m, 6) // ends the workshop: the saved progress is cleared
+	runStep(m, 6) // and again, with no progress left to clear
+	send(m, press("enter", "n")...)
+	if m.screen.kind != screenSummary {
+		t.Fatalf("screen = %v, want the summary", m.screen)
+	}
+	screen := ansi.Strip(m.render())
+	for n, title := range []string{"Create the KMS key", "Encrypt plaintext_u.txt", "Decrypt encrypted_e.txt", "Compare the original", "Find the GenerateDataKey"} {
+		var row string
+		for _, l := range strings.Split(screen, "\n") {
+			if strings.Contains(l, title) {
+				row = l
+			}
+		}
+		if !strings.HasSuffix(strings.TrimSpace(row), "done") {
+			t.Errorf("summary row of step %d, done yesterday = %q, want it done", n+1, strings.TrimSpace(row))
+		}
+	}
+
+	// A new workshop begins with step 1: the old progress no longer counts.
+	send(m, press("1", "enter")...)
+	feed(m, 1, stepLines(1), false, nil)
+	finish(m, 1, nil)
+	if m.stepDone(2) {
+		t.Error("after step 1 of a new workshop, step 2 still counts as done")
+	}
+}

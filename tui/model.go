@@ -128,8 +128,11 @@ type Model struct {
 
 	// The progress as this screen knows it: copied from the workshop at
 	// start and after each run, never read while a step may write it.
-	done          map[int]bool
-	state         steps.State
+	done  map[int]bool
+	state steps.State
+	// doneAtCleanup are the steps done, in any session, when step 6 ended
+	// the workshop and cleared its progress: the summary still counts them.
+	doneAtCleanup map[int]bool
 	resumeOffered bool
 
 	running   int // the step running now, 0 when none
@@ -252,10 +255,11 @@ func (m *Model) copyState() {
 	}
 }
 
-// stepDone reports whether step n is done: in the saved progress, or in
-// this session (step 6 clears the progress when it ends a workshop).
+// stepDone reports whether step n is done: in the saved progress, in
+// this session, or before step 6 ended the workshop (and cleared the
+// progress).
 func (m *Model) stepDone(n int) bool {
-	return m.done[n] || m.stepViews[n].status == statusDone
+	return m.done[n] || m.stepViews[n].status == statusDone || m.doneAtCleanup[n]
 }
 
 // missing returns the step that must run before step n, by the workshop's
@@ -444,6 +448,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			// kept so that step 1 reuses it and step 6 still deletes it.
 			m.w.Reset()
 			m.copyState()
+			m.doneAtCleanup = nil
 			m.resumeOffered = false
 			return m.goTo(screenID{screenStep, 1})
 		}
@@ -664,6 +669,13 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 		m.runCancel = nil
 	}
 	m.events = nil
+	if msg.err == nil && msg.step == 6 {
+		// Merged, not replaced: running step 6 again finds no progress.
+		if m.doneAtCleanup == nil {
+			m.doneAtCleanup = map[int]bool{}
+		}
+		maps.Copy(m.doneAtCleanup, m.done)
+	}
 	// The run is over, so the workshop's state is ours to read: the step's
 	// goroutine wrote it before sending this message.
 	m.copyState()
@@ -672,6 +684,7 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 	if msg.err == nil && msg.step != 6 {
 		// Running a step again makes the results of the steps after it
 		// stale (the workshop forgot them): offer to run them again.
+		m.doneAtCleanup = nil
 		for n := 1; n <= stepCount; n++ {
 			if v := m.stepViews[n]; n != msg.step && v.status == statusDone && !m.done[n] {
 				v.status = statusIdle
