@@ -725,3 +725,28 @@ func TestSummaryCountsStepsDoneInAnEarlierSession(t *testing.T) {
 		t.Error("after step 1 of a new workshop, step 2 still counts as done")
 	}
 }
+
+func TestLogScrolledToTheTopStaysFull(t *testing.T) {
+	th := newTheme(ThemeAuto, true)
+	p := newLogPane()
+	for i := range 7 {
+		p.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
+	}
+	p.scroll(100) // pgup, pgup, ...: as far as it goes
+	view := strings.Split(ansi.Strip(p.view(&th, 60, 5)), "\n")
+	want := []string{"line 0", "line 1", "line 2", "line 3", "3 newer lines below"}
+	for i, w := range want {
+		if !strings.Contains(view[i], w) {
+			t.Errorf("log scrolled to the top, row %d = %q, want %q (the pane full from the oldest line)", i+1, view[i], w)
+		}
+	}
+
+	small := newLogPane()
+	for i := range 3 {
+		small.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
+	}
+	small.scroll(2)
+	if view := ansi.Strip(small.view(&th, 60, 5)); !strings.Contains(view, "line 2") || strings.Contains(view, "below") {
+		t.Errorf("a log that fits, scrolled up, hides lines or claims some below:\n%s", view)
+	}
+}

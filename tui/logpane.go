@@ -85,25 +85,36 @@ func (p *logPane) view(t *theme, width, height int) string {
 		return fitHeight(t.subtle.Render(truncate("No status lines yet.", width, t)), height)
 	}
 	rows := height
-	var footer string
 	if p.offset > 0 {
-		footer = t.notice.Render(truncate(fmt.Sprintf("%d newer lines below %s pgdn", p.offset, t.dash), width, t))
-		rows--
+		rows-- // for the line that says how many are below
 	}
 	// Walk back from the newest visible entry until the pane is full.
 	var lines []string
-	for i := p.entries.len() - 1 - p.offset; i >= 0 && len(lines) < rows; i-- {
+	newest := p.entries.len() - 1 - p.offset
+	for i := newest; i >= 0 && len(lines) < rows; i-- {
 		rendered := renderLogEntry(t, p.entries.at(i), width)
 		lines = append(rendered, lines...)
 	}
 	if len(lines) > rows {
 		lines = lines[len(lines)-rows:]
 	}
-	if footer != "" {
+	// Scrolled up to the oldest line with room left: fill the pane with
+	// the lines after it, as a pager does, rather than leave it blank.
+	below := p.offset
+	for i := newest + 1; i < p.entries.len() && len(lines) < rows; i++ {
+		lines = append(lines, renderLogEntry(t, p.entries.at(i), width)...)
+		if len(lines) <= rows {
+			below--
+		}
+	}
+	if len(lines) > rows {
+		lines = lines[:rows]
+	}
+	if below > 0 {
 		for len(lines) < rows {
 			lines = append(lines, "")
 		}
-		lines = append(lines, footer)
+		lines = append(lines, t.notice.Render(truncate(fmt.Sprintf("%d newer lines below %s pgdn", below, t.dash), width, t)))
 	}
 	return fitHeight(strings.Join(lines, "\n"), height)
 }
