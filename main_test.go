@@ -498,3 +498,57 @@ func TestMockAWS(t *testing.T) {
 		t.Errorf("keys in the folder after mock-aws = %d, want 1", n)
 	}
 }
+
+// An OUT that is not a file, like /dev/stdout, a pipe or a folder, must be
+// refused and left as it was: writing beside it and renaming would replace
+// the device or pipe with a regular file.
+func TestEncryptDecryptRefuseOutputThatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	files := t.TempDir()
+	in := filepath.Join(files, "notes.txt")
+	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enc := filepath.Join(files, "notes.enc")
+	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
+		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
+	}
+	fifo := filepath.Join(files, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	// Like /dev/stdout, a link to the pipe.
+	stdout := filepath.Join(files, "stdout")
+	if err := os.Symlink(fifo, stdout); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(files, "folder")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ verb, in, out string }{
+		{"encrypt", in, fifo},
+		{"encrypt", in, stdout},
+		{"decrypt", enc, stdout},
+		{"encrypt", in, folder},
+		{"decrypt", enc, folder},
+	} {
+		r := inProcess(t, clk, c.verb, c.in, c.out, "--dir", dir)
+		if r.code != exitFailed || !strings.HasPrefix(r.stderr, "error: ") {
+			t.Errorf("%s %s %s: exit %d, stderr %q; want 1 and an error", c.verb, filepath.Base(c.in), filepath.Base(c.out), r.code, r.stderr)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
+		t.Errorf("the pipe after encrypt into it: %v, %v; want it still a pipe", fi.Mode(), err)
+	}
+	if fi, err := os.Lstat(stdout); err != nil || fi.Mode().Type() != os.ModeSymlink {
+		t.Errorf("the link after encrypt into it: %v, %v; want it still a link", fi.Mode(), err)
+	}
+	if got := visibleFiles(t, files); !slices.Equal(got, []string{"folder", "notes.enc", "notes.txt", "pipe", "stdout"}) {
+		t.Errorf("files after the refusals = %v, want no new ones", got)
+	}
+}
