@@ -131,8 +131,9 @@ func parseContext(pairs []string) (map[string]string, error) {
 
 // describe prints what encrypt or decrypt did.
 func (a *app) describe(verb, in, out string, h *crypto.Header) {
+	// A pipe or terminal (/dev/stdin) has no size to show: its Stat says 0.
 	size := func(name string) string {
-		if fi, err := os.Stat(name); err == nil {
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
 			return fmt.Sprintf(" (%d bytes)", fi.Size())
 		}
 		return ""

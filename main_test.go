@@ -552,3 +552,42 @@ func TestEncryptDecryptRefuseOutputThatIsNotAFile(t *testing.T) {
 		t.Errorf("files after the refusals = %v, want no new ones", got)
 	}
 }
+
+// Encrypting from a pipe (cat f | cse-workshop encrypt /dev/stdin OUT) must
+// not claim the input had 0 bytes.
+func TestEncryptFromPipeShowsNoFalseSize(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	files := t.TempDir()
+	fifo := filepath.Join(files, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	const text = "meet at noon\n"
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.WriteString(text)
+		f.Close()
+	}()
+	enc := filepath.Join(files, "notes.enc")
+	r := inProcess(t, clk, "encrypt", fifo, enc, "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("encrypt from a pipe: exit %d, %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "(0 bytes)") {
+		t.Errorf("encrypt from a pipe of %d bytes printed %q, want no size for the pipe", len(text), r.stdout)
+	}
+	out := filepath.Join(files, "notes.txt")
+	if r := inProcess(t, clk, "decrypt", enc, out, "--dir", dir); r.code != exitOK {
+		t.Fatalf("decrypt: exit %d, %s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != text {
+		t.Errorf("decrypt(encrypt(pipe)) = %q, want %q", got, text)
+	}
+}
