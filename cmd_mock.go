@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +47,7 @@ the demo. Ctrl-C stops it.`,
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
-				return fmt.Errorf("listen on %s: %w", listen, err)
+				return listenError(listen, err)
 			}
 			region := a.region
 			if region == "" {
@@ -69,9 +72,9 @@ the demo. Ctrl-C stops it.`,
 
 // checkListen refuses addresses other computers can reach, unless allowed.
 func checkListen(listen string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return &usageError{fmt.Sprintf("--listen %q: want host:port, like 127.0.0.1:4566", listen)}
+	host, port, err := net.SplitHostPort(listen)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return &usageError{fmt.Sprintf("--listen %q: want host:port, like 127.0.0.1:4566 (port 0 to 65535)", listen)}
 	}
 	if allowRemote || host == "localhost" {
 		return nil
@@ -80,4 +83,14 @@ func checkListen(listen string, allowRemote bool) error {
 		return nil
 	}
 	return &usageError{fmt.Sprintf("--listen %s: the fake AWS accepts any credentials, so it listens on loopback (127.0.0.1 or ::1) only; add --allow-remote to listen there anyway", listen)}
+}
+
+// listenError says why mock-aws cannot listen, with what to do. Without its
+// own hint, the error would read as an AWS endpoint that cannot be reached.
+func listenError(listen string, err error) error {
+	err = fmt.Errorf("listen on %s: %w", listen, err)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &hinted{err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT"}
+	}
+	return &hinted{err, "choose an address of this computer with --listen, like 127.0.0.1:4566"}
 }

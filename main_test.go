@@ -244,6 +244,7 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--delivery-delay", "soon"},
 		{"mock-aws", "--listen", "0.0.0.0:4566"},
 		{"mock-aws", "--listen", ":4566"},
+		{"mock-aws", "--listen", "127.0.0.1:99999"},
 	} {
 		r := inProcess(t, autoClock(), append(args, "--dir", dir)...)
 		if r.code != exitUsage {
@@ -589,5 +590,23 @@ func TestEncryptFromPipeShowsNoFalseSize(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(out); string(got) != text {
 		t.Errorf("decrypt(encrypt(pipe)) = %q, want %q", got, text)
+	}
+}
+
+// A port already taken is a local matter: the advice must be about
+// --listen, not about reaching AWS.
+func TestMockAWSPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := inProcess(t, autoClock(), "mock-aws", "--listen", ln.Addr().String(), "--dir", t.TempDir())
+	if r.code != exitFailed {
+		t.Errorf("mock-aws on a taken port: exit %d, want 1; stderr %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "error: listen on "+ln.Addr().String()) || !strings.Contains(r.stderr, "hint: ") ||
+		!strings.Contains(r.stderr, "--listen") || strings.Contains(r.stderr, "AWS_ENDPOINT_URL") {
+		t.Errorf("mock-aws on a taken port: stderr %q, want the address and a hint about --listen", r.stderr)
 	}
 }
