@@ -183,5 +183,8 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 	if a.dir == "" {
 		return &usageError{"--dir must not be empty"}
 	}
+	if fi, err := os.Stat(a.dir); err == nil && !fi.IsDir() {
+		return &usageError{fmt.Sprintf("--dir %s is a file, not a folder: give the workshop folder (it is created when missing)", a.dir)}
+	}
 	return nil
 }

@@ -610,3 +610,18 @@ func TestMockAWSPortTaken(t *testing.T) {
 		t.Errorf("mock-aws on a taken port: stderr %q, want the address and a hint about --listen", r.stderr)
 	}
 }
+
+// --dir naming a file is a mistake in the command line, said as such, not
+// advice about the demo's saved state.
+func TestDirIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"run"}, {"step", "1"}, {"encrypt", file, file + ".enc"}, {"mock-aws", "--listen", "127.0.0.1:0"}} {
+		r := inProcess(t, autoClock(), append(args, "--dir", file)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--dir "+file+" is a file") {
+			t.Errorf("%q --dir FILE: exit %d, stderr %q; want 2 and that --dir is a file", args, r.code, r.stderr)
+		}
+	}
+}
