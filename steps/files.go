@@ -33,6 +33,10 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		return withHint(fmt.Errorf("read %s: %w", PlaintextFile, err),
 			fmt.Sprintf("put a file named %s in %s (any content, any size), or delete the folder's .cse-workshop to start over with the sample", PlaintextFile, w.Dir))
 	}
+	if in.IsDir() {
+		return withHint(fmt.Errorf("read %s: it is a folder, not a file", PlaintextFile),
+			fmt.Sprintf("replace the folder %s in %s with a file (any content, any size)", PlaintextFile, w.Dir))
+	}
 	encryptionContext := EncryptionContext()
 	p.info("encrypting %s (%s) under %s with encryption context %s", PlaintextFile, formatSize(in.Size()), AliasName, formatContext(encryptionContext))
 

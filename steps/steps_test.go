@@ -537,3 +537,28 @@ func TestDamagedProgressFile(t *testing.T) {
 		t.Errorf("Open with a damaged state.json = %+v, want it called damaged and a hint naming %s", a, p)
 	}
 }
+
+// A learner who replaced plaintext_u.txt with a folder is told so, with
+// what to do, before anything else is reported about it.
+func TestStep2PlaintextIsAFolder(t *testing.T) {
+	s := newSetup(t)
+	s.mustRun(1)
+	p := filepath.Join(s.dir, steps.PlaintextFile)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.run(2)
+	if err == nil {
+		t.Fatal("step 2 with plaintext_u.txt a folder = success, want error")
+	}
+	a := steps.Explain(err)
+	if !strings.Contains(a.What, "folder") || !strings.Contains(a.Hint, steps.PlaintextFile) {
+		t.Errorf("step 2 with plaintext_u.txt a folder: advice %+v, want it to say it is a folder and what to do", a)
+	}
+	if len(l.texts()) != 0 {
+		t.Errorf("step 2 with plaintext_u.txt a folder reported %q, want nothing before the error", l.texts())
+	}
+}
