@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/spf13/cobra"
 
+	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
 	"cse-workshop/steps"
 )
@@ -53,7 +55,7 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 				Scheme:            s,
 			})
 			if err != nil {
-				return fmt.Errorf("encrypt %s: %w", in, err)
+				return explainKey(fmt.Errorf("encrypt %s: %w", in, err), cmd.Flags().Changed("key"))
 			}
 			a.describe("encrypted", in, out, h)
 			return nil
@@ -94,7 +96,7 @@ With --context, the file's encryption context must be exactly the one given.`,
 			in, out := args[0], args[1]
 			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, opts)
 			if err != nil {
-				return explainDecrypt(in, err)
+				return explainKey(explainDecrypt(in, err), cmd.Flags().Changed("key"))
 			}
 			a.describe("decrypted", in, out, h)
 			return nil
@@ -166,3 +168,27 @@ func explainDecrypt(in string, err error) error {
 	}
 	return wrapped
 }
+
+// explainKey gives a KMS key that --key names and that does not exist advice
+// about --key: the general advice, to run step 1, fits only the workshop's
+// own alias.
+func explainKey(err error, keyGiven bool) error {
+	var notFound *types.NotFoundException
+	if !keyGiven || !errors.As(err, &notFound) {
+		return err
+	}
+	return &hinted{
+		err:  &restated{msg: awsclient.Explain(err).What, err: err},
+		hint: "check --key: an alias name (alias/NAME), alias ARN, key ID or key ARN of a KMS key in this account and region (--profile, --region)",
+	}
+}
+
+// restated is an error told in other words; the original stays in the
+// chain.
+type restated struct {
+	msg string
+	err error
+}
+
+func (e *restated) Error() string { return e.msg }
+func (e *restated) Unwrap() error { return e.err }

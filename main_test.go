@@ -625,3 +625,33 @@ func TestDirIsAFile(t *testing.T) {
 		}
 	}
 }
+
+// A --key that names no KMS key gets advice about --key; running step 1
+// makes only the workshop's own alias.
+func TestEncryptDecryptUnknownKey(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	files := t.TempDir()
+	in := filepath.Join(files, "notes.txt")
+	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enc := filepath.Join(files, "notes.enc")
+	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
+		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"encrypt", in, enc + "2", "--key", "alias/nope"},
+		{"encrypt", in, enc + "2", "--key", "1234abcd-12ab-34cd-56ef-1234567890ab"},
+		{"decrypt", enc, in + "2", "--key", "1234abcd-12ab-34cd-56ef-1234567890ab"},
+	} {
+		r := inProcess(t, clk, append(args, "--dir", dir)...)
+		if r.code != exitFailed || !strings.Contains(r.stderr, "does not exist") ||
+			!strings.Contains(r.stderr, "hint: check --key") || strings.Contains(r.stderr, "step 1") {
+			t.Errorf("%q: exit %d, stderr %q; want 1, that the key does not exist, and a hint about --key", args, r.code, r.stderr)
+		}
+	}
+}
