@@ -126,7 +126,11 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 		Profile: a.profile,
 	})
 	if err != nil {
-		closeClients()
+		// Nothing was done with the clients. Saving the demo's state would
+		// only rewrite what it read, and in a folder that cannot be
+		// written it would fail too, printing a second error before the
+		// one that matters.
+		clients.Close()
 		return nil, nil, err
 	}
 	return w, closeClients, nil

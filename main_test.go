@@ -655,3 +655,60 @@ func TestEncryptDecryptUnknownKey(t *testing.T) {
 		}
 	}
 }
+
+// A read-only workshop folder gives one error, with what to do, and
+// creates nothing. Root writes anywhere, so as root the program runs as
+// nobody.
+func TestReadOnlyWorkshopFolder(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "workshop")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	if os.Geteuid() != 0 {
+		r = inProcess(t, autoClock(), "run", "--fast", "--dir", dir)
+	} else {
+		// The test binary, where nobody can run it.
+		self, err := os.ReadFile(os.Args[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(base, "cse-workshop")
+		if err := os.WriteFile(bin, self, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// The test's temporary folder and its parent, made by t.TempDir.
+		for _, p := range []string{base, filepath.Dir(base)} {
+			if err := os.Chmod(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for p := filepath.Dir(filepath.Dir(base)); p != "/"; p = filepath.Dir(p) {
+			if fi, err := os.Stat(p); err != nil || fi.Mode().Perm()&0o001 == 0 {
+				t.Skipf("nobody cannot reach %s", p)
+			}
+		}
+		cmd := exec.Command(bin, "run", "--fast", "--dir", dir)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		cmd.Dir = base
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err = cmd.Run()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			t.Skipf("cannot run as nobody: %v", err)
+		}
+		r = result{exitErr.ExitCode(), out.String(), errOut.String()}
+	}
+	if r.code != exitFailed {
+		t.Errorf("run in a read-only folder: exit %d, want 1; stderr %q", r.code, r.stderr)
+	}
+	if strings.Count(r.stderr, "error: ") != 1 || !strings.Contains(r.stderr, "hint: ") || !strings.Contains(r.stderr, "--dir") {
+		t.Errorf("run in a read-only folder: stderr %q, want one error and a hint to choose another --dir", r.stderr)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("read-only folder after run: %v, %v; want it empty", entries, err)
+	}
+}

@@ -562,3 +562,19 @@ func TestStep2PlaintextIsAFolder(t *testing.T) {
 		t.Errorf("step 2 with plaintext_u.txt a folder reported %q, want nothing before the error", l.texts())
 	}
 }
+
+// A workshop folder that cannot be made says what to do about it.
+func TestOpenUnwritableFolder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Even root cannot make a folder inside a file.
+	_, err := steps.Open(steps.Options{Dir: filepath.Join(file, "workshop")})
+	if err == nil {
+		t.Fatal("Open(a folder inside a file) = nil error, want one")
+	}
+	if a := steps.Explain(err); !strings.Contains(a.Hint, "--dir") {
+		t.Errorf("Open(a folder inside a file): advice %+v, want a hint to choose another --dir", a)
+	}
+}

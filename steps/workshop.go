@@ -98,14 +98,15 @@ func Open(opts Options) (*Workshop, error) {
 		Profile:  opts.Profile,
 		backend:  backendName(opts.Clients),
 	}
+	unwritable := fmt.Sprintf("the workshop keeps its files and progress in %s and must be able to write there: make it writable, or choose another folder with --dir", abs)
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, fmt.Errorf("create workshop folder: %w", err)
+		return nil, withHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
 	}
 	if err := os.MkdirAll(w.path(privateDir), 0o700); err != nil {
-		return nil, fmt.Errorf("create workshop folder: %w", err)
+		return nil, withHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
 	}
 	if err := w.writeSampleIfMissing(); err != nil {
-		return nil, err
+		return nil, withHint(err, unwritable)
 	}
 	if err := w.load(); err != nil {
 		return nil, err
