@@ -166,7 +166,38 @@ func explainDecrypt(in string, err error) error {
 	case errors.Is(err, crypto.ErrEncryptionContextMismatch):
 		return &hinted{wrapped, "pass exactly the --context entries the file was encrypted with, or none to accept the file's own"}
 	}
+	// The general advice for an unusable key offers a new key as well,
+	// which cannot open a file made with the old one.
+	var pending *types.KMSInvalidStateException
+	var disabled *types.DisabledException
+	if !errors.As(err, &pending) && !errors.As(err, &disabled) {
+		return wrapped
+	}
+	switch key := headerKeyARN(in); {
+	case key == "":
+	case pending != nil:
+		return &hinted{&restated{msg: awsclient.Explain(err).What, err: wrapped},
+			fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: cancel the key's deletion with `aws kms cancel-key-deletion --key-id %s`, enable it with `aws kms enable-key --key-id %s`, then decrypt again", key, key)}
+	default:
+		return &hinted{&restated{msg: awsclient.Explain(err).What, err: wrapped},
+			fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: enable it with `aws kms enable-key --key-id %s`, then decrypt again", key)}
+	}
 	return wrapped
+}
+
+// headerKeyARN returns the KMS key ARN the header of the encrypted file
+// names, or "" if it cannot be read.
+func headerKeyARN(name string) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h, err := crypto.ReadHeader(f)
+	if err != nil {
+		return ""
+	}
+	return h.KeyARN
 }
 
 // explainKey gives a KMS key that --key names and that does not exist advice

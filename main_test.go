@@ -712,3 +712,30 @@ func TestReadOnlyWorkshopFolder(t *testing.T) {
 		t.Errorf("read-only folder after run: %v, %v; want it empty", entries, err)
 	}
 }
+
+// A file whose KMS key is scheduled for deletion opens only once that key is
+// restored: the advice must not offer a new key.
+func TestDecryptKeyPendingDeletion(t *testing.T) {
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	files := t.TempDir()
+	in := filepath.Join(files, "notes.txt")
+	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enc := filepath.Join(files, "notes.enc")
+	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
+		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
+	}
+	if r := inProcess(t, clk, "step", "6", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 6: exit %d, %s", r.code, r.stderr)
+	}
+	r := inProcess(t, clk, "decrypt", enc, in+".out", "--dir", dir)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "scheduled for deletion") ||
+		!strings.Contains(r.stderr, "aws kms cancel-key-deletion --key-id arn:aws:kms:") || strings.Contains(r.stderr, "step 1") {
+		t.Errorf("decrypt under a key pending deletion: exit %d, stderr %q; want 1 and how to restore that key, not a new one", r.code, r.stderr)
+	}
+}
