@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -157,6 +158,10 @@ func (a *app) clients(ctx context.Context) (*awsclient.Clients, error) {
 // --fast, else zero (realistic).
 func (a *app) delivery() fakeaws.DeliveryDelay {
 	switch {
+	case a.deliveryDelaySet && a.deliveryDelay == 0:
+		// The fake reads a zero delay as its realistic default; a
+		// nanosecond is at once.
+		return fakeaws.DeliveryDelay{Min: time.Nanosecond, Max: time.Nanosecond}
 	case a.deliveryDelay > 0:
 		return fakeaws.DeliveryDelay{Min: a.deliveryDelay, Max: a.deliveryDelay}
 	case a.fast:

@@ -49,7 +49,10 @@ type app struct {
 	yes           bool
 	fast          bool
 	deliveryDelay time.Duration
-	theme         string
+	// deliveryDelaySet: --delivery-delay was given, so 0 means at once
+	// rather than the default.
+	deliveryDelaySet bool
+	theme            string
 
 	// clock is the demo's and the steps' clock; nil means real time. Tests
 	// set a fake one.
@@ -177,7 +180,8 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 	if a.deliveryDelay < 0 {
 		return &usageError{"--delivery-delay must not be negative"}
 	}
-	if a.live && cmd.Flags().Changed("delivery-delay") {
+	a.deliveryDelaySet = cmd.Flags().Changed("delivery-delay")
+	if a.live && a.deliveryDelaySet {
 		return &usageError{"--delivery-delay is for the demo backend; real CloudTrail takes the time it takes"}
 	}
 	if a.dir == "" {

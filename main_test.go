@@ -739,3 +739,30 @@ func TestDecryptKeyPendingDeletion(t *testing.T) {
 		t.Errorf("decrypt under a key pending deletion: exit %d, stderr %q; want 1 and how to restore that key, not a new one", r.code, r.stderr)
 	}
 }
+
+// --delivery-delay 0 means the demo's CloudTrail shows a call at once, not
+// that it takes its default 20 seconds to 3 minutes.
+func TestDeliveryDelayFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want fakeaws.DeliveryDelay
+	}{
+		{nil, fakeaws.DeliveryDelay{}}, // the fake's realistic default
+		{[]string{"--fast"}, fakeaws.FastDelivery},
+		{[]string{"--delivery-delay", "10s"}, fakeaws.DeliveryDelay{Min: 10 * time.Second, Max: 10 * time.Second}},
+		{[]string{"--delivery-delay", "0"}, fakeaws.DeliveryDelay{Min: time.Nanosecond, Max: time.Nanosecond}},
+		{[]string{"--delivery-delay", "0", "--fast"}, fakeaws.DeliveryDelay{Min: time.Nanosecond, Max: time.Nanosecond}},
+	} {
+		a := &app{}
+		root := a.rootCommand()
+		if err := root.ParseFlags(c.args); err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		if err := a.checkFlags(root, nil); err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		if got := a.delivery(); got != c.want {
+			t.Errorf("%q: delivery delay %v, want %v", c.args, got, c.want)
+		}
+	}
+}
