@@ -341,7 +341,7 @@ func (w *Workshop) LiveKeyReminder() string {
 	if !w.Live() || w.State.KeyARN == "" || !w.State.KeyDeletionDate.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf(`The workshop's KMS key %s is still live in your AWS account; it is billed monthly until deleted.
+	return fmt.Sprintf(`The workshop's KMS key %s is still live in your AWS account; it is billed monthly until it is scheduled for deletion.
 Clean up with:
   cse-workshop step 6 --dir %s%s
 or with the AWS CLI:
@@ -378,8 +378,9 @@ func Preflight(ctx context.Context, w *Workshop) (Plan, error) {
 			fmt.Sprintf("one symmetric KMS key (%q)", KeyDescription),
 			"one alias, " + AliasName,
 		},
-		CostNote: fmt.Sprintf("A KMS key is billed monthly (prorated by the hour) until it is deleted, and its deletion waits at least %d days; "+
-			"step 6 schedules that deletion. The workshop's few requests fall well within the KMS and CloudTrail free tiers.", deletionWindowInDays),
+		CostNote: fmt.Sprintf("A KMS key is billed monthly, prorated by the hour, until it is scheduled for deletion; "+
+			"the deletion then waits at least %d days, unbilled, and step 6 schedules it. "+
+			"The workshop's few requests fall within the KMS free tier, and CloudTrail event history is free.", deletionWindowInDays),
 	}
 	if w.State.KeyARN != "" && w.State.KeyDeletionDate.IsZero() {
 		plan.Reuses = w.State.KeyARN

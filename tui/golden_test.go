@@ -131,7 +131,7 @@ var scenarios = []struct {
 		m.plan = steps.Plan{
 			Account: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/alice", Region: "eu-west-1",
 			Creates:  []string{`one symmetric KMS key ("Master key to encrypt objects written to S3")`, "one alias, alias/kms_key_cse_usecase_3"},
-			CostNote: "A KMS key is billed monthly (prorated by the hour) until it is deleted, and its deletion waits at least 7 days; step 6 schedules that deletion.",
+			CostNote: "A KMS key is billed monthly, prorated by the hour, until it is scheduled for deletion; the deletion then waits at least 7 days, unbilled, and step 6 schedules it.",
 		}
 		send(m, press("enter", "enter")...)
 	}},

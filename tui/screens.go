@@ -137,7 +137,7 @@ func (m *Model) confirmView(l layout) string {
 	}
 	note := p.CostNote
 	if note == "" {
-		note = "A KMS key is billed monthly, prorated by the hour, until it is deleted; its deletion waits at least 7 days. Step 6 schedules it."
+		note = "A KMS key is billed monthly, prorated by the hour, until it is scheduled for deletion; the deletion then waits at least 7 days, unbilled. Step 6 schedules it."
 	}
 	b.WriteString("\n" + t.bold.Render("What it costs:") + "\n")
 	b.WriteString(t.text.Render(wrap(note, width)) + "\n\n")
@@ -158,7 +158,7 @@ func (m *Model) quitDialogView(l layout) string {
 		// The commands are printed after the screen is restored, where
 		// they can be copied; here, only what the learner must know.
 		lines = append(lines,
-			t.warn.Render(wrap(fmt.Sprintf("The workshop's KMS key %s is still live in your AWS account, billed monthly until it is deleted.", m.state.KeyARN), width)),
+			t.warn.Render(wrap(fmt.Sprintf("The workshop's KMS key %s is still live in your AWS account, billed monthly until it is scheduled for deletion.", m.state.KeyARN), width)),
 			t.text.Render(wrap("Press n, then 6 to run the clean-up step now; or quit, and the commands that delete it are printed.", width)))
 	}
 	lines = append(lines, "", t.bold.Render("Quit the tutorial?")+"  "+t.help.ShortKey.Render("y")+t.text.Render(" quit   ")+
