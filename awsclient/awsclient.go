@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,10 +100,7 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, &hintError{
-				err:  fmt.Errorf("start demo backend: %w", err),
-				hint: fmt.Sprintf("the demo's simulated AWS account is kept in %s; move that file away to start with an empty one (only simulated keys are lost)", fo.StateFile),
-			}
+			return nil, &hintError{err: fmt.Errorf("start demo backend: %w", err), hint: demoStateHint(err, fo.StateFile)}
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -229,3 +227,15 @@ type hintError struct {
 func (e *hintError) Error() string { return e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
 func (e *hintError) Hint() string  { return e.hint }
+
+// demoStateHint says what to do when the demo's state file cannot be used.
+func demoStateHint(err error, stateFile string) string {
+	var region *fakeaws.RegionMismatchError
+	switch {
+	case errors.As(err, &region):
+		return fmt.Sprintf("pass --region %s (or leave --region out) to go on with this folder, or choose another --dir for a workshop in %s", region.Saved, region.Wanted)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("make %s readable and writable for you, or choose another --dir", filepath.Dir(stateFile))
+	}
+	return fmt.Sprintf("the demo's simulated AWS account is kept in %s; move that file away to start with an empty one (only simulated keys are lost)", stateFile)
+}

@@ -267,3 +267,29 @@ func TestDemoDamagedState(t *testing.T) {
 		t.Errorf("New with a damaged state file = %v, want an error whose hint names %s and says to move it away", err, stateFile)
 	}
 }
+
+// TestDemoStateOfAnotherRegion: a workshop folder whose demo account was
+// made with --region eu-west-1 keeps that region; asking for another gets
+// advice naming both.
+func TestDemoStateOfAnotherRegion(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(context.Background(), Options{Dir: dir, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = New(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("New without --region: %v", err)
+	}
+	if c.Region != "eu-west-1" {
+		t.Errorf("Region without --region = %s, want the folder's eu-west-1", c.Region)
+	}
+	_, err = New(context.Background(), Options{Dir: dir, Region: "us-west-2"})
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) || !strings.Contains(h.Hint(), "--region eu-west-1") || !strings.Contains(h.Hint(), "another --dir") {
+		t.Errorf("New(us-west-2) = %v, want a hint to pass --region eu-west-1 or choose another --dir", err)
+	}
+}

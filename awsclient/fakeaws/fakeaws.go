@@ -121,7 +121,26 @@ func New(opts Options) (*Server, error) {
 			s.st = st
 		}
 	}
+	switch saved := s.st.Region; {
+	case saved == "":
+		s.st.Region = s.region
+	case opts.Region == "":
+		s.region = saved
+	case opts.Region != saved:
+		return nil, &RegionMismatchError{StateFile: s.stateFile, Saved: saved, Wanted: opts.Region}
+	}
 	return s, nil
+}
+
+// RegionMismatchError is New's error for a state file whose keys live in
+// another region than Options.Region asks for: its ARNs cannot change region.
+type RegionMismatchError struct {
+	StateFile     string
+	Saved, Wanted string
+}
+
+func (e *RegionMismatchError) Error() string {
+	return fmt.Sprintf("the simulated AWS account in %s is in region %s, not %s", e.StateFile, e.Saved, e.Wanted)
 }
 
 // Region is the one region the server serves.

@@ -2,6 +2,8 @@ package fakeaws_test
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,5 +53,31 @@ func TestRequestsSignedForAnotherRegion(t *testing.T) {
 	}
 	if len(events.Events) != 1 {
 		t.Errorf("LookupEvents = %d events, want only the CreateKey", len(events.Events))
+	}
+}
+
+// TestStateKeepsItsRegion: a state file remembers the region its keys live
+// in. A server opened on it without a region serves that one; one asked for
+// another region is refused, since the keys' ARNs cannot move.
+func TestStateKeepsItsRegion(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	first, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := fakeaws.New(fakeaws.Options{StateFile: stateFile})
+	if err != nil {
+		t.Fatalf("New without a region on an eu-west-1 state file: %v", err)
+	}
+	if got := again.Region(); got != "eu-west-1" {
+		t.Errorf("Region() = %s, want the saved eu-west-1", got)
+	}
+	_, err = fakeaws.New(fakeaws.Options{StateFile: stateFile, Region: "us-west-2"})
+	var mismatch *fakeaws.RegionMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Saved != "eu-west-1" || mismatch.Wanted != "us-west-2" {
+		t.Errorf("New(us-west-2) on an eu-west-1 state file = %v, want a RegionMismatchError", err)
 	}
 }

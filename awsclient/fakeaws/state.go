@@ -18,10 +18,11 @@ const stateVersion = 1
 // state is everything the fake remembers, and what the state file holds.
 type state struct {
 	Version int                `json:"version"`
-	Keys    map[string]*kmsKey `json:"keys"`    // by key ID
-	Aliases map[string]*alias  `json:"aliases"` // by alias name, "alias/..."
-	Events  []*trailEvent      `json:"events"`  // in the order they happened
-	NextSeq int64              `json:"nextSeq"` // sequence number of the next event
+	Region  string             `json:"region,omitempty"` // the one region the keys live in
+	Keys    map[string]*kmsKey `json:"keys"`             // by key ID
+	Aliases map[string]*alias  `json:"aliases"`          // by alias name, "alias/..."
+	Events  []*trailEvent      `json:"events"`           // in the order they happened
+	NextSeq int64              `json:"nextSeq"`          // sequence number of the next event
 }
 
 // kmsKey is a symmetric KMS key. Material is the fake's own AES-256 key:
