@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -764,5 +766,37 @@ func TestDeliveryDelayFlag(t *testing.T) {
 		if got := a.delivery(); got != c.want {
 			t.Errorf("%q: delivery delay %v, want %v", c.args, got, c.want)
 		}
+	}
+}
+
+// TestLiveNoCredentialsPrintsOnlyAdvice: with no credentials anywhere, the
+// SDK falls back to instance metadata (here a local server that refuses,
+// as outside EC2) and would log a warning of its own; the person sees only
+// the program's error and hint.
+func TestLiveNoCredentialsPrintsOnlyAdvice(t *testing.T) {
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer imds.Close()
+	home := t.TempDir()
+	empty := filepath.Join(home, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command("step", "1", "--aws", "--yes", "--dir", t.TempDir())
+	cmd.Env = []string{
+		runMainEnv + "=1", "HOME=" + home, "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE=" + empty, "AWS_SHARED_CREDENTIALS_FILE=" + empty,
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT=" + imds.URL,
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitFailed {
+		t.Fatalf("step 1 --aws without credentials = %v, want exit %d; stderr:\n%s", err, exitFailed, stderr.String())
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "error: no AWS credentials found") || strings.Contains(got, "SDK ") {
+		t.Errorf("stderr = %q, want only the no-credentials error and its hint", got)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"cse-workshop/awsclient/fakeaws"
@@ -125,7 +126,10 @@ func newDemo(opts Options) (*Clients, error) {
 }
 
 func newLive(ctx context.Context, opts Options) (*Clients, error) {
-	var load []func(*config.LoadOptions) error
+	// The SDK's own log lines (such as its IMDS fallback warning) would
+	// print into the tutorial's screen or ahead of the advice that Explain
+	// gives for the same failure.
+	load := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if opts.Profile != "" {
 		load = append(load, config.WithSharedConfigProfile(opts.Profile))
 	}
