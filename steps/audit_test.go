@@ -213,3 +213,27 @@ func TestStep5FastAgainstRealAWSKeepsThePollRate(t *testing.T) {
 		t.Errorf("%d polls, want several before a %s delivery", polls, delivery)
 	}
 }
+
+// TestStep5NoZeroSecondWait: when less than a second of the wait is left,
+// step 5 looks at once instead of announcing "waiting 0s".
+func TestStep5NoZeroSecondWait(t *testing.T) {
+	fc := clock.NewFake(start)
+	s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.DeliveryDelay{Min: time.Second, Max: time.Second}, fast: true}
+	s.mustRun(1, 2)
+	fc.Advance(5*time.Second - 400*time.Millisecond) // --fast waits 5s after the call
+	w := s.open()
+	l := &lines{}
+	errc := make(chan error, 1)
+	go func() { errc <- steps.Run(context.Background(), w, 5, l) }()
+	if err := drive(t, fc, errc); err != nil {
+		t.Fatalf("step 5 = %v, want success", err)
+	}
+	for _, text := range l.texts() {
+		if strings.HasPrefix(text, "waiting 0s") {
+			t.Errorf("step 5 said %q", text)
+		}
+	}
+	if !l.contains("looking for its record in CloudTrail now") {
+		t.Errorf("step 5 lines = %q, want it to look at once", l.texts())
+	}
+}
