@@ -111,6 +111,30 @@ func checkOriginalLines(t *testing.T, stdout string, want []string) {
 	}
 }
 
+// workshopWithKey returns a workshop folder where step 1 has run, and the
+// clock its in-process runs share.
+func workshopWithKey(t *testing.T) (string, clock.Clock) {
+	t.Helper()
+	dir := t.TempDir()
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
+	}
+	return dir, clk
+}
+
+// notesFile writes a small plaintext file into a new folder and returns
+// the folder and the file.
+func notesFile(t *testing.T) (files, in string) {
+	t.Helper()
+	files = t.TempDir()
+	in = filepath.Join(files, "notes.txt")
+	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return files, in
+}
+
 // visibleFiles lists the names in dir that do not start with a dot.
 func visibleFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -185,11 +209,7 @@ func TestStepsAsSeparateProcesses(t *testing.T) {
 }
 
 func TestStep3BeforeStep2(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1 exit code = %d; stderr:\n%s", r.code, r.stderr)
-	}
+	dir, clk := workshopWithKey(t)
 	r := inProcess(t, clk, "step", "3", "--dir", dir)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "run step 2 first") {
 		t.Errorf("step 3 before step 2 = exit %d, stderr %q; want exit 1 and run step 2 first", r.code, r.stderr)
@@ -371,16 +391,8 @@ func TestLiveWithYes(t *testing.T) {
 }
 
 func TestEncryptDecrypt(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
-	}
-	files := t.TempDir()
-	in := filepath.Join(files, "notes.txt")
-	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, clk := workshopWithKey(t)
+	files, in := notesFile(t)
 	for _, scheme := range []string{"kms", "tink"} {
 		enc, out := filepath.Join(files, scheme+".enc"), filepath.Join(files, scheme+".txt")
 		r := inProcess(t, clk, "encrypt", in, enc, "--context", "project=demo", "--scheme", scheme, "--dir", dir)
@@ -506,16 +518,8 @@ func TestMockAWS(t *testing.T) {
 // refused and left as it was: writing beside it and renaming would replace
 // the device or pipe with a regular file.
 func TestEncryptDecryptRefuseOutputThatIsNotAFile(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
-	}
-	files := t.TempDir()
-	in := filepath.Join(files, "notes.txt")
-	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, clk := workshopWithKey(t)
+	files, in := notesFile(t)
 	enc := filepath.Join(files, "notes.enc")
 	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
 		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
@@ -559,11 +563,7 @@ func TestEncryptDecryptRefuseOutputThatIsNotAFile(t *testing.T) {
 // Encrypting from a pipe (cat f | cse-workshop encrypt /dev/stdin OUT) must
 // not claim the input had 0 bytes.
 func TestEncryptFromPipeShowsNoFalseSize(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
-	}
+	dir, clk := workshopWithKey(t)
 	files := t.TempDir()
 	fifo := filepath.Join(files, "pipe")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -631,16 +631,8 @@ func TestDirIsAFile(t *testing.T) {
 // A --key that names no KMS key gets advice about --key; running step 1
 // makes only the workshop's own alias.
 func TestEncryptDecryptUnknownKey(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
-	}
-	files := t.TempDir()
-	in := filepath.Join(files, "notes.txt")
-	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, clk := workshopWithKey(t)
+	files, in := notesFile(t)
 	enc := filepath.Join(files, "notes.enc")
 	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
 		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
@@ -718,16 +710,8 @@ func TestReadOnlyWorkshopFolder(t *testing.T) {
 // A file whose KMS key is scheduled for deletion opens only once that key is
 // restored: the advice must not offer a new key.
 func TestDecryptKeyPendingDeletion(t *testing.T) {
-	dir := t.TempDir()
-	clk := autoClock()
-	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
-		t.Fatalf("step 1: exit %d, %s", r.code, r.stderr)
-	}
-	files := t.TempDir()
-	in := filepath.Join(files, "notes.txt")
-	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, clk := workshopWithKey(t)
+	files, in := notesFile(t)
 	enc := filepath.Join(files, "notes.enc")
 	if r := inProcess(t, clk, "encrypt", in, enc, "--dir", dir); r.code != exitOK {
 		t.Fatalf("encrypt: exit %d, %s", r.code, r.stderr)
