@@ -428,17 +428,27 @@ func firstNonEmpty(values ...string) string {
 	return ""
 }
 
-func (s *Server) kmsDescribeKey(c *kmsCall) (any, *apiError) {
+// keyOfRequest reads a request whose only parameter is KeyId, logs it and
+// finds the key, for the operations that take nothing else.
+func (s *Server) keyOfRequest(c *kmsCall, refs keyRefs) (*kmsKey, *apiError) {
 	var in struct{ KeyId string }
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
 	c.params = map[string]any{"keyId": in.KeyId}
-	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOrAlias)
+	k, err := s.resolveKeyLocked(in.KeyId, refs)
 	if err != nil {
 		return nil, err
 	}
 	c.involve(s, k)
+	return k, nil
+}
+
+func (s *Server) kmsDescribeKey(c *kmsCall) (any, *apiError) {
+	k, err := s.keyOfRequest(c, keyIDsOrAlias)
+	if err != nil {
+		return nil, err
+	}
 	return struct{ KeyMetadata keyMetadata }{s.metadata(k)}, nil
 }
 
@@ -966,16 +976,10 @@ func (s *Server) kmsScheduleKeyDeletion(c *kmsCall) (any, *apiError) {
 }
 
 func (s *Server) kmsCancelKeyDeletion(c *kmsCall) (any, *apiError) {
-	var in struct{ KeyId string }
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	c.params = map[string]any{"keyId": in.KeyId}
-	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	k, err := s.keyOfRequest(c, keyIDsOnly)
 	if err != nil {
 		return nil, err
 	}
-	c.involve(s, k)
 	if k.State != keyStatePendingDeletion {
 		return nil, badRequest("KMSInvalidStateException", s.keyARN(k.ID)+" is not pending deletion.")
 	}
@@ -995,16 +999,10 @@ func (s *Server) kmsDisableKey(c *kmsCall) (any, *apiError) {
 }
 
 func (s *Server) setEnabled(c *kmsCall, to string) (any, *apiError) {
-	var in struct{ KeyId string }
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	c.params = map[string]any{"keyId": in.KeyId}
-	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	k, err := s.keyOfRequest(c, keyIDsOnly)
 	if err != nil {
 		return nil, err
 	}
-	c.involve(s, k)
 	if err := s.notPendingDeletion(k); err != nil {
 		return nil, err
 	}
