@@ -21,6 +21,7 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 	"cse-workshop/steps"
 )
@@ -298,25 +299,13 @@ func liveFake(t *testing.T, clk clock.Clock) *fakeaws.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fakeaws.Serve(ctx, ln, fake) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	endpoint := fakeawstest.Serve(t, fake)
 	empty := filepath.Join(t.TempDir(), "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            "http://" + ln.Addr().String(),
+		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_ACCESS_KEY_ID":           "AKIDLIVETEST",
 		"AWS_SECRET_ACCESS_KEY":       "live-test-secret",
 		"AWS_SESSION_TOKEN":           "",

@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
 
@@ -180,8 +180,7 @@ func TestLiveThroughSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serveFake(t, fake)
-	t.Setenv("AWS_ENDPOINT_URL", "http://"+addr)
+	t.Setenv("AWS_ENDPOINT_URL", fakeawstest.Serve(t, fake))
 
 	ctx := context.Background()
 	c, err := New(ctx, Options{Live: true, Region: "us-east-1"})
@@ -231,23 +230,6 @@ func TestLiveThroughSocket(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("recorded calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-}
-
-// serveFake serves fake on 127.0.0.1 until the test ends.
-func serveFake(t *testing.T, fake *fakeaws.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fakeaws.Serve(ctx, ln, fake) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return ln.Addr().String()
 }
 
 // TestDemoDamagedState: a damaged demo state file stops the demo with

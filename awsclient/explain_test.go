@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
 
@@ -253,7 +254,7 @@ func TestExplainNamesLiveProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_ENDPOINT_URL", "http://"+serveFake(t, fake))
+	t.Setenv("AWS_ENDPOINT_URL", fakeawstest.Serve(t, fake))
 	fake.InjectFault(fakeaws.Fault{Service: "sts", Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."})
 
 	c, err := New(context.Background(), Options{Live: true, Profile: "workshop", Region: "us-east-1"})

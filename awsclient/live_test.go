@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
 
@@ -395,7 +396,7 @@ func TestLiveEndpointOfAnotherRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_ENDPOINT_URL", "http://"+serveFake(t, fake))
+	t.Setenv("AWS_ENDPOINT_URL", fakeawstest.Serve(t, fake))
 
 	_, err = liveCall(t, context.Background(), Options{Region: "eu-west-1"})
 	a := Explain(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,34 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
-
-// serve runs the fake on a loopback socket until the test ends.
-func serve(t *testing.T, srv *fakeaws.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fakeaws.Serve(ctx, ln, srv) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 func TestServeOverLoopback(t *testing.T) {
 	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoint := serve(t, srv)
+	endpoint := fakeawstest.Serve(t, srv)
 	cfg := aws.Config{
 		Region:       fakeaws.DefaultRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "secret", ""),
@@ -76,7 +57,7 @@ func TestCloudTrailFullTargetName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoint := serve(t, srv)
+	endpoint := fakeawstest.Serve(t, srv)
 	tests := []struct {
 		target     string
 		wantStatus int

@@ -3,11 +3,9 @@ package fidelity
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 )
 
 // fieldOutcome names the outcome of a case (OK or the exception name) in
@@ -108,20 +107,7 @@ func serveFake(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("new fake: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fakeaws.Serve(ctx, ln, srv) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("serve the fake: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return fakeawstest.Serve(t, srv)
 }
 
 // newKMSClient is a real SDK client for endpoint, with static credentials
