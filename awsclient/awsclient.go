@@ -101,7 +101,7 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, &hintError{err: fmt.Errorf("start demo backend: %w", err), hint: demoStateHint(err, fo.StateFile)}
+			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), demoStateHint(err, fo.StateFile))
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -221,8 +221,14 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	}, nil
 }
 
-// hintError is a failure of this package (not of an AWS call) that says
-// what to do about it; callers find the advice through its Hint method.
+// WithHint attaches to err what to do about it: a failure that is not an
+// AWS error, so Explain cannot read one. Callers find the hint through the
+// error's Hint method (errors.As with interface{ Hint() string }).
+func WithHint(err error, hint string) error {
+	return &hintError{err: err, hint: hint}
+}
+
+// hintError is an error with its hint; see WithHint.
 type hintError struct {
 	err  error
 	hint string

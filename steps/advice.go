@@ -14,21 +14,9 @@ type hinter interface {
 	Hint() string
 }
 
-// hintError is a failure of the workshop itself (not of an AWS call) that
-// comes with what to do about it.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-func (e *hintError) Hint() string  { return e.hint }
-
-// withHint attaches a hint to err.
-func withHint(err error, hint string) error {
-	return &hintError{err: err, hint: hint}
-}
+// withHint attaches a hint to a failure of the workshop itself (not of an
+// AWS call).
+func withHint(err error, hint string) error { return awsclient.WithHint(err, hint) }
 
 // stepError is the error of one step; it names the step.
 type stepError struct {
