@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -136,22 +136,14 @@ func (a *app) describe(verb, in, out string, h *crypto.Header) {
 	// A pipe or terminal (/dev/stdin) has no size to show: its Stat says 0.
 	size := func(name string) string {
 		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
-			return fmt.Sprintf(" (%d bytes)", fi.Size())
+			return " (" + text.Size(fi.Size()) + ")"
 		}
 		return ""
 	}
-	fmt.Fprintf(a.stdout, "%s %s%s into %s%s\n", verb, in, size(in), out, size(out))
+	fmt.Fprintf(a.stdout, "%s %s%s into %s%s\n", verb, text.Name(in), size(in), text.Name(out), size(out))
 	fmt.Fprintf(a.stdout, "  KMS key:            %s\n", h.KeyARN)
-	fmt.Fprintf(a.stdout, "  encryption context: %s\n", contextText(h.EncryptionContext))
+	fmt.Fprintf(a.stdout, "  encryption context: %s\n", text.Context(h.EncryptionContext))
 	fmt.Fprintf(a.stdout, "  scheme:             %s\n", h.Scheme)
-}
-
-func contextText(c map[string]string) string {
-	if len(c) == 0 {
-		return "none"
-	}
-	b, _ := json.Marshal(c)
-	return string(b)
 }
 
 // explainDecrypt gives the errors of decrypt that are about the file its

@@ -16,7 +16,7 @@ package crypto
 
 import (
 	"context"
-	"encoding/json"
+	"cse-workshop/internal/text"
 	"errors"
 	"fmt"
 	"io"
@@ -220,7 +220,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	}
 	if opts.EncryptionContext != nil && !maps.Equal(opts.EncryptionContext, h.EncryptionContext) {
 		return nil, fmt.Errorf("%w: the file has %s, expected %s", ErrEncryptionContextMismatch,
-			formatEncryptionContext(h.EncryptionContext), formatEncryptionContext(opts.EncryptionContext))
+			text.Context(h.EncryptionContext), text.Context(opts.EncryptionContext))
 	}
 	if totalBytes >= 0 {
 		totalBytes = plaintextSize(totalBytes-int64(len(rawHeader)), int64(h.SegmentSizeInBytes))
@@ -385,17 +385,4 @@ func (p *progressReporter) finish() {
 	if !p.reported || p.reportedBytes != p.doneBytes {
 		p.segmentDone()
 	}
-}
-
-// formatEncryptionContext shows an encryption context as JSON with sorted
-// keys, as KMS and CloudTrail show it.
-func formatEncryptionContext(ec map[string]string) string {
-	if len(ec) == 0 {
-		return "{}"
-	}
-	b, err := json.Marshal(ec)
-	if err != nil {
-		panic(fmt.Sprintf("crypto: json.Marshal of a map of strings: %v", err))
-	}
-	return string(b)
 }

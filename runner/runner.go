@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -88,9 +89,9 @@ func (p *Printer) Report(l steps.Line) {
 	}
 }
 
-func (p *Printer) printLine(t time.Time, level steps.Level, text string) {
+func (p *Printer) printLine(t time.Time, level steps.Level, msg string) {
 	p.printHeading()
-	fmt.Fprintf(p.out, "%s  %-5s  %s\n", t.Local().Format("15:04:05"), level, text)
+	fmt.Fprintln(p.out, text.StatusLine(t, level.String(), msg))
 }
 
 // Run runs the steps ns in order, each through steps.Run, printing their

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"cse-workshop/crypto"
+	"cse-workshop/internal/text"
 )
 
 // progressInterval is how often a file's progress is reported, at most.
@@ -38,7 +38,7 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 			fmt.Sprintf("replace the folder %s in %s with a file (any content, any size)", PlaintextFile, w.Dir))
 	}
 	encryptionContext := EncryptionContext()
-	p.info("encrypting %s (%s) under %s with encryption context %s", PlaintextFile, formatSize(in.Size()), AliasName, formatContext(encryptionContext))
+	p.info("encrypting %s (%s) under %s with encryption context %s", PlaintextFile, text.Size(in.Size()), AliasName, text.Context(encryptionContext))
 
 	at := w.Clock.Now()
 	h, err := crypto.EncryptFile(ctx, w.Clients.KMS, src, dst, crypto.EncryptOptions{
@@ -76,7 +76,7 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	p.line(LevelInfo, &FilesDetail{
 		Input:  FileSummary{Path: src, SizeInBytes: in.Size()},
 		Output: FileSummary{Path: dst, SizeInBytes: out.Size()},
-	}, "wrote %s (%s): the header, then the data encrypted with the data key", EncryptedFile, formatSize(out.Size()))
+	}, "wrote %s (%s): the header, then the data encrypted with the data key", EncryptedFile, text.Size(out.Size()))
 	p.success(2)
 	return nil
 }
@@ -90,7 +90,7 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		return withHint(fmt.Errorf("read %s: %w", EncryptedFile, err), "run step 2 again to make it")
 	}
 	p.info("decrypting %s: KMS Decrypt unwraps the encrypted data key (KMS key pinned to %s, encryption context %s)",
-		EncryptedFile, w.State.KeyARN, formatContext(EncryptionContext()))
+		EncryptedFile, w.State.KeyARN, text.Context(EncryptionContext()))
 	_, err = crypto.DecryptFile(ctx, w.Clients.KMS, src, dst, crypto.DecryptOptions{
 		KeyID:             w.State.KeyARN,
 		EncryptionContext: EncryptionContext(),
@@ -112,7 +112,7 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	p.line(LevelInfo, &FilesDetail{
 		Input:  FileSummary{Path: src, SizeInBytes: in.Size()},
 		Output: FileSummary{Path: dst, SizeInBytes: out.Size()},
-	}, "wrote %s (%s), after the whole file authenticated", CycledFile, formatSize(out.Size()))
+	}, "wrote %s (%s), after the whole file authenticated", CycledFile, text.Size(out.Size()))
 	p.success(3)
 	return nil
 }
@@ -165,7 +165,7 @@ func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
 		return fmt.Errorf("compare: %w", err)
 	}
 	for _, f := range []FileSummary{original, cycled} {
-		p.info("%-22s %s, SHA-256 %s", filepath.Base(f.Path), formatSize(f.SizeInBytes), f.SHA256)
+		p.info("%-22s %s, SHA-256 %s", filepath.Base(f.Path), text.Size(f.SizeInBytes), f.SHA256)
 	}
 	match := original.SizeInBytes == cycled.SizeInBytes && original.SHA256 == cycled.SHA256
 	detail := &CompareDetail{Original: original, Cycled: cycled, Match: match}
@@ -229,30 +229,4 @@ func removeIfExists(path string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// formatSize shows a size as a person reads it: "812 bytes", "1.5 MiB".
-func formatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		if n == 1 {
-			return "1 byte"
-		}
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// formatContext shows an encryption context as JSON: {"whatfor":"usecase-3-cse"}.
-func formatContext(c map[string]string) string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // a map of strings always marshals
-	}
-	return string(b)
 }

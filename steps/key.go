@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"cse-workshop/internal/text"
 	"errors"
 	"fmt"
 	"regexp"
@@ -145,7 +146,7 @@ func restoreKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetad
 	keyARN := aws.ToString(md.Arn)
 	when := ""
 	if md.DeletionDate != nil {
-		when = " on " + formatDate(*md.DeletionDate)
+		when = " on " + text.Date(*md.DeletionDate)
 	}
 	question := fmt.Sprintf("The workshop's KMS key %s is scheduled for deletion%s. Cancel the deletion and use it again?", keyARN, when)
 	if w.Confirm == nil || !w.Confirm(ctx, question) {
@@ -261,7 +262,7 @@ func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.Ke
 		when := aws.ToTime(md.DeletionDate)
 		w.State.KeyDeletionDate = when
 		p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
-			"KMS key %s was already scheduled for deletion, on %s", keyARN, formatDate(when))
+			"KMS key %s was already scheduled for deletion, on %s", keyARN, text.Date(when))
 		return nil
 	}
 	out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
@@ -274,7 +275,7 @@ func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.Ke
 	when := aws.ToTime(out.DeletionDate)
 	w.State.KeyDeletionDate = when
 	p.line(LevelInfo, &DeletionDetail{KeyARN: keyARN, DeletionDate: when},
-		"scheduled KMS key %s for deletion on %s (%d days from now; until then the deletion can be cancelled)", keyARN, formatDate(when), deletionWindowInDays)
+		"scheduled KMS key %s for deletion on %s (%d days from now; until then the deletion can be cancelled)", keyARN, text.Date(when), deletionWindowInDays)
 	return nil
 }
 
@@ -296,11 +297,6 @@ func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyID string) err
 	}
 	p.info("deleted alias %s", AliasName)
 	return nil
-}
-
-// formatDate shows a date as the person reads it: "Fri 4 Dec 2026 06:28 UTC".
-func formatDate(t time.Time) string {
-	return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
 }
 
 // flagsForCommands returns the flags a printed cse-workshop command needs
@@ -402,29 +398,9 @@ func (p Plan) String() string {
 	for _, c := range p.Creates {
 		fmt.Fprintf(&b, "  - %s\n", c)
 	}
-	b.WriteString(wrap(p.CostNote, planWidth))
+	b.WriteString(text.Wrap(p.CostNote, planWidth))
 	return b.String()
 }
 
 // planWidth is the width Plan.String wraps its text to.
 const planWidth = 78
-
-// wrap breaks text into lines of at most width characters, between words.
-func wrap(text string, width int) string {
-	var b strings.Builder
-	n := 0
-	for _, word := range strings.Fields(text) {
-		switch {
-		case n == 0:
-		case n+1+len(word) > width:
-			b.WriteByte('\n')
-			n = 0
-		default:
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(word)
-		n += len(word)
-	}
-	return b.String()
-}

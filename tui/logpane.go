@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -123,7 +124,7 @@ func (p *logPane) view(t *theme, width, height int) string {
 // the text's first column.
 func renderLogEntry(t *theme, e logEntry, width int) []string {
 	mark, style := t.level(e.level)
-	stamp := e.at.Format("15:04:05")
+	stamp := text.Clock(e.at)
 	prefixWidth := len(stamp) + 1 + ansi.StringWidth(mark) + 1
 	textWidth := width - prefixWidth
 	textStyle := t.text
@@ -132,9 +133,9 @@ func renderLogEntry(t *theme, e logEntry, width int) []string {
 	}
 	if textWidth < 10 {
 		// Too narrow for columns: drop the time.
-		return wrapStyled(mark+" "+e.text, width, style)
+		return wrapStyled(mark+" "+text.OneLine(e.text), width, style)
 	}
-	wrapped := strings.Split(wrap(e.text, textWidth), "\n")
+	wrapped := strings.Split(text.Wrap(text.OneLine(e.text), textWidth), "\n")
 	out := make([]string, len(wrapped))
 	for i, w := range wrapped {
 		if i == 0 {
@@ -147,7 +148,7 @@ func renderLogEntry(t *theme, e logEntry, width int) []string {
 }
 
 func wrapStyled(s string, width int, style interface{ Render(...string) string }) []string {
-	parts := strings.Split(wrap(s, width), "\n")
+	parts := strings.Split(text.Wrap(s, width), "\n")
 	for i := range parts {
 		parts[i] = style.Render(parts[i])
 	}

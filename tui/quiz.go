@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cse-workshop/internal/text"
 	"fmt"
 	"strings"
 
@@ -82,20 +83,20 @@ func (m *Model) quizText(width int) string {
 	var b strings.Builder
 	b.WriteString(t.heading.Render(fmt.Sprintf("Question %d of %d", q.current+1, len(m.content.quiz))))
 	b.WriteString(t.subtle.Render(fmt.Sprintf("   score so far: %d of %d", right, answered)) + "\n\n")
-	b.WriteString(t.bold.Render(wrap(question.Prompt, width)) + "\n\n")
+	b.WriteString(t.bold.Render(text.Wrap(question.Prompt, width)) + "\n\n")
 	chosen := q.answers[q.current]
 	for i, c := range question.Choices {
 		label := fmt.Sprintf("%d) ", i+1)
-		text := wrapIndent(c, width-len(label)-2, len(label)+2)
+		choice := wrapIndent(c, width-len(label)-2, len(label)+2)
 		switch {
 		case chosen < 0:
-			b.WriteString("  " + t.help.ShortKey.Render(label) + t.choice.Render(text))
+			b.WriteString("  " + t.help.ShortKey.Render(label) + t.choice.Render(choice))
 		case i == question.Answer:
-			b.WriteString(t.right.Render(t.markSuccess + " " + label + text))
+			b.WriteString(t.right.Render(t.markSuccess + " " + label + choice))
 		case i == chosen:
-			b.WriteString(t.wrong.Render(t.markError + " " + label + text))
+			b.WriteString(t.wrong.Render(t.markError + " " + label + choice))
 		default:
-			b.WriteString("  " + t.subtle.Render(label+text))
+			b.WriteString("  " + t.subtle.Render(label+choice))
 		}
 		b.WriteString("\n")
 		if t.gap > 1 {
@@ -111,7 +112,7 @@ func (m *Model) quizText(width int) string {
 	} else {
 		b.WriteString(t.wrong.Render(fmt.Sprintf("Not quite: the answer is %d.", question.Answer+1)) + "\n")
 	}
-	b.WriteString(t.text.Render(wrap(question.Explanation, width)) + "\n")
+	b.WriteString(t.text.Render(text.Wrap(question.Explanation, width)) + "\n")
 	var whyNot []string
 	for i, why := range question.WhyNot {
 		if i == question.Answer || why == "" {
@@ -133,7 +134,7 @@ func (m *Model) quizText(width int) string {
 // wrapIndent wraps s to width and indents the lines after the first by
 // indent columns, so they line up under the first.
 func wrapIndent(s string, width, indent int) string {
-	lines := strings.Split(wrap(s, max(width, 10)), "\n")
+	lines := strings.Split(text.Wrap(s, max(width, 10)), "\n")
 	for i := 1; i < len(lines); i++ {
 		lines[i] = strings.Repeat(" ", indent) + lines[i]
 	}

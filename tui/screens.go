@@ -7,6 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -117,14 +118,14 @@ func (m *Model) confirmView(l layout) string {
 	b.WriteString(kv.row("Region", unknown(p.Region), true))
 	if m.planErr != nil {
 		adv := steps.Explain(m.planErr)
-		b.WriteString(t.warn.Render(wrap("Could not read the account: "+adv.What, width)) + "\n")
+		b.WriteString(t.warn.Render(text.Wrap("Could not read the account: "+adv.What, width)) + "\n")
 		if adv.Hint != "" {
-			b.WriteString(t.text.Render(wrap("hint: "+adv.Hint, width)) + "\n")
+			b.WriteString(t.text.Render(text.Wrap("hint: "+adv.Hint, width)) + "\n")
 		}
 	}
 	b.WriteString("\n")
 	if p.Reuses != "" {
-		b.WriteString(t.bold.Render(wrap("Step 1 reuses this workshop's KMS key "+p.Reuses+" if it still exists; otherwise it creates:", width)) + "\n")
+		b.WriteString(t.bold.Render(text.Wrap("Step 1 reuses this workshop's KMS key "+p.Reuses+" if it still exists; otherwise it creates:", width)) + "\n")
 	} else {
 		b.WriteString(t.bold.Render("Step 1 will create:") + "\n")
 	}
@@ -140,7 +141,7 @@ func (m *Model) confirmView(l layout) string {
 		note = "A KMS key is billed monthly, prorated by the hour, until it is scheduled for deletion; the deletion then waits at least 7 days, unbilled. Step 6 schedules it."
 	}
 	b.WriteString("\n" + t.bold.Render("What it costs:") + "\n")
-	b.WriteString(t.text.Render(wrap(note, width)) + "\n\n")
+	b.WriteString(t.text.Render(text.Wrap(note, width)) + "\n\n")
 	b.WriteString(t.notice.Render("Go ahead?") + "  " + t.help.ShortKey.Render("y/enter") + t.text.Render(fmt.Sprintf(" yes, run step %d   ", m.pendingStep)) +
 		t.help.ShortKey.Render("n/esc") + t.text.Render(" no, go back"))
 	return m.padded(b.String())
@@ -152,14 +153,14 @@ func (m *Model) quitDialogView(l layout) string {
 	width := min(l.width-2*t.pad-6, 70)
 	var lines []string
 	if m.running != 0 {
-		lines = append(lines, t.warn.Render(wrap(fmt.Sprintf("Step %d is still running. Quitting cancels it.", m.running), width)))
+		lines = append(lines, t.warn.Render(text.Wrap(fmt.Sprintf("Step %d is still running. Quitting cancels it.", m.running), width)))
 	}
 	if m.liveKeyReminder() != "" {
 		// The commands are printed after the screen is restored, where
 		// they can be copied; here, only what the learner must know.
 		lines = append(lines,
-			t.warn.Render(wrap(fmt.Sprintf("The workshop's KMS key %s is still live in your AWS account, billed monthly until it is scheduled for deletion.", m.state.KeyARN), width)),
-			t.text.Render(wrap("Press n, then 6 to run the clean-up step now; or quit, and the commands that delete it are printed.", width)))
+			t.warn.Render(text.Wrap(fmt.Sprintf("The workshop's KMS key %s is still live in your AWS account, billed monthly until it is scheduled for deletion.", m.state.KeyARN), width)),
+			t.text.Render(text.Wrap("Press n, then 6 to run the clean-up step now; or quit, and the commands that delete it are printed.", width)))
 	}
 	lines = append(lines, "", t.bold.Render("Quit the tutorial?")+"  "+t.help.ShortKey.Render("y")+t.text.Render(" quit   ")+
 		t.help.ShortKey.Render("n/esc")+t.text.Render(" stay"))
@@ -171,7 +172,7 @@ func (m *Model) quitDialogView(l layout) string {
 func (m *Model) questionView(l layout) string {
 	t := &m.theme
 	width := min(l.width-2*t.pad-6, 70)
-	body := t.bold.Render(fmt.Sprintf("Step %d asks:", m.running)) + "\n\n" + t.text.Render(wrap(m.question.text, width)) + "\n\n" +
+	body := t.bold.Render(fmt.Sprintf("Step %d asks:", m.running)) + "\n\n" + t.text.Render(text.Wrap(m.question.text, width)) + "\n\n" +
 		t.help.ShortKey.Render("y") + t.text.Render(" yes   ") + t.help.ShortKey.Render("n/esc") + t.text.Render(" no")
 	return lipgloss.Place(l.width, l.bodyH, lipgloss.Center, lipgloss.Center, t.dialog.Render(body))
 }

@@ -2,9 +2,7 @@ package tui
 
 import (
 	"fmt"
-	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -111,15 +110,15 @@ func (m *Model) statusView(s *stepScreen, width int, mode layoutMode) string {
 			success = info.Success
 		}
 		if mode == layoutWide {
-			parts = append(parts, t.successBox.Render(wrap(t.markSuccess+" "+success, max(width-4, 10))))
+			parts = append(parts, t.successBox.Render(text.Wrap(t.markSuccess+" "+success, max(width-4, 10))))
 		} else {
 			// One highlighted line costs less height than a box.
-			parts = append(parts, t.successBar.Render(wrap(" "+t.markSuccess+" "+success+" ", width)))
+			parts = append(parts, t.successBar.Render(text.Wrap(" "+t.markSuccess+" "+success+" ", width)))
 		}
 	case statusFailed:
-		body := t.failure.Render(wrap(t.markError+" "+s.advice.What, max(width-4, 10)))
+		body := t.failure.Render(text.Wrap(t.markError+" "+s.advice.What, max(width-4, 10)))
 		if s.advice.Hint != "" {
-			body += "\n" + t.text.Render(wrap("hint: "+s.advice.Hint, max(width-4, 10)))
+			body += "\n" + t.text.Render(text.Wrap("hint: "+s.advice.Hint, max(width-4, 10)))
 		}
 		parts = append(parts, t.failBox.Render(body))
 	}
@@ -141,14 +140,14 @@ func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
 		b.WriteString(kv.row("Data key", d.dataKey.MaskedDataKey+" (memory only)", false))
 		b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
 		b.WriteString(kv.row("Header: KMS key", h.KeyARN, false))
-		b.WriteString(kv.row("Header: context", formatContext(h.EncryptionContext), true))
-		b.WriteString(kv.row("Header: scheme", fmt.Sprintf("%s, %s segments", schemeName(h.Scheme), formatSize(int64(h.SegmentSizeInBytes))), false))
+		b.WriteString(kv.row("Header: context", text.Context(h.EncryptionContext), true))
+		b.WriteString(kv.row("Header: scheme", fmt.Sprintf("%s, %s segments", schemeName(h.Scheme), text.Size(int64(h.SegmentSizeInBytes))), false))
 	}
 	if d.files != nil {
 		b.WriteString(kv.row("Files", fmt.Sprintf("%s %s %s", fileLine(d.files.Input), t.arrow(), fileLine(d.files.Output)), false))
 	}
 	if p := d.progress; p != nil && p.TotalBytes >= largeFileInBytes && s.status == statusRunning {
-		b.WriteString(kv.row("Progress", fmt.Sprintf("%s of %s", formatSize(p.DoneBytes), formatSize(p.TotalBytes)), false))
+		b.WriteString(kv.row("Progress", fmt.Sprintf("%s of %s", text.Size(p.DoneBytes), text.Size(p.TotalBytes)), false))
 		b.WriteString(m.progressBar(float64(p.DoneBytes)/float64(p.TotalBytes), width) + "\n")
 	}
 	if c := d.compare; c != nil {
@@ -157,9 +156,9 @@ func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
 		b.WriteString(kv.row("Decrypted", fileLine(c.Cycled), false))
 		b.WriteString(kv.row("  SHA-256", shortHash(c.Cycled.SHA256, width-kv.labelW, t), false))
 		if c.Match {
-			b.WriteString(t.success.Render(wrap(t.markSuccess+" MATCH: the two files are identical, byte for byte.", width)) + "\n")
+			b.WriteString(t.success.Render(text.Wrap(t.markSuccess+" MATCH: the two files are identical, byte for byte.", width)) + "\n")
 		} else {
-			b.WriteString(t.failure.Render(wrap(t.markError+" MISMATCH: the files differ.", width)) + "\n")
+			b.WriteString(t.failure.Render(text.Wrap(t.markError+" MISMATCH: the files differ.", width)) + "\n")
 		}
 	}
 	if s.n == 5 {
@@ -168,7 +167,7 @@ func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
 	if del := d.deletion; del != nil {
 		b.WriteString(kv.row("KMS key", del.KeyARN, false))
 		days := int(del.DeletionDate.Sub(s.ended).Hours()/24 + 0.5)
-		when := del.DeletionDate.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
+		when := text.Date(del.DeletionDate)
 		if !s.ended.IsZero() && days > 0 {
 			when += fmt.Sprintf(" (in %d days)", days)
 		}
@@ -197,18 +196,18 @@ func (m *Model) auditView(s *stepScreen, width int, kv kvTable, withJSON bool) s
 			b.WriteString(t.notice.Render("Looking in CloudTrail now…") + "\n")
 		case d.poll != nil:
 			b.WriteString(kv.row("Looked", fmt.Sprintf("%s: not delivered yet", times(d.poll.Attempt)), false))
-			b.WriteString(t.subtle.Render(wrap("Press c to look again now.", width)) + "\n")
+			b.WriteString(t.subtle.Render(text.Wrap("Press c to look again now.", width)) + "\n")
 		default:
-			b.WriteString(t.subtle.Render(wrap("Press c to look now, before the wait is over.", width)) + "\n")
+			b.WriteString(t.subtle.Render(text.Wrap("Press c to look now, before the wait is over.", width)) + "\n")
 		}
 	}
 	if r := d.record; r != nil {
 		b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
-		b.WriteString(kv.row("Called at", r.EventTime.UTC().Format("15:04:05 UTC"), false))
-		b.WriteString(kv.row("Found at", r.FoundAt.UTC().Format("15:04:05 UTC"), false))
+		b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
+		b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
 		b.WriteString(kv.row("Delivery lag", r.Lag.Round(time.Second).String(), true))
 		b.WriteString(kv.row("KMS key", r.KeyARN, false))
-		b.WriteString(kv.row("Encryption context", formatContext(r.EncryptionContext), true))
+		b.WriteString(kv.row("Encryption context", text.Context(r.EncryptionContext), true))
 		b.WriteString(kv.row("Event ID", r.EventID, false))
 		if r.JSON != "" && withJSON {
 			b.WriteString(m.rule("CloudTrailEvent (excerpt)", width) + "\n")
@@ -284,7 +283,7 @@ func newKV(t *theme, width, labelW int) kvTable {
 func (k kvTable) row(label, value string, highlight bool) string {
 	t := k.t
 	valueW := max(k.width-k.labelW-1, 8)
-	lines := strings.Split(wrap(value, valueW), "\n")
+	lines := strings.Split(text.Wrap(value, valueW), "\n")
 	style := t.value
 	if highlight {
 		style = t.highlight
@@ -300,34 +299,8 @@ func (k kvTable) row(label, value string, highlight bool) string {
 	return b.String()
 }
 
-// formatContext writes an encryption context as key=value pairs, sorted.
-func formatContext(ctx map[string]string) string {
-	if len(ctx) == 0 {
-		return "(none)"
-	}
-	var pairs []string
-	for _, k := range slices.Sorted(maps.Keys(ctx)) {
-		pairs = append(pairs, fmt.Sprintf("%s=%s", k, ctx[k]))
-	}
-	return strings.Join(pairs, ", ")
-}
-
-// formatSize writes a size in bytes the way people read it.
-func formatSize(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	}
-}
-
 func fileLine(f steps.FileSummary) string {
-	return fmt.Sprintf("%s, %s", filepath.Base(f.Path), formatSize(f.SizeInBytes))
+	return fmt.Sprintf("%s, %s", filepath.Base(f.Path), text.Size(f.SizeInBytes))
 }
 
 // shortHash shows a hash whole when it fits, else its two ends.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -41,9 +42,9 @@ func (m *Model) summaryText(width int) string {
 	}
 	switch {
 	case m.summary.saveErr != nil:
-		b.WriteString(t.failure.Render(wrap(m.summary.saveErr.Error(), width)) + "\n")
+		b.WriteString(t.failure.Render(text.Wrap(m.summary.saveErr.Error(), width)) + "\n")
 	case m.summary.path != "":
-		b.WriteString(t.text.Render("Transcript saved to ") + t.value.Render(wrap(m.displayPath(m.summary.path), max(width-20, 10))) + "\n")
+		b.WriteString(t.text.Render("Transcript saved to ") + t.value.Render(text.Wrap(m.displayPath(m.summary.path), max(width-20, 10))) + "\n")
 	case m.summary.saving:
 		b.WriteString(t.text.Render("Saving the transcript…") + "\n")
 	}
@@ -71,7 +72,7 @@ func (m *Model) summaryText(width int) string {
 	section("In AWS")
 	created, cleaned := m.resources()
 	if len(created) == 0 {
-		b.WriteString(t.text.Render(wrap("Nothing was created in this session.", width)) + "\n")
+		b.WriteString(t.text.Render(text.Wrap("Nothing was created in this session.", width)) + "\n")
 	}
 	for _, r := range created {
 		b.WriteString(kv.row(r[0], r[1], false))
@@ -82,10 +83,10 @@ func (m *Model) summaryText(width int) string {
 			b.WriteString(t.text.Render("  "+wrapIndent(c, width-2, 2)) + "\n")
 		}
 	} else if len(created) > 0 {
-		b.WriteString(t.warn.Render(wrap(t.markWarn+" Not cleaned up yet: step 6 schedules the key's deletion and deletes the alias and the files.", width)) + "\n")
+		b.WriteString(t.warn.Render(text.Wrap(t.markWarn+" Not cleaned up yet: step 6 schedules the key's deletion and deletes the alias and the files.", width)) + "\n")
 	}
 	if r := m.liveKeyReminder(); r != "" {
-		b.WriteString(t.warn.Render(wrap(r, width)) + "\n")
+		b.WriteString(t.warn.Render(text.Wrap(r, width)) + "\n")
 	}
 
 	calls := m.api.all()
@@ -122,7 +123,7 @@ func (m *Model) resources() (created [][2]string, cleaned []string) {
 	created = append(created, [2]string{"KMS key", keyARN}, [2]string{"Alias", steps.AliasName})
 	if deletion != nil && m.stepViews[6].status == statusDone {
 		cleaned = append(cleaned,
-			fmt.Sprintf("the KMS key is scheduled for deletion on %s", deletion.DeletionDate.UTC().Format("Mon 2 Jan 2006 15:04 UTC")),
+			fmt.Sprintf("the KMS key is scheduled for deletion on %s", text.Date(deletion.DeletionDate)),
 			"the alias "+steps.AliasName+" is deleted",
 			"the files "+steps.EncryptedFile+" and "+steps.CycledFile+" are deleted")
 	}
@@ -168,7 +169,7 @@ func (m *Model) transcript() string {
 		}
 		for i := range s.log.entries.len() {
 			e := s.log.entries.at(i)
-			fmt.Fprintf(&b, "%s %-5s %s\n", e.at.UTC().Format("15:04:05"), e.level, s.redact(e.text))
+			b.WriteString(text.StatusLine(e.at, e.level.String(), s.redact(e.text)) + "\n")
 		}
 		if r := s.details.record; r != nil && r.JSON != "" {
 			fmt.Fprintf(&b, "the CloudTrail record found:\n%s\n", r.JSON)
@@ -186,7 +187,7 @@ func (m *Model) transcript() string {
 		fmt.Fprintf(&b, "(%d are not listed)\n", n)
 	}
 	for i, c := range m.api.all() {
-		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", m.api.calls.dropped+i+1, c.Start.UTC().Format("15:04:05"),
+		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", m.api.calls.dropped+i+1, text.Clock(c.Start),
 			c.Service, c.Operation, formatDuration(c.Duration), c.Outcome())
 	}
 

@@ -1,4 +1,4 @@
-package tui
+package text
 
 import (
 	"strings"
@@ -6,11 +6,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// wrap word-wraps plain text to width columns. It breaks lines at spaces
+// Wrap word-wraps plain text to width columns. It breaks lines at spaces
 // only, never inside a command line option or at a hyphen, so that
 // commands and names stay whole where they fit; a word longer than a line
 // is cut after its last '/' or ':' that fits (ARNs, paths), else anywhere.
-func wrap(s string, width int) string {
+func Wrap(s string, width int) string {
 	width = max(width, 1)
 	var out []string
 	for _, para := range strings.Split(s, "\n") {

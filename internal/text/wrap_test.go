@@ -1,4 +1,4 @@
-package tui
+package text
 
 import (
 	"strings"
@@ -24,13 +24,13 @@ func TestWrap(t *testing.T) {
 		{"two\nparagraphs", 20, "two\nparagraphs"},
 	}
 	for _, tc := range tests {
-		got := wrap(tc.in, tc.width)
+		got := Wrap(tc.in, tc.width)
 		if got != tc.want {
-			t.Errorf("wrap(%q, %d) =\n%s\nwant\n%s", tc.in, tc.width, got, tc.want)
+			t.Errorf("Wrap(%q, %d) =\n%s\nwant\n%s", tc.in, tc.width, got, tc.want)
 		}
 		for _, l := range strings.Split(got, "\n") {
 			if ansi.StringWidth(l) > tc.width {
-				t.Errorf("wrap(%q, %d) has a line of %d columns: %q", tc.in, tc.width, ansi.StringWidth(l), l)
+				t.Errorf("Wrap(%q, %d) has a line of %d columns: %q", tc.in, tc.width, ansi.StringWidth(l), l)
 			}
 		}
 	}
