@@ -42,12 +42,9 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// goCommand is the go command that built this test, or the one on PATH.
+// goCommand is the go command running this test: go test puts its own
+// GOROOT/bin first on the test's PATH.
 func goCommand() (string, error) {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err == nil {
-		return gobin, nil
-	}
 	return exec.LookPath("go")
 }
 
