@@ -3,6 +3,7 @@ package fakeaws
 import (
 	"cmp"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -10,13 +11,18 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // What the simulated CloudTrail writes and accepts.
 const (
-	trailEventVersion   = "1.08"
+	// trailEventVersion is the record format of the KMS developer guide's
+	// current GenerateDataKey example.
+	trailEventVersion   = "1.11"
 	kmsEventSource      = "kms.amazonaws.com"
+	stsEventSource      = "sts.amazonaws.com"
+	awsInternal         = "AWS Internal" // the caller CloudTrail names for AWS's own actions
 	kmsKeyResourceType  = "AWS::KMS::Key"
 	maxLookupResults    = 50
 	maxLookupAttributes = 1
@@ -25,29 +31,32 @@ const (
 	lookupEventsPerSecond = 2
 )
 
-// trailRecord is a CloudTrail record, field for field as CloudTrail writes
-// it for a KMS call by an IAM user.
+// trailRecord is a CloudTrail record, field for field and in the order
+// CloudTrail writes it for a KMS call by an IAM user (the KMS developer
+// guide's GenerateDataKey example), or for an action of AWS itself.
 type trailRecord struct {
-	EventVersion       string          `json:"eventVersion"`
-	UserIdentity       userIdentity    `json:"userIdentity"`
-	EventTime          string          `json:"eventTime"`
-	EventSource        string          `json:"eventSource"`
-	EventName          string          `json:"eventName"`
-	AWSRegion          string          `json:"awsRegion"`
-	SourceIPAddress    string          `json:"sourceIPAddress"`
-	UserAgent          string          `json:"userAgent"`
-	ErrorCode          string          `json:"errorCode,omitempty"`
-	ErrorMessage       string          `json:"errorMessage,omitempty"`
-	RequestParameters  any             `json:"requestParameters"`
-	ResponseElements   any             `json:"responseElements"`
-	RequestID          string          `json:"requestID"`
-	EventID            string          `json:"eventID"`
-	ReadOnly           bool            `json:"readOnly"`
-	Resources          []trailResource `json:"resources,omitempty"`
-	EventType          string          `json:"eventType"`
-	ManagementEvent    bool            `json:"managementEvent"`
-	RecipientAccountID string          `json:"recipientAccountId"`
-	EventCategory      string          `json:"eventCategory"`
+	EventVersion        string          `json:"eventVersion"`
+	UserIdentity        any             `json:"userIdentity"`
+	EventTime           string          `json:"eventTime"`
+	EventSource         string          `json:"eventSource"`
+	EventName           string          `json:"eventName"`
+	AWSRegion           string          `json:"awsRegion"`
+	SourceIPAddress     string          `json:"sourceIPAddress"`
+	UserAgent           string          `json:"userAgent"`
+	ErrorCode           string          `json:"errorCode,omitempty"`
+	ErrorMessage        string          `json:"errorMessage,omitempty"`
+	RequestParameters   any             `json:"requestParameters"`
+	ResponseElements    any             `json:"responseElements"`
+	AdditionalEventData any             `json:"additionalEventData,omitempty"`
+	RequestID           string          `json:"requestID,omitempty"`
+	EventID             string          `json:"eventID"`
+	ReadOnly            bool            `json:"readOnly"`
+	Resources           []trailResource `json:"resources,omitempty"`
+	EventType           string          `json:"eventType"`
+	ManagementEvent     bool            `json:"managementEvent"`
+	RecipientAccountID  string          `json:"recipientAccountId"`
+	EventCategory       string          `json:"eventCategory"`
+	TLSDetails          *tlsDetails     `json:"tlsDetails,omitempty"`
 }
 
 type userIdentity struct {
@@ -59,63 +68,95 @@ type userIdentity struct {
 	UserName    string `json:"userName"`
 }
 
+// serviceIdentity is the userIdentity of an action AWS takes on its own,
+// such as deleting a key at the end of its waiting period.
+type serviceIdentity struct {
+	AccountID string `json:"accountId"`
+	InvokedBy string `json:"invokedBy"`
+}
+
 type trailResource struct {
 	AccountID string `json:"accountId"`
 	Type      string `json:"type"`
 	ARN       string `json:"ARN"`
 }
 
+// tlsDetails is how the caller reached the endpoint. The fake itself
+// speaks plain HTTP; the record says what the real HTTPS endpoint
+// negotiates, as in the developer guide's example, unless the request did
+// arrive over TLS.
+type tlsDetails struct {
+	TLSVersion               string `json:"tlsVersion"`
+	CipherSuite              string `json:"cipherSuite"`
+	ClientProvidedHostHeader string `json:"clientProvidedHostHeader"`
+}
+
+func requestTLSDetails(r *http.Request) *tlsDetails {
+	d := &tlsDetails{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_256_GCM_SHA384", ClientProvidedHostHeader: r.Host}
+	if r.TLS != nil {
+		d.TLSVersion = strings.Replace(tls.VersionName(r.TLS.Version), "TLS 1.", "TLSv1.", 1)
+		d.CipherSuite = tls.CipherSuiteName(r.TLS.CipherSuite)
+	}
+	return d
+}
+
 func (s *Server) userARN() string {
 	return fmt.Sprintf("arn:aws:iam::%s:user/%s", s.accountID, DemoUserName)
 }
 
-// recordKMSLocked writes the CloudTrail record of a KMS call; it becomes
-// visible to LookupEvents after a delivery delay.
-func (s *Server) recordKMSLocked(c *kmsCall, readOnly bool, failure *apiError) {
-	e := &trailEvent{
-		Seq:          s.st.NextSeq,
-		ID:           newUUID(),
-		Name:         c.req.operation,
-		Source:       kmsEventSource,
-		ReadOnly:     readOnly,
-		AccessKeyID:  c.req.accessKeyID(),
-		Username:     DemoUserName,
-		Time:         c.now.UTC(),
-		DeliveryDraw: deliveryDraw(),
-		Resources:    slices.Clone(c.resources),
+// callerIdentity is the userIdentity of the one IAM user of the account.
+func (s *Server) callerIdentity(req *request) userIdentity {
+	return userIdentity{
+		Type:        "IAMUser",
+		PrincipalID: DemoUserID,
+		ARN:         s.userARN(),
+		AccountID:   s.accountID,
+		AccessKeyID: req.accessKeyID(),
+		UserName:    DemoUserName,
 	}
-	s.st.NextSeq++
-	rec := trailRecord{
-		EventVersion: trailEventVersion,
-		UserIdentity: userIdentity{
-			Type:        "IAMUser",
-			PrincipalID: DemoUserID,
-			ARN:         s.userARN(),
-			AccountID:   s.accountID,
-			AccessKeyID: e.AccessKeyID,
-			UserName:    DemoUserName,
-		},
+}
+
+// apiCallRecord starts the record of an API call made by the account's
+// user; the caller fills in the parameters and the outcome.
+func (s *Server) apiCallRecord(req *request, e *trailEvent) trailRecord {
+	return trailRecord{
+		EventVersion:       trailEventVersion,
+		UserIdentity:       s.callerIdentity(req),
 		EventTime:          e.Time.Format(time.RFC3339),
-		EventSource:        kmsEventSource,
+		EventSource:        e.Source,
 		EventName:          e.Name,
 		AWSRegion:          s.region,
-		SourceIPAddress:    c.req.sourceIP(),
-		UserAgent:          c.req.http.UserAgent(),
-		RequestParameters:  c.params,
-		RequestID:          c.req.id,
+		SourceIPAddress:    req.sourceIP(),
+		UserAgent:          req.http.UserAgent(),
+		RequestID:          req.id,
 		EventID:            e.ID,
-		ReadOnly:           readOnly,
+		ReadOnly:           e.ReadOnly,
 		EventType:          "AwsApiCall",
 		ManagementEvent:    true,
 		RecipientAccountID: s.accountID,
 		EventCategory:      "Management",
+		TLSDetails:         requestTLSDetails(req.http),
 	}
-	if failure != nil {
-		rec.ErrorCode = failure.Code
-		rec.ErrorMessage = failure.Message
-	} else {
-		rec.ResponseElements = c.response
+}
+
+// newEventLocked numbers a new event of the account's history.
+func (s *Server) newEventLocked(name, source string, readOnly bool, at time.Time) *trailEvent {
+	e := &trailEvent{
+		Seq:          s.st.NextSeq,
+		ID:           newUUID(),
+		Name:         name,
+		Source:       source,
+		ReadOnly:     readOnly,
+		Time:         at.UTC().Truncate(time.Second), // CloudTrail's precision
+		DeliveryDraw: deliveryDraw(),
 	}
+	s.st.NextSeq++
+	return e
+}
+
+// appendEventLocked completes e with its record and adds it to the
+// history; it becomes visible to LookupEvents after a delivery delay.
+func (s *Server) appendEventLocked(e *trailEvent, rec trailRecord) {
 	for _, arn := range e.Resources {
 		rec.Resources = append(rec.Resources, trailResource{AccountID: s.accountID, Type: kmsKeyResourceType, ARN: arn})
 	}
@@ -127,6 +168,80 @@ func (s *Server) recordKMSLocked(c *kmsCall, readOnly bool, failure *apiError) {
 	s.st.Events = append(s.st.Events, e)
 }
 
+// recordKMSLocked writes the CloudTrail record of a KMS call.
+func (s *Server) recordKMSLocked(c *kmsCall, readOnly bool, failure *apiError) {
+	e := s.newEventLocked(c.req.operation, kmsEventSource, readOnly, c.now)
+	e.AccessKeyID = c.req.accessKeyID()
+	e.Username = DemoUserName
+	e.Resources = slices.Clone(c.resources)
+	rec := s.apiCallRecord(c.req, e)
+	rec.RequestParameters = boundParams(c.params)
+	if failure != nil {
+		rec.ErrorCode = failure.Code
+		rec.ErrorMessage = failure.Message
+	} else {
+		rec.ResponseElements = c.response
+		if c.additional != nil {
+			rec.AdditionalEventData = c.additional
+		}
+	}
+	s.appendEventLocked(e, rec)
+}
+
+// maxRecordedParamBytes bounds one request parameter in a CloudTrail
+// record, as JSON. A request that fails validation can carry up to
+// maxRequestBytes, and the fake keeps every record, so a parameter larger
+// than any valid one is replaced by a note of its size.
+const maxRecordedParamBytes = 32 << 10
+
+func boundParams(params map[string]any) map[string]any {
+	for name, v := range params {
+		data, err := json.Marshal(v)
+		if err != nil || len(data) > maxRecordedParamBytes {
+			params[name] = fmt.Sprintf("(%d bytes, too large for this offline fake to keep)", len(data))
+		}
+	}
+	return params
+}
+
+// recordKeyDeletedLocked writes the record KMS writes when it deletes a key
+// at the end of its waiting period: an AwsServiceEvent at the deletion
+// date, by AWS itself.
+func (s *Server) recordKeyDeletedLocked(k *kmsKey) {
+	e := s.newEventLocked("DeleteKey", kmsEventSource, false, k.DeletionDate)
+	e.Resources = []string{s.keyARN(k.ID)}
+	s.appendEventLocked(e, trailRecord{
+		EventVersion:       trailEventVersion,
+		UserIdentity:       serviceIdentity{AccountID: s.accountID, InvokedBy: awsInternal},
+		EventTime:          e.Time.Format(time.RFC3339),
+		EventSource:        kmsEventSource,
+		EventName:          e.Name,
+		AWSRegion:          s.region,
+		SourceIPAddress:    awsInternal,
+		UserAgent:          awsInternal,
+		ResponseElements:   map[string]any{"keyId": s.keyARN(k.ID)},
+		EventID:            e.ID,
+		EventType:          "AwsServiceEvent",
+		ManagementEvent:    true,
+		RecipientAccountID: s.accountID,
+		EventCategory:      "Management",
+	})
+}
+
+// recordSTSLocked writes the CloudTrail record of an STS call: a read-only
+// management event with no parameters and no response elements.
+func (s *Server) recordSTSLocked(req *request, failure *apiError) {
+	e := s.newEventLocked(req.operation, stsEventSource, true, s.clock.Now())
+	e.AccessKeyID = req.accessKeyID()
+	e.Username = DemoUserName
+	rec := s.apiCallRecord(req, e)
+	if failure != nil {
+		rec.ErrorCode = failure.Code
+		rec.ErrorMessage = failure.Message
+	}
+	s.appendEventLocked(e, rec)
+}
+
 // cloudTrailOps is the dispatch table of CloudTrail operations.
 var cloudTrailOps = map[string]func(*Server, *request) (any, *apiError){
 	"LookupEvents": (*Server).lookupEvents,
@@ -135,7 +250,7 @@ var cloudTrailOps = map[string]func(*Server, *request) (any, *apiError){
 func (s *Server) serveCloudTrail(w http.ResponseWriter, req *request) {
 	op, ok := cloudTrailOps[req.operation]
 	if !ok {
-		writeJSONError(w, badRequest("UnknownOperationException", ""))
+		writeJSONError(w, unknownOperation("CloudTrail", req.operation))
 		return
 	}
 	fault, err := s.applyFaults(req)
@@ -214,6 +329,13 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 	now := s.clock.Now()
 	if !s.lookup.take(now) {
 		return nil, badRequest("ThrottlingException", "Rate exceeded")
+	}
+	// Keys whose waiting period has ended are deleted, and that deletion
+	// logged, whether or not KMS has been called since.
+	if s.expireKeysLocked(now) > 0 {
+		if err := s.saveLocked(); err != nil {
+			return nil, &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error()}
+		}
 	}
 
 	var in lookupEventsInput

@@ -134,7 +134,7 @@ func TestGenerateDataKeyIsDeliveredAfterItsDelay(t *testing.T) {
 	if len(r.Resources) != 1 || r.Resources[0].ARN != arn || r.Resources[0].Type != "AWS::KMS::Key" || r.Resources[0].AccountID != fakeaws.DefaultAccountID {
 		t.Errorf("resources = %+v, want the key ARN %s", r.Resources, arn)
 	}
-	if r.EventVersion != "1.08" || r.EventSource != "kms.amazonaws.com" || r.EventName != "GenerateDataKey" ||
+	if r.EventVersion != "1.11" || r.EventSource != "kms.amazonaws.com" || r.EventName != "GenerateDataKey" ||
 		r.AWSRegion != "us-east-1" || !r.ReadOnly || r.EventType != "AwsApiCall" || !r.ManagementEvent ||
 		r.RecipientAccountID != fakeaws.DefaultAccountID || r.EventCategory != "Management" || r.ErrorCode != "" {
 		t.Errorf("record = %+v, want a successful readOnly KMS management event", r)

@@ -14,10 +14,7 @@
 // history that LookupEvents serves once each event's delivery delay has
 // passed. Time comes from an injected clock, so tests never sleep.
 //
-// KMS here has symmetric keys only (SYMMETRIC_DEFAULT, origin AWS_KMS) in
-// one account and region. Key policies, grants, key rotation, multi-Region,
-// asymmetric and HMAC keys are not modelled; their operations answer
-// UnknownOperationException.
+// What it leaves out or does differently from AWS is listed in docs/fidelity.md.
 package fakeaws
 
 import (

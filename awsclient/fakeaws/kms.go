@@ -23,30 +23,35 @@ const (
 	keyUsageEncrypt    = "ENCRYPT_DECRYPT"
 	algorithmSymmetric = "SYMMETRIC_DEFAULT"
 	originAWSKMS       = "AWS_KMS"
+
+	keyManagerCustomer = "CUSTOMER"
+	keyManagerAWS      = "AWS"
 )
 
 // Limits of the KMS API.
 const (
-	maxPlaintextBytes      = 4096
-	maxCiphertextBytes     = 6144
-	maxDataKeyBytes        = 1024
-	minPendingWindowDays   = 7
-	maxPendingWindowDays   = 30
-	defaultPendingWindow   = 30
-	defaultListKeysLimit   = 100
-	maxListKeysLimit       = 1000
-	defaultListTagsLimit   = 50
-	maxListTagsLimit       = 50
-	maxTagKeyLength        = 128
-	maxTagValueLength      = 256
-	maxAliasNameLength     = 256
-	maxDescriptionLength   = 8192
-	keyMaterialBytes       = 32
-	aliasPrefix            = "alias/"
-	reservedAliasPrefix    = "alias/aws/"
-	awsTagPrefix           = "aws:"
-	keyIDPatternSource     = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	aliasNamePatternSource = `^alias/[a-zA-Z0-9/_-]+$`
+	maxPlaintextBytes       = 4096
+	maxCiphertextBytes      = 6144
+	maxDataKeyBytes         = 1024
+	minPendingWindowDays    = 7
+	maxPendingWindowDays    = 30
+	defaultPendingWindow    = 30
+	defaultListKeysLimit    = 100
+	maxListKeysLimit        = 1000
+	defaultListAliasesLimit = 50
+	maxListAliasesLimit     = 100
+	defaultListTagsLimit    = 50
+	maxListTagsLimit        = 50
+	maxTagKeyLength         = 128
+	maxTagValueLength       = 256
+	maxAliasNameLength      = 256
+	maxDescriptionLength    = 8192
+	keyMaterialBytes        = 32
+	aliasPrefix             = "alias/"
+	reservedAliasPrefix     = "alias/aws/"
+	awsTagPrefix            = "aws:"
+	keyIDPatternSource      = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	aliasNamePatternSource  = `^alias/[a-zA-Z0-9/_-]+$`
 )
 
 var (
@@ -61,7 +66,8 @@ type kmsOp struct {
 }
 
 // kmsOps is the dispatch table of the KMS operations the fake knows; any
-// other target is an UnknownOperationException.
+// other target is answered as a service answers a target it does not have
+// (see unknownOperation).
 var kmsOps = map[string]kmsOp{
 	"CreateKey":                       {false, (*Server).kmsCreateKey},
 	"DescribeKey":                     {true, (*Server).kmsDescribeKey},
@@ -79,17 +85,30 @@ var kmsOps = map[string]kmsOp{
 	"CancelKeyDeletion":               {false, (*Server).kmsCancelKeyDeletion},
 	"EnableKey":                       {false, (*Server).kmsEnableKey},
 	"DisableKey":                      {false, (*Server).kmsDisableKey},
+	// In kms_ops.go.
+	"ReEncrypt":            {true, (*Server).kmsReEncrypt},
+	"UpdateAlias":          {false, (*Server).kmsUpdateAlias},
+	"UntagResource":        {false, (*Server).kmsUntagResource},
+	"UpdateKeyDescription": {false, (*Server).kmsUpdateKeyDescription},
+	"GenerateRandom":       {true, (*Server).kmsGenerateRandom},
+	"GetKeyPolicy":         {true, (*Server).kmsGetKeyPolicy},
+	"ListKeyPolicies":      {true, (*Server).kmsListKeyPolicies},
+	"GetKeyRotationStatus": {true, (*Server).kmsGetKeyRotationStatus},
+	"EnableKeyRotation":    {false, (*Server).kmsEnableKeyRotation},
+	"DisableKeyRotation":   {false, (*Server).kmsDisableKeyRotation},
+	"ListGrants":           {true, (*Server).kmsListGrants},
 }
 
 // kmsCall is one KMS request being answered, and what its CloudTrail record
 // will say about it.
 type kmsCall struct {
-	req       *request
-	now       time.Time
-	params    map[string]any // requestParameters; never plaintext or key material
-	response  any            // responseElements; nil is JSON null
-	resources []string       // ARNs of the keys involved
-	malformed bool           // the body did not parse: no CloudTrail record
+	req        *request
+	now        time.Time
+	params     map[string]any // requestParameters; never plaintext or key material
+	response   any            // responseElements; nil is JSON null
+	additional map[string]any // additionalEventData, written only on success
+	resources  []string       // ARNs of the keys and aliases involved
+	malformed  bool           // the body did not parse: no CloudTrail record
 }
 
 // decode reads the request body into in.
@@ -106,16 +125,32 @@ func (c *kmsCall) decode(in any) *apiError {
 }
 
 func (c *kmsCall) involve(s *Server, k *kmsKey) {
-	arn := s.keyARN(k.ID)
+	c.involveARN(s.keyARN(k.ID))
+}
+
+// involveAlias lists an alias among the resources, after its key, as
+// CloudTrail lists both for the alias operations.
+func (c *kmsCall) involveAlias(s *Server, name string) {
+	c.involveARN(s.aliasARN(name))
+}
+
+func (c *kmsCall) involveARN(arn string) {
 	if !slices.Contains(c.resources, arn) {
 		c.resources = append(c.resources, arn)
 	}
 }
 
+// changed fills responseElements as CloudTrail has written it, since
+// December 2022, for the operations that change a key but answer nothing:
+// the key ARN.
+func (c *kmsCall) changed(s *Server, k *kmsKey) {
+	c.response = map[string]any{"keyId": s.keyARN(k.ID)}
+}
+
 func (s *Server) serveKMS(w http.ResponseWriter, req *request) {
 	op, ok := kmsOps[req.operation]
 	if !ok {
-		writeJSONError(w, badRequest("UnknownOperationException", ""))
+		writeJSONError(w, unknownOperation("KMS", req.operation))
 		return
 	}
 	fault, err := s.applyFaults(req)
@@ -201,7 +236,9 @@ func (s *Server) resolveKeyLocked(ref string, refs keyRefs) (*kmsKey, *apiError)
 		}
 		a, ok := s.st.Aliases[name]
 		if !ok {
-			return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", s.aliasARN(name)))
+			if a, ok = s.createAWSManagedKeyLocked(name); !ok {
+				return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", s.aliasARN(name)))
+			}
 		}
 		name = a.KeyID
 	}
@@ -215,8 +252,11 @@ func (s *Server) resolveKeyLocked(ref string, refs keyRefs) (*kmsKey, *apiError)
 	return k, nil
 }
 
-// usable checks that k may encrypt or decrypt now.
-func (s *Server) usable(k *kmsKey) *apiError {
+// usable checks that k may encrypt or decrypt now, for the caller of c.
+func (s *Server) usable(c *kmsCall, k *kmsKey) *apiError {
+	if err := s.customerManaged(c, k); err != nil {
+		return err
+	}
 	switch k.State {
 	case keyStateDisabled:
 		return badRequest("DisabledException", s.keyARN(k.ID)+" is disabled.")
@@ -236,18 +276,25 @@ func (s *Server) notPendingDeletion(k *kmsKey) *apiError {
 }
 
 // expireKeysLocked deletes the keys whose deletion date has passed, with
-// their aliases, as KMS does at the end of the waiting period.
-func (s *Server) expireKeysLocked(now time.Time) {
-	for id, k := range s.st.Keys {
+// their aliases, as KMS does at the end of the waiting period, and logs
+// each deletion as KMS does, at the deletion date. It returns how many
+// keys it deleted.
+func (s *Server) expireKeysLocked(now time.Time) int {
+	deleted := 0
+	for _, k := range s.sortedKeys() {
 		if k.State == keyStatePendingDeletion && !now.Before(k.DeletionDate) {
+			id := k.ID
+			s.recordKeyDeletedLocked(k)
 			delete(s.st.Keys, id)
 			for name, a := range s.st.Aliases {
 				if a.KeyID == id {
 					delete(s.st.Aliases, name)
 				}
 			}
+			deleted++
 		}
 	}
+	return deleted
 }
 
 // keyMetadata is KMS's KeyMetadata structure.
@@ -280,7 +327,7 @@ func (s *Server) metadata(k *kmsKey) keyMetadata {
 		KeyUsage:              keyUsageEncrypt,
 		KeyState:              k.State,
 		Origin:                originAWSKMS,
-		KeyManager:            "CUSTOMER",
+		KeyManager:            k.keyManager(),
 		CustomerMasterKeySpec: keySpecSymmetric,
 		KeySpec:               keySpecSymmetric,
 		EncryptionAlgorithms:  []string{algorithmSymmetric},
@@ -304,7 +351,7 @@ func (s *Server) trailMetadata(k *kmsKey) map[string]any {
 		"keyUsage":              keyUsageEncrypt,
 		"keyState":              k.State,
 		"origin":                originAWSKMS,
-		"keyManager":            "CUSTOMER",
+		"keyManager":            k.keyManager(),
 		"customerMasterKeySpec": keySpecSymmetric,
 		"keySpec":               keySpecSymmetric,
 		"encryptionAlgorithms":  []string{algorithmSymmetric},
@@ -317,42 +364,78 @@ func trailDate(t time.Time) string {
 	return t.UTC().Format("Jan 2, 2006, 3:04:05 PM")
 }
 
+// tagJSON is a tag as KMS answers it.
 type tagJSON struct {
 	TagKey   string `json:"TagKey"`
 	TagValue string `json:"TagValue"`
 }
 
-func trailTags(tags []tagJSON) []map[string]string {
+// tagInput is a tag as a request sends it, where either member may be
+// missing.
+type tagInput struct {
+	TagKey   *string
+	TagValue *string
+}
+
+func (t tagInput) key() string   { return deref(t.TagKey) }
+func (t tagInput) value() string { return deref(t.TagValue) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func trailTags(tags []tagInput) []map[string]string {
 	out := make([]map[string]string, 0, len(tags))
 	for _, t := range tags {
-		out = append(out, map[string]string{"tagKey": t.TagKey, "tagValue": t.TagValue})
+		out = append(out, map[string]string{"tagKey": t.key(), "tagValue": t.value()})
 	}
 	return out
 }
 
-// validTags checks tags as TagResource and CreateKey do.
-func validTags(tags []tagJSON) *apiError {
+// validTags checks tags as TagResource and CreateKey do: the model's
+// constraints first, then KMS's reserved prefix.
+func validTags(tags []tagInput) *apiError {
+	var v validation
+	v.tags(tags)
+	if err := v.err(); err != nil {
+		return err
+	}
 	for _, t := range tags {
-		switch {
-		case t.TagKey == "" || len(t.TagKey) > maxTagKeyLength:
-			return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length between 1 and %d", t.TagKey, maxTagKeyLength))
-		case len(t.TagValue) > maxTagValueLength:
-			return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagValueLength))
-		case strings.HasPrefix(strings.ToLower(t.TagKey), awsTagPrefix):
+		if strings.HasPrefix(strings.ToLower(t.key()), awsTagPrefix) {
 			return badRequest("TagException", "Tags beginning with aws: are reserved")
 		}
 	}
 	return nil
 }
 
-func setTags(k *kmsKey, tags []tagJSON) {
+// tagsAfter is how many tags k would have with tags added.
+func tagsAfter(k *kmsKey, tags []tagInput) int {
+	keys := map[string]bool{}
+	for _, t := range k.Tags {
+		keys[t.Key] = true
+	}
 	for _, t := range tags {
-		i := slices.IndexFunc(k.Tags, func(have tag) bool { return have.Key == t.TagKey })
+		keys[t.key()] = true
+	}
+	return len(keys)
+}
+
+// tooManyTags is KMS's refusal of more than maxTagsPerKey tags on a key.
+func tooManyTags(n int) *apiError {
+	return badRequest("TagException", fmt.Sprintf("A KMS key can have at most %d tags; this request would give it %d.", maxTagsPerKey, n))
+}
+
+func setTags(k *kmsKey, tags []tagInput) {
+	for _, t := range tags {
+		i := slices.IndexFunc(k.Tags, func(have tag) bool { return have.Key == t.key() })
 		if i >= 0 {
-			k.Tags[i].Value = t.TagValue
+			k.Tags[i].Value = t.value()
 			continue
 		}
-		k.Tags = append(k.Tags, tag{Key: t.TagKey, Value: t.TagValue})
+		k.Tags = append(k.Tags, tag{Key: t.key(), Value: t.value()})
 	}
 }
 
@@ -360,14 +443,14 @@ func setTags(k *kmsKey, tags []tagJSON) {
 
 func (s *Server) kmsCreateKey(c *kmsCall) (any, *apiError) {
 	var in struct {
-		Description                    string
+		Description                    *string
 		KeyUsage                       string
 		KeySpec                        string
 		CustomerMasterKeySpec          string
 		Origin                         string
 		MultiRegion                    bool
-		Tags                           []tagJSON
-		Policy                         string
+		Tags                           []tagInput
+		Policy                         *string
 		BypassPolicyLockoutSafetyCheck bool
 	}
 	if err := c.decode(&in); err != nil {
@@ -376,29 +459,49 @@ func (s *Server) kmsCreateKey(c *kmsCall) (any, *apiError) {
 	spec := firstNonEmpty(in.KeySpec, in.CustomerMasterKeySpec, keySpecSymmetric)
 	usage := firstNonEmpty(in.KeyUsage, keyUsageEncrypt)
 	origin := firstNonEmpty(in.Origin, originAWSKMS)
+	description := deref(in.Description)
 	c.params = map[string]any{
-		"description":                    in.Description,
+		"description":                    description,
 		"keyUsage":                       usage,
 		"keySpec":                        spec,
 		"origin":                         origin,
 		"bypassPolicyLockoutSafetyCheck": in.BypassPolicyLockoutSafetyCheck,
+		"multiRegion":                    in.MultiRegion,
 	}
 	if len(in.Tags) > 0 {
 		c.params["tags"] = trailTags(in.Tags)
 	}
+	if in.Policy != nil {
+		c.params["policy"] = *in.Policy
+	}
+	var v validation
+	v.maxLength("description", len(description), maxDescriptionLength)
+	v.enum("keyUsage", in.KeyUsage, keyUsageValues)
+	v.enum("customerMasterKeySpec", in.CustomerMasterKeySpec, customerMasterKeySpecValues)
+	v.enum("origin", in.Origin, originValues)
+	v.enum("keySpec", in.KeySpec, keySpecValues)
+	if in.Policy != nil {
+		v.minLength("policy", len(*in.Policy), 1)
+		v.maxLength("policy", len(*in.Policy), maxPolicyLength)
+	}
+	v.tags(in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
 	switch {
-	case len(in.Description) > maxDescriptionLength:
-		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to %d", maxDescriptionLength))
 	case in.KeySpec != "" && in.CustomerMasterKeySpec != "":
 		return nil, badRequest("ValidationException", "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
 	case spec != keySpecSymmetric:
-		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This fake KMS supports only %s keys, not %s.", keySpecSymmetric, spec))
+		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This offline fake of KMS supports only %s keys, not %s.", keySpecSymmetric, spec))
 	case usage != keyUsageEncrypt:
 		return nil, badRequest("ValidationException", fmt.Sprintf("KeyUsage %s is not compatible with KeySpec %s", usage, spec))
 	case origin != originAWSKMS:
-		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This fake KMS supports only %s key material, not %s.", originAWSKMS, origin))
+		return nil, badRequest("UnsupportedOperationException", fmt.Sprintf("This offline fake of KMS supports only %s key material, not %s.", originAWSKMS, origin))
 	case in.MultiRegion:
-		return nil, badRequest("UnsupportedOperationException", "This fake KMS does not support multi-Region keys.")
+		return nil, badRequest("UnsupportedOperationException", "This offline fake of KMS does not support multi-Region keys.")
+	case in.Policy != nil && !isJSONObject(*in.Policy):
+		// Real KMS gives no message for a policy that does not parse.
+		return nil, badRequest("MalformedPolicyDocumentException", "")
 	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
@@ -406,9 +509,13 @@ func (s *Server) kmsCreateKey(c *kmsCall) (any, *apiError) {
 	k := &kmsKey{
 		ID:          newUUID(),
 		Created:     c.now,
-		Description: in.Description,
+		Description: description,
 		State:       keyStateEnabled,
 		Material:    make([]byte, keyMaterialBytes),
+		Policy:      deref(in.Policy),
+	}
+	if n := tagsAfter(k, in.Tags); n > maxTagsPerKey {
+		return nil, tooManyTags(n)
 	}
 	rand.Read(k.Material)
 	setTags(k, in.Tags)
@@ -457,8 +564,10 @@ func pageLimit(limit *int32, def, max int) (int, *apiError) {
 	if limit == nil {
 		return def, nil
 	}
-	if *limit < 1 || int(*limit) > max {
-		return 0, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", *limit, max))
+	var v validation
+	v.valueRange("limit", int(*limit), 1, max)
+	if err := v.err(); err != nil {
+		return 0, err
 	}
 	return int(*limit), nil
 }
@@ -556,6 +665,10 @@ func (s *Server) kmsCreateAlias(c *kmsCall) (any, *apiError) {
 		return nil, err
 	}
 	c.involve(s, k)
+	c.involveAlias(s, in.AliasName)
+	if err := s.customerManaged(c, k); err != nil {
+		return nil, err
+	}
 	if _, taken := s.st.Aliases[in.AliasName]; taken {
 		return nil, badRequest("AlreadyExistsException", fmt.Sprintf("An alias with the name %s already exists", s.aliasARN(in.AliasName)))
 	}
@@ -563,6 +676,7 @@ func (s *Server) kmsCreateAlias(c *kmsCall) (any, *apiError) {
 		return nil, err
 	}
 	s.st.Aliases[in.AliasName] = &alias{Name: in.AliasName, KeyID: k.ID, Created: c.now, Updated: c.now}
+	c.changed(s, k)
 	return struct{}{}, nil
 }
 
@@ -589,13 +703,18 @@ func (s *Server) kmsDeleteAlias(c *kmsCall) (any, *apiError) {
 	if err := validAliasName(in.AliasName); err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(in.AliasName, reservedAliasPrefix) {
+		return nil, badRequest("NotAuthorizedException", fmt.Sprintf("Cannot delete alias with prefix '%s'", reservedAliasPrefix))
+	}
 	a, ok := s.st.Aliases[in.AliasName]
 	if !ok {
 		return nil, badRequest("NotFoundException", fmt.Sprintf("Alias %s is not found.", s.aliasARN(in.AliasName)))
 	}
 	if k, ok := s.st.Keys[a.KeyID]; ok {
 		c.involve(s, k)
+		c.changed(s, k)
 	}
+	c.involveAlias(s, in.AliasName)
 	delete(s.st.Aliases, in.AliasName)
 	return struct{}{}, nil
 }
@@ -619,7 +738,7 @@ func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
 	if in.Marker != "" {
 		c.params["marker"] = in.Marker
 	}
-	limit, err := pageLimit(in.Limit, defaultListKeysLimit, maxListKeysLimit)
+	limit, err := pageLimit(in.Limit, defaultListAliasesLimit, maxListAliasesLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -636,6 +755,15 @@ func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
 			aliases = append(aliases, a)
 		}
 	}
+	if only == nil {
+		// The predefined aliases of AWS managed keys not yet created: no
+		// target, no dates.
+		for _, m := range awsManagedAliases {
+			if _, created := s.st.Aliases[m.name]; !created {
+				aliases = append(aliases, &alias{Name: m.name})
+			}
+		}
+	}
 	slices.SortFunc(aliases, func(a, b *alias) int { return strings.Compare(a.Name, b.Name) })
 	aliases, next, err := page(aliases, func(a *alias) string { return a.Name }, in.Marker, limit)
 	if err != nil {
@@ -644,9 +772,9 @@ func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
 	type entry struct {
 		AliasName       string
 		AliasArn        string
-		TargetKeyId     string
-		CreationDate    epochSeconds
-		LastUpdatedDate epochSeconds
+		TargetKeyId     string        `json:",omitempty"`
+		CreationDate    *epochSeconds `json:",omitempty"`
+		LastUpdatedDate *epochSeconds `json:",omitempty"`
 	}
 	out := struct {
 		Aliases    []entry
@@ -654,7 +782,12 @@ func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
 		NextMarker string `json:",omitempty"`
 	}{Aliases: []entry{}, Truncated: next != "", NextMarker: next}
 	for _, a := range aliases {
-		out.Aliases = append(out.Aliases, entry{a.Name, s.aliasARN(a.Name), a.KeyID, epochSeconds(a.Created), epochSeconds(a.Updated)})
+		e := entry{AliasName: a.Name, AliasArn: s.aliasARN(a.Name), TargetKeyId: a.KeyID}
+		if a.KeyID != "" {
+			created, updated := epochSeconds(a.Created), epochSeconds(a.Updated)
+			e.CreationDate, e.LastUpdatedDate = &created, &updated
+		}
+		out.Aliases = append(out.Aliases, e)
 	}
 	return out, nil
 }
@@ -662,27 +795,34 @@ func (s *Server) kmsListAliases(c *kmsCall) (any, *apiError) {
 func (s *Server) kmsTagResource(c *kmsCall) (any, *apiError) {
 	var in struct {
 		KeyId string
-		Tags  []tagJSON
+		Tags  []tagInput
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
 	c.params = map[string]any{"keyId": in.KeyId, "tags": trailTags(in.Tags)}
-	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
-	if err != nil {
-		return nil, err
-	}
-	c.involve(s, k)
-	if len(in.Tags) == 0 {
+	if in.Tags == nil {
 		return nil, badRequest("ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
+	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOnly)
+	if err != nil {
+		return nil, err
+	}
+	c.involve(s, k)
+	if err := s.customerManaged(c, k); err != nil {
+		return nil, err
+	}
 	if err := s.notPendingDeletion(k); err != nil {
 		return nil, err
 	}
+	if n := tagsAfter(k, in.Tags); n > maxTagsPerKey {
+		return nil, tooManyTags(n)
+	}
 	setTags(k, in.Tags)
+	c.changed(s, k)
 	return struct{}{}, nil
 }
 
@@ -767,6 +907,18 @@ func (s *Server) generateDataKey(c *kmsCall) (*kmsKey, []byte, []byte, *apiError
 	if in.EncryptionContext != nil {
 		c.params["encryptionContext"] = in.EncryptionContext
 	}
+	var v validation
+	v.enum("keySpec", in.KeySpec, dataKeySpecValues)
+	if in.NumberOfBytes != nil {
+		v.valueRange("numberOfBytes", int(*in.NumberOfBytes), 1, maxDataKeyBytes)
+	}
+	v.grantTokens(in.GrantTokens)
+	if err := v.err(); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := validEncryptionContext("encryptionContext", in.EncryptionContext); err != nil {
+		return nil, nil, nil, err
+	}
 	var size int
 	switch {
 	case in.KeySpec != "" && in.NumberOfBytes != nil:
@@ -775,12 +927,8 @@ func (s *Server) generateDataKey(c *kmsCall) (*kmsKey, []byte, []byte, *apiError
 		size = 32
 	case in.KeySpec == "AES_128":
 		size = 16
-	case in.KeySpec != "":
-		return nil, nil, nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]", in.KeySpec))
 	case in.NumberOfBytes == nil:
 		return nil, nil, nil, badRequest("ValidationException", "Please specify either number of bytes or key spec.")
-	case *in.NumberOfBytes < 1 || *in.NumberOfBytes > maxDataKeyBytes:
-		return nil, nil, nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and %d", *in.NumberOfBytes, maxDataKeyBytes))
 	default:
 		size = int(*in.NumberOfBytes)
 	}
@@ -789,7 +937,7 @@ func (s *Server) generateDataKey(c *kmsCall) (*kmsKey, []byte, []byte, *apiError
 		return nil, nil, nil, err
 	}
 	c.involve(s, k)
-	if err := s.usable(k); err != nil {
+	if err := s.usable(c, k); err != nil {
 		return nil, nil, nil, err
 	}
 	if in.DryRun {
@@ -797,6 +945,7 @@ func (s *Server) generateDataKey(c *kmsCall) (*kmsKey, []byte, []byte, *apiError
 	}
 	dataKey := make([]byte, size)
 	rand.Read(dataKey)
+	c.usedMaterial(k)
 	return k, dataKey, sealBlob(k, dataKey, in.EncryptionContext), nil
 }
 
@@ -829,6 +978,7 @@ func (s *Server) kmsEncrypt(c *kmsCall) (any, *apiError) {
 		Plaintext           []byte
 		EncryptionContext   map[string]string
 		EncryptionAlgorithm string
+		GrantTokens         []string
 		DryRun              bool
 	}
 	if err := c.decode(&in); err != nil {
@@ -838,11 +988,16 @@ func (s *Server) kmsEncrypt(c *kmsCall) (any, *apiError) {
 	if in.EncryptionContext != nil {
 		c.params["encryptionContext"] = in.EncryptionContext
 	}
-	switch {
-	case len(in.Plaintext) == 0:
-		return nil, badRequest("ValidationException", "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1")
-	case len(in.Plaintext) > maxPlaintextBytes:
-		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to %d", maxPlaintextBytes))
+	var v validation
+	v.minLength("plaintext", len(in.Plaintext), 1)
+	v.maxLength("plaintext", len(in.Plaintext), maxPlaintextBytes)
+	v.enum("encryptionAlgorithm", in.EncryptionAlgorithm, encryptionAlgorithmValues)
+	v.grantTokens(in.GrantTokens)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := validEncryptionContext("encryptionContext", in.EncryptionContext); err != nil {
+		return nil, err
 	}
 	k, err := s.resolveKeyLocked(in.KeyId, keyIDsOrAlias)
 	if err != nil {
@@ -852,12 +1007,13 @@ func (s *Server) kmsEncrypt(c *kmsCall) (any, *apiError) {
 	if err := validAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	if err := s.usable(k); err != nil {
+	if err := s.usable(c, k); err != nil {
 		return nil, err
 	}
 	if in.DryRun {
 		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 	}
+	c.usedMaterial(k)
 	return struct {
 		CiphertextBlob      []byte
 		KeyId               string
@@ -871,6 +1027,7 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 		CiphertextBlob      []byte
 		EncryptionContext   map[string]string
 		EncryptionAlgorithm string
+		GrantTokens         []string
 		DryRun              bool
 	}
 	if err := c.decode(&in); err != nil {
@@ -883,11 +1040,16 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 	if in.EncryptionContext != nil {
 		c.params["encryptionContext"] = in.EncryptionContext
 	}
-	switch {
-	case len(in.CiphertextBlob) == 0:
-		return nil, badRequest("ValidationException", "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length greater than or equal to 1")
-	case len(in.CiphertextBlob) > maxCiphertextBytes:
-		return nil, badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to %d", maxCiphertextBytes))
+	var v validation
+	v.minLength("ciphertextBlob", len(in.CiphertextBlob), 1)
+	v.maxLength("ciphertextBlob", len(in.CiphertextBlob), maxCiphertextBytes)
+	v.enum("encryptionAlgorithm", in.EncryptionAlgorithm, encryptionAlgorithmValues)
+	v.grantTokens(in.GrantTokens)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := validEncryptionContext("encryptionContext", in.EncryptionContext); err != nil {
+		return nil, err
 	}
 	var pinned *kmsKey
 	if in.KeyId != "" {
@@ -913,7 +1075,7 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 		return nil, badRequest("InvalidCiphertextException", "")
 	}
 	c.involve(s, k)
-	if err := s.usable(k); err != nil {
+	if err := s.usable(c, k); err != nil {
 		return nil, err
 	}
 	plaintext, err := openBlob(k, in.CiphertextBlob, in.EncryptionContext)
@@ -923,6 +1085,7 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 	if in.DryRun {
 		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 	}
+	c.usedMaterial(k)
 	return struct {
 		KeyId               string
 		Plaintext           []byte
@@ -956,6 +1119,9 @@ func (s *Server) kmsScheduleKeyDeletion(c *kmsCall) (any, *apiError) {
 		return nil, err
 	}
 	c.involve(s, k)
+	if err := s.customerManaged(c, k); err != nil {
+		return nil, err
+	}
 	if err := s.notPendingDeletion(k); err != nil {
 		return nil, err
 	}
@@ -978,6 +1144,9 @@ func (s *Server) kmsScheduleKeyDeletion(c *kmsCall) (any, *apiError) {
 func (s *Server) kmsCancelKeyDeletion(c *kmsCall) (any, *apiError) {
 	k, err := s.keyOfRequest(c, keyIDsOnly)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.customerManaged(c, k); err != nil {
 		return nil, err
 	}
 	if k.State != keyStatePendingDeletion {
@@ -1003,9 +1172,13 @@ func (s *Server) setEnabled(c *kmsCall, to string) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.customerManaged(c, k); err != nil {
+		return nil, err
+	}
 	if err := s.notPendingDeletion(k); err != nil {
 		return nil, err
 	}
 	k.State = to
+	c.changed(s, k)
 	return struct{}{}, nil
 }

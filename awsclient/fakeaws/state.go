@@ -35,6 +35,10 @@ type kmsKey struct {
 	DeletionDate time.Time `json:"deletionDate,omitzero"`
 	Tags         []tag     `json:"tags,omitempty"`
 	Material     []byte    `json:"material"`
+	// KeyManager, Policy and Rotation are described in kms_ops.go.
+	KeyManager string       `json:"keyManager,omitempty"`
+	Policy     string       `json:"policy,omitempty"`
+	Rotation   *keyRotation `json:"rotation,omitempty"`
 }
 
 type tag struct {

@@ -65,6 +65,15 @@ func (s *Server) serveSTS(w http.ResponseWriter, req *request) {
 	if err != nil {
 		return // the caller has gone
 	}
+	// CloudTrail logs GetCallerIdentity, failed calls too.
+	s.mu.Lock()
+	s.recordSTSLocked(req, fault)
+	saveErr := s.saveLocked()
+	s.mu.Unlock()
+	if saveErr != nil {
+		writeSTSError(w, req, &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: saveErr.Error()})
+		return
+	}
 	if fault != nil {
 		writeSTSError(w, req, fault)
 		return

@@ -2,6 +2,7 @@ package fakeaws
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -70,4 +71,13 @@ func (t *optionalEpoch) UnmarshalJSON(data []byte) error {
 // badRequest builds the common 400 error.
 func badRequest(code, message string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: code, Message: message}
+}
+
+// unknownOperation is the answer to an operation the fake does not offer:
+// what an AWS JSON service answers for a target it does not have (real
+// services leave the message out), with a message that names the operation.
+func unknownOperation(service, operation string) *apiError {
+	return badRequest("UnknownOperationException", fmt.Sprintf(
+		"%s operation %q is not offered by this offline fake of AWS (cse-workshop); docs/fidelity.md lists the operations it offers.",
+		service, operation))
 }

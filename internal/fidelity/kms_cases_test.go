@@ -3,6 +3,7 @@ package fidelity
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -71,6 +72,8 @@ type kmsSession struct {
 	encryptedMessage            []byte
 	encryptedUnderOther         []byte
 	secondEncryptionOfSameInput []byte
+
+	reEncryptedDataKey []byte // the data key, re-encrypted under the second key
 }
 
 // label names an identifier the same way on every backend.
@@ -446,6 +449,117 @@ var kmsCases = []kmsCase{
 		return facts{"Plaintext bytes": strconv.Itoa(len(out.Plaintext)), "KeyId": s.label(out.KeyId)}, nil
 	}},
 
+	// Beyond the workshop's path: what a learner or a client may try next.
+	{name: "ReEncrypt the data key under the second key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.ReEncrypt(ctx, &kms.ReEncryptInput{
+			CiphertextBlob: s.encryptedDataKey, SourceEncryptionContext: workshopContext(),
+			DestinationKeyId: aws.String(s.other.ID), DestinationEncryptionContext: workshopContext(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.reEncryptedDataKey = out.CiphertextBlob
+		return facts{
+			"SourceKeyId":                    s.label(out.SourceKeyId),
+			"KeyId":                          s.label(out.KeyId),
+			"DestinationEncryptionAlgorithm": string(out.DestinationEncryptionAlgorithm),
+		}, nil
+	}},
+	{name: "Decrypt the re-encrypted data key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		return s.decryptDataKey(ctx, s.reEncryptedDataKey, nil, workshopContext())
+	}},
+	{name: "ReEncrypt without the source encryption context", want: "InvalidCiphertextException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: s.encryptedDataKey, DestinationKeyId: aws.String(s.other.ID)})
+		return nil, err
+	}},
+	{name: "GenerateRandom 32 bytes", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.GenerateRandom(ctx, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(32)})
+		if err != nil {
+			return nil, err
+		}
+		return facts{"Plaintext bytes": strconv.Itoa(len(out.Plaintext))}, nil
+	}},
+	{name: "GenerateRandom 1025 bytes", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.GenerateRandom(ctx, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(1025)})
+		return nil, err
+	}},
+	{name: "UpdateKeyDescription of the second key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.UpdateKeyDescription(ctx, &kms.UpdateKeyDescriptionInput{KeyId: aws.String(s.other.ID), Description: aws.String("renamed")}); err != nil {
+			return nil, err
+		}
+		return s.describe(ctx, s.other.ID)
+	}},
+	{name: "TagResource then UntagResource of the second key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.TagResource(ctx, &kms.TagResourceInput{KeyId: aws.String(s.other.ID), Tags: []types.Tag{
+			{TagKey: aws.String("a"), TagValue: aws.String("1")}, {TagKey: aws.String("b"), TagValue: aws.String("2")},
+		}}); err != nil {
+			return nil, err
+		}
+		if _, err := s.client.UntagResource(ctx, &kms.UntagResourceInput{KeyId: aws.String(s.other.ID), TagKeys: []string{"a", "not-there"}}); err != nil {
+			return nil, err
+		}
+		out, err := s.client.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: aws.String(s.other.ID)})
+		if err != nil {
+			return nil, err
+		}
+		var tags []string
+		for _, tag := range out.Tags {
+			tags = append(tags, aws.ToString(tag.TagKey)+"="+aws.ToString(tag.TagValue))
+		}
+		sort.Strings(tags)
+		return facts{"Tags": strings.Join(tags, ", ")}, nil
+	}},
+	{name: "UpdateAlias to the second key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String(workshopAlias), TargetKeyId: aws.String(s.other.ID)}); err != nil {
+			return nil, err
+		}
+		return s.describe(ctx, workshopAlias)
+	}},
+	{name: "UpdateAlias back to the workshop key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String(workshopAlias), TargetKeyId: aws.String(s.key.ARN)}); err != nil {
+			return nil, err
+		}
+		return s.describe(ctx, workshopAlias)
+	}},
+	{name: "UpdateAlias of an unknown alias", want: "NotFoundException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String(unknownAlias), TargetKeyId: aws.String(s.key.ID)})
+		return nil, err
+	}},
+	{name: "GetKeyPolicy of the workshop key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		out, err := s.client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(s.key.ID), PolicyName: aws.String("default")})
+		if err != nil {
+			return nil, err
+		}
+		return policyFacts(aws.ToString(out.Policy)), nil
+	}},
+	{name: "GetKeyRotationStatus of the workshop key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		return s.rotationStatus(ctx)
+	}},
+	{name: "EnableKeyRotation of the workshop key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(s.key.ID)}); err != nil {
+			return nil, err
+		}
+		return s.rotationStatus(ctx)
+	}},
+	{name: "DisableKeyRotation of the workshop key", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		if _, err := s.client.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: aws.String(s.key.ID)}); err != nil {
+			return nil, err
+		}
+		return s.rotationStatus(ctx)
+	}},
+	{name: "CreateKey with KeySpec AES_256 (a data key spec)", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: "AES_256"})
+		return nil, err
+	}},
+	{name: "Encrypt with EncryptionAlgorithm AES_GCM", want: "ValidationException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(s.key.ID), Plaintext: []byte("x"), EncryptionAlgorithm: "AES_GCM"})
+		return nil, err
+	}},
+	{name: "CreateKey with a policy that is not JSON", want: "MalformedPolicyDocumentException", run: func(ctx context.Context, s *kmsSession) (facts, error) {
+		_, err := s.client.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String("allow everything")})
+		return nil, err
+	}},
+
 	// A disabled key refuses every cryptographic operation.
 	{name: "DisableKey", want: outcomeOK, run: func(ctx context.Context, s *kmsSession) (facts, error) {
 		_, err := s.client.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(s.key.ID)})
@@ -691,4 +805,33 @@ func describeAccepted(accepted []int, blob []byte, arn string) string {
 		return "every change to the key ARN stored in the blob"
 	}
 	return fmt.Sprintf("%d of %d bytes (first at %d)", len(accepted), len(blob), accepted[0])
+}
+
+// policyFacts describes a key policy by what it grants, whatever its
+// layout.
+func policyFacts(doc string) facts {
+	var p struct {
+		Version, Id string
+		Statement   []struct {
+			Sid, Effect, Resource string
+			Principal             struct{ AWS string }
+			Action                any
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return facts{"Policy": "not JSON: " + err.Error()}
+	}
+	f := facts{"Version": p.Version, "Id": p.Id, "Statements": strconv.Itoa(len(p.Statement))}
+	for i, st := range p.Statement {
+		f[fmt.Sprintf("Statement %d", i+1)] = fmt.Sprintf("%s: %s %v on %s to %s", st.Sid, st.Effect, st.Action, st.Resource, st.Principal.AWS)
+	}
+	return f
+}
+
+func (s *kmsSession) rotationStatus(ctx context.Context) (facts, error) {
+	out, err := s.client.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: aws.String(s.key.ID)})
+	if err != nil {
+		return nil, err
+	}
+	return facts{"KeyRotationEnabled": strconv.FormatBool(out.KeyRotationEnabled)}, nil
 }

@@ -50,6 +50,12 @@ var (
 		"https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html"}
 	srcCiphertext = source{"KMS Cryptographic Details, Customer data operations: the ciphertext header is authenticated",
 		"https://docs.aws.amazon.com/kms/latest/cryptographic-details/customer-data-operations.html"}
+	srcDefaultPolicy = source{"KMS Developer Guide, PutKeyPolicy log entry: the default key policy's Id is key-default-1",
+		"https://docs.aws.amazon.com/kms/latest/developerguide/ct-put-key-policy.html"}
+	srcEncryptAlgorithms = source{"KMS API Reference, Encrypt, EncryptionAlgorithm: Valid Values",
+		"https://docs.aws.amazon.com/kms/latest/APIReference/API_Encrypt.html"}
+	srcCreateKeyErrors = source{"KMS API Reference, CreateKey, Errors: MalformedPolicyDocumentException",
+		"https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html"}
 )
 
 // knownDifferences is rendered into docs/fidelity.md (see
@@ -71,6 +77,12 @@ var knownDifferences = []knownDifference{
 		Real: "false", LocalKMS: "true", Source: srcCancelDeletion},
 	{Case: "GenerateDataKey after CancelKeyDeletion", Field: fieldOutcome,
 		Real: "DisabledException", LocalKMS: outcomeOK, Source: srcCancelDeletion},
+	{Case: "GetKeyPolicy of the workshop key", Field: "Id",
+		Real: "key-default-1", LocalKMS: "key-default-policy", Source: srcDefaultPolicy},
+	{Case: "Encrypt with EncryptionAlgorithm AES_GCM", Field: fieldOutcome,
+		Real: "ValidationException", LocalKMS: outcomeOK, Source: srcEncryptAlgorithms},
+	{Case: "CreateKey with a policy that is not JSON", Field: fieldOutcome,
+		Real: "MalformedPolicyDocumentException", LocalKMS: outcomeOK, Source: srcCreateKeyErrors},
 	{Case: "ScheduleKeyDeletion of the workshop key, 7 days", Field: "KeyState",
 		Real: "PendingDeletion", LocalKMS: "(absent)", Source: srcScheduleDeletion},
 	{Case: "ScheduleKeyDeletion of the workshop key, 7 days", Field: "PendingWindowInDays",
