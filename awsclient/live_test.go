@@ -139,9 +139,9 @@ func TestLiveRegionFromFlagAndEnv(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New(live, --region %q) = %v", tc.flag, err)
 		}
-		if c.Region != tc.want || !c.Live || c.Fake != nil {
+		if c.Region != tc.want || !c.Live || c.fake != nil {
 			t.Errorf("New(live, --region %q) = region %q live %v fake %v, want %q, true, nil",
-				tc.flag, c.Region, c.Live, c.Fake, tc.want)
+				tc.flag, c.Region, c.Live, c.fake, tc.want)
 		}
 	}
 }
