@@ -90,7 +90,7 @@ func checkListen(listen string, allowRemote bool) error {
 func listenError(listen string, err error) error {
 	err = fmt.Errorf("listen on %s: %w", listen, err)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return &hinted{err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT"}
+		return awsclient.WithHint(err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT")
 	}
-	return &hinted{err, "choose an address of this computer with --listen, like 127.0.0.1:4566"}
+	return awsclient.WithHint(err, "choose an address of this computer with --listen, like 127.0.0.1:4566")
 }
