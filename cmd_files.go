@@ -109,6 +109,9 @@ With --context, the file's encryption context must be exactly the one given.`,
 // exactFiles checks for the IN and OUT arguments.
 func exactFiles(cmd *cobra.Command, args []string) error {
 	if len(args) != 2 {
+		if len(args) == 1 {
+			return fmt.Errorf("%s needs two files, IN and OUT; got 1 argument", cmd.Name())
+		}
 		return fmt.Errorf("%s needs two files, IN and OUT; got %d arguments", cmd.Name(), len(args))
 	}
 	return nil
@@ -208,14 +211,14 @@ func (a *app) adviseEncrypt(err error, clients *awsclient.Clients, flags fileFla
 // without --key its header names that key; so advice never offers a new
 // key, and a header that KMS refuses is a damaged file, not a missing step.
 func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, flags fileFlags) error {
-	const reencrypt = "nothing was written; encrypt the original again"
+	const reencrypt = "so encrypt the original again; nothing was written"
 	switch {
 	case errors.Is(err, crypto.ErrNotEncrypted):
 		return awsclient.WithHint(err, "decrypt reads only files made by `cse-workshop encrypt` or step 2")
 	case errors.Is(err, crypto.ErrUnsupportedVersion):
 		return awsclient.WithHint(err, "a newer cse-workshop made this file: decrypt it with that one")
 	case errors.Is(err, crypto.ErrTampered):
-		return awsclient.WithHint(err, "the file was changed or cut short after it was encrypted; "+reencrypt)
+		return awsclient.WithHint(err, "the file was changed or cut short after it was encrypted, "+reencrypt)
 	case errors.Is(err, crypto.ErrEncryptionContextMismatch):
 		return awsclient.WithHint(err, "pass exactly the --context entries the file was encrypted with, or none to accept the file's own")
 	}
@@ -234,7 +237,7 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 	damaged := func(what string) error {
 		return awsclient.WithAdvice(err, awsclient.Advice{
 			What: fmt.Sprintf("decrypt %s: the file's header is damaged: %s", in, what),
-			Hint: "the file was changed after it was encrypted; " + reencrypt,
+			Hint: "the file was changed after it was encrypted, " + reencrypt,
 		})
 	}
 	switch p.Reason {
@@ -248,13 +251,15 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 		if p.Reason == awsclient.InvalidKeyID {
 			return damaged(fmt.Sprintf("its KMS key ARN %q is not a KMS key ARN", p.Key))
 		}
-		where := "this account and region (--profile, --region)"
+		what := fmt.Sprintf("which this AWS account does not have in %s", clients.Region)
+		where := "with the --profile and --region of the account that encrypted it"
 		if !clients.Live {
-			where = "the demo's account, which lives in the workshop folder (--dir)"
+			what = "which the demo's account of this workshop folder does not have"
+			where = "with the --dir of the workshop that encrypted it"
 		}
 		return awsclient.WithAdvice(err, awsclient.Advice{
-			What: fmt.Sprintf("decrypt %s: the file's header names KMS key %s, which does not exist in %s", in, key, where),
-			Hint: fmt.Sprintf("decrypt where the file was encrypted (%s); if it was, the key was deleted and the file can no longer be decrypted, or the header was changed", choices(clients)),
+			What: fmt.Sprintf("decrypt %s: the file's header names KMS key %s, %s", in, key, what),
+			Hint: fmt.Sprintf("decrypt it %s; if that is this one, the key was deleted and the file can no longer be decrypted, or the header was changed", where),
 		})
 	case awsclient.IncorrectKey:
 		if flags.key() {
@@ -282,14 +287,6 @@ func accountFlags(clients *awsclient.Clients) string {
 		return " (--profile, --region)"
 	}
 	return " (the demo's keys are those of the workshop folder, --dir)"
-}
-
-// choices names what says where a file was encrypted.
-func choices(clients *awsclient.Clients) string {
-	if clients.Live {
-		return "its account and region: --profile, --region"
-	}
-	return "its workshop folder: --dir"
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
