@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
 )
 
@@ -227,6 +228,19 @@ var cliCases = []struct {
 			e.rewrite("$DIR/encrypted_e.txt", "arn:aws:kms:", "arn:aws:kxs:")
 		},
 		args: []string{"step", "3", "--dir", "$DIR"},
+	},
+	{
+		name: "mock-aws-damaged-state",
+		setup: func(e *cliEnv) {
+			state := filepath.Join(e.dir, filepath.FromSlash(awsclient.StateFileName))
+			if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+				e.t.Fatal(err)
+			}
+			if err := os.WriteFile(state, []byte("{not json"), 0o600); err != nil {
+				e.t.Fatal(err)
+			}
+		},
+		args: []string{"mock-aws", "--listen", "127.0.0.1:0", "--dir", "$DIR"},
 	},
 	{
 		name:  "live-no-credentials",

@@ -43,7 +43,7 @@ the demo. Ctrl-C stops it.`,
 			stateFile := filepath.Join(a.dir, filepath.FromSlash(awsclient.StateFileName))
 			fake, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Region: a.region, Delivery: a.delivery()})
 			if err != nil {
-				return fmt.Errorf("start fake aws: %w", err)
+				return awsclient.WithHint(fmt.Errorf("start fake aws: %w", err), awsclient.DemoStateHint(err, stateFile))
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {

@@ -104,7 +104,7 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), demoStateHint(err, fo.StateFile))
+			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), DemoStateHint(err, fo.StateFile))
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -224,8 +224,10 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	}, nil
 }
 
-// demoStateHint says what to do when the demo's state file cannot be used.
-func demoStateHint(err error, stateFile string) string {
+// DemoStateHint says what to do when the demo's state file cannot be used
+// (fakeaws.New failed with err): right for the demo and for mock-aws,
+// which share it.
+func DemoStateHint(err error, stateFile string) string {
 	var region *fakeaws.RegionMismatchError
 	switch {
 	case errors.As(err, &region):
