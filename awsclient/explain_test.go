@@ -413,3 +413,21 @@ func TestReasonZeroIsInvalid(t *testing.T) {
 		t.Errorf("KeyPendingDeletion.String() = %q", got)
 	}
 }
+
+// TestDiagnoseAccessDeniedNamesTheAction: the IAM action comes from AWS's
+// message when it says it, else from the operation refused.
+func TestDiagnoseAccessDeniedNamesTheAction(t *testing.T) {
+	for _, tc := range []struct {
+		message, want string
+	}{
+		{"User: arn:aws:iam::111122223333:user/learner is not authorized to perform: kms:GenerateDataKey on resource: arn", "kms:GenerateDataKey"},
+		{"Access denied", "kms:ListAliases"},
+	} {
+		c := demoClients(t, Options{})
+		c.fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "AccessDeniedException", Message: tc.message})
+		_, err := c.KMS.ListAliases(context.Background(), &kms.ListAliasesInput{})
+		if p, _ := Diagnose(err); p.Reason != AccessDenied || p.Action != tc.want {
+			t.Errorf("Diagnose(AccessDenied %q) = %v %q, want AccessDenied %q", tc.message, p.Reason, p.Action, tc.want)
+		}
+	}
+}
