@@ -72,7 +72,9 @@ func stepHint(w *Workshop, n int, p awsclient.Problem) string {
 		}
 		return "run step 1 again to make the workshop's KMS key and its alias" + elsewhere
 	case awsclient.KeyPendingDeletion:
-		return fmt.Sprintf("run step 1 again: it offers to cancel the deletion and reuse the key (--yes agrees), then step %d", n)
+		// Step 1 asks before it cancels the deletion, on screen or at the
+		// command line, and says itself when --yes is needed.
+		return fmt.Sprintf("run step 1 again: it offers to cancel the deletion and reuse the key, then step %d", n)
 	case awsclient.KeyDisabled:
 		return fmt.Sprintf("enable the key with %s, then run step %d again; or run step 6 to clean up and start over with step 1", w.awsCLI("kms enable-key --key-id "+key), n)
 	case awsclient.KeyUnavailable:

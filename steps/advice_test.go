@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"cse-workshop/awsclient"
 	"cse-workshop/steps"
 )
 
@@ -43,7 +44,7 @@ func TestStepAdviceAboutTheKey(t *testing.T) {
 		},
 		step: 2,
 		what: []string{"step 2: ", "scheduled for deletion"},
-		hint: []string{"run step 1 again", "cancel the deletion", "--yes", "then step 2"},
+		hint: []string{"run step 1 again", "cancel the deletion", "then step 2"},
 	}, {
 		name: "step 3, key pending deletion",
 		done: []int{1, 2},
@@ -93,5 +94,28 @@ func TestStepAdviceAboutTheKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrintedCommandsReachTheSameBackend: a printed AWS CLI command names
+// the region and profile of real AWS, and for the demo says that only
+// mock-aws lets the AWS CLI reach its keys (a bare `aws kms ...` would act
+// on a real account); a printed cse-workshop command keeps --dir and --aws.
+func TestPrintedCommandsReachTheSameBackend(t *testing.T) {
+	live := &awsclient.Clients{Live: true, Region: "eu-west-1"}
+	demo := &awsclient.Clients{Region: "us-east-1"}
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{steps.AWSCLI(live, "dev team", "/w", "kms enable-key --key-id K"), "`aws kms enable-key --key-id K --region eu-west-1 --profile 'dev team'`"},
+		{steps.AWSCLI(live, "", "/w", "kms a", "kms b"), "`aws kms a --region eu-west-1` then `aws kms b --region eu-west-1`"},
+		{steps.AWSCLI(demo, "", "/my w", "kms enable-key --key-id K"),
+			"`aws kms enable-key --key-id K` against the demo, served by `cse-workshop mock-aws --dir '/my w'` (it prints the AWS CLI settings to use)"},
+		{steps.Command(live, "dev", "/w", "step 1"), "`cse-workshop step 1 --dir /w --aws --region eu-west-1 --profile dev`"},
+		{steps.Command(demo, "", "", "step 1"), "`cse-workshop step 1`"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+		}
 	}
 }
