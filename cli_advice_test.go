@@ -124,3 +124,23 @@ func TestEncryptWithoutStep1Advice(t *testing.T) {
 		t.Errorf("encrypt before step 1: exit %d, stderr %q; want 1, the missing alias, and step 1 with the same --dir", r.code, r.stderr)
 	}
 }
+
+// TestDecryptLiveKeyOfAnotherRegionAdvice: against real AWS, a header whose
+// key is in another region is a file to decrypt with that --region, not a
+// damaged one.
+func TestDecryptLiveKeyOfAnotherRegionAdvice(t *testing.T) {
+	clk := autoClock()
+	liveFake(t, clk)
+	dir := t.TempDir()
+	run := func(args ...string) result { return inProcess(t, clk, append(args, "--aws", "--yes")...) }
+	if r := run("step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1 --aws: exit %d, %s", r.code, r.stderr)
+	}
+	enc, data, keyARN := encryptedNotes(t, dir, run)
+	replaceOnce(t, enc, data, ":eu-west-1:", ":us-west-2:")
+	r := run("decrypt", enc, enc+".out", "--dir", dir)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "decrypt it with --region us-west-2") ||
+		!strings.Contains(r.stderr, strings.Replace(keyARN, "eu-west-1", "us-west-2", 1)) || strings.Contains(r.stderr, "damaged") {
+		t.Errorf("decrypt --aws of a file whose key is in us-west-2: exit %d, stderr %q; want 1 and --region us-west-2", r.code, r.stderr)
+	}
+}

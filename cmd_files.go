@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/spf13/cobra"
 
 	"cse-workshop/awsclient"
@@ -228,8 +230,10 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 	}
 	// The key KMS was asked for: --key, or the header's.
 	key := p.Key
-	if !strings.HasPrefix(key, "arn:") && !flags.key() {
-		key = headerKeyARN(in)
+	if !flags.key() {
+		if h := headerKeyARN(in); h != "" {
+			key = h
+		}
 	}
 	if key == "" {
 		key = "KEY"
@@ -245,17 +249,25 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 		if flags.key() {
 			return awsclient.WithHint(err, checkKey+accountFlags(clients))
 		}
-		// TODO(crypto): once crypto rejects a header whose key ARN is not a
-		// KMS key ARN with a typed error, before it calls KMS, that error
-		// gets this advice too; today KMS says "Invalid arn".
-		if p.Reason == awsclient.InvalidKeyID {
-			return damaged(fmt.Sprintf("its KMS key ARN %q is not a KMS key ARN", p.Key))
+		// KMS's "Invalid arn" is not enough to call the header damaged:
+		// real KMS may answer so for a key ARN of another region. The
+		// header's key ARN is read here instead.
+		// Seam: once crypto rejects a header whose key ARN is not a KMS key
+		// ARN with a typed error of its own, before it calls KMS, that
+		// error gets the damaged advice above with ErrTampered's, and this
+		// check only stays for files read before that.
+		keyARN, ok := parseKeyARN(key)
+		if !ok {
+			return damaged(fmt.Sprintf("its KMS key ARN %q is not a KMS key ARN", key))
 		}
 		what := fmt.Sprintf("which this AWS account does not have in %s", clients.Region)
 		where := "with the --profile and --region of the account that encrypted it"
-		if !clients.Live {
+		switch {
+		case !clients.Live:
 			what = "which the demo's account of this workshop folder does not have"
 			where = "with the --dir of the workshop that encrypted it"
+		case keyARN.Region != clients.Region:
+			where = fmt.Sprintf("with --region %s, where its key is (and the --profile of account %s)", keyARN.Region, keyARN.AccountID)
 		}
 		return awsclient.WithAdvice(err, awsclient.Advice{
 			What: fmt.Sprintf("decrypt %s: the file's header names KMS key %s, %s", in, key, what),
@@ -287,6 +299,20 @@ func accountFlags(clients *awsclient.Clients) string {
 		return " (--profile, --region)"
 	}
 	return " (the demo's keys are those of the workshop folder, --dir)"
+}
+
+// keyIDPattern matches the key ID of a KMS key: a UUID, or "mrk-" and 32
+// hex digits for a multi-Region key.
+var keyIDPattern = regexp.MustCompile(`^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+
+// parseKeyARN parses the ARN of a KMS key.
+func parseKeyARN(s string) (arn.ARN, bool) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "kms" || len(a.AccountID) != 12 || a.Region == "" {
+		return arn.ARN{}, false
+	}
+	id, ok := strings.CutPrefix(a.Resource, "key/")
+	return a, ok && keyIDPattern.MatchString(id)
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
