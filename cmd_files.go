@@ -316,8 +316,12 @@ func parseKeyARN(s string) (arn.ARN, bool) {
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
-// names, or "" if it cannot be read.
+// names, or "" if it cannot be read again: a pipe or a terminal
+// (/dev/stdin) was read once already, and may block.
 func headerKeyARN(name string) string {
+	if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return ""
