@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/spf13/cobra"
 
 	"cse-workshop/awsclient"
@@ -55,7 +56,7 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 				Scheme:            s,
 			})
 			if err != nil {
-				return explainKey(fmt.Errorf("encrypt %s: %w", in, err), cmd.Flags().Changed("key"))
+				return a.adviseEncrypt(fmt.Errorf("encrypt %s: %w", in, err), clients, fileFlags{cmd})
 			}
 			a.describe("encrypted", in, out, h)
 			return nil
@@ -96,7 +97,7 @@ With --context, the file's encryption context must be exactly the one given.`,
 			in, out := args[0], args[1]
 			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, opts)
 			if err != nil {
-				return explainKey(explainDecrypt(in, err), cmd.Flags().Changed("key"))
+				return a.adviseDecrypt(in, fmt.Errorf("decrypt %s: %w", in, err), clients, fileFlags{cmd})
 			}
 			a.describe("decrypted", in, out, h)
 			return nil
@@ -110,6 +111,9 @@ With --context, the file's encryption context must be exactly the one given.`,
 // exactFiles checks for the IN and OUT arguments.
 func exactFiles(cmd *cobra.Command, args []string) error {
 	if len(args) != 2 {
+		if len(args) == 1 {
+			return fmt.Errorf("%s needs two files, IN and OUT; got 1 argument", cmd.Name())
+		}
 		return fmt.Errorf("%s needs two files, IN and OUT; got %d arguments", cmd.Name(), len(args))
 	}
 	return nil
@@ -146,40 +150,170 @@ func (a *app) describe(verb, in, out string, h *crypto.Header) {
 	fmt.Fprintf(a.stdout, "  scheme:             %s\n", h.Scheme)
 }
 
-// explainDecrypt gives the errors of decrypt that are about the file its
-// advice.
-func explainDecrypt(in string, err error) error {
-	wrapped := fmt.Errorf("decrypt %s: %w", in, err)
+// fileFlags tells the advice of encrypt and decrypt which flags were given.
+type fileFlags struct{ cmd *cobra.Command }
+
+func (f fileFlags) key() bool { return f.cmd.Flags().Changed("key") }
+
+// dir is --dir when given, for printed commands; "" for the default.
+func (f fileFlags) dir() string {
+	if f.cmd.Flags().Changed("dir") {
+		d, _ := f.cmd.Flags().GetString("dir")
+		return d
+	}
+	return ""
+}
+
+// checkKey is the hint for a --key that names no usable KMS key.
+const checkKey = "check --key: an alias name (alias/NAME), alias ARN, key ID or key ARN of a KMS key in this account and region"
+
+// adviseEncrypt attaches to a failure of encrypt the hint for its
+// situation: the KMS key is the one --key names, or the workshop's alias,
+// which only step 1 makes.
+func (a *app) adviseEncrypt(err error, clients *awsclient.Clients, flags fileFlags) error {
+	p, ok := awsclient.Diagnose(err)
+	if !ok {
+		return err
+	}
+	key := p.Key
+	if !strings.HasPrefix(key, "arn:") {
+		key = "KEY"
+	}
+	switch p.Reason {
+	case awsclient.KeyNotFound, awsclient.InvalidKeyID:
+		if flags.key() {
+			return awsclient.WithHint(err, checkKey+accountFlags(clients))
+		}
+		return awsclient.WithHint(err, fmt.Sprintf("without --key, encrypt uses the workshop's alias %s, which %s makes; or pass --key",
+			steps.AliasName, steps.Command(clients, a.profile, flags.dir(), "step 1")))
+	case awsclient.KeyPendingDeletion:
+		if flags.key() {
+			return awsclient.WithHint(err, fmt.Sprintf("choose another --key, or cancel the deletion with %s",
+				steps.AWSCLI(clients, a.profile, a.dir, "kms cancel-key-deletion --key-id "+key, "kms enable-key --key-id "+key)))
+		}
+		return awsclient.WithHint(err, fmt.Sprintf("%s offers to cancel the deletion of the workshop's key and reuse it (--yes agrees); or pass --key",
+			steps.Command(clients, a.profile, flags.dir(), "step 1")))
+	case awsclient.KeyDisabled:
+		return awsclient.WithHint(err, fmt.Sprintf("enable the key with %s, or choose another --key",
+			steps.AWSCLI(clients, a.profile, a.dir, "kms enable-key --key-id "+key)))
+	}
+	return err
+}
+
+// adviseDecrypt attaches to a failure of decrypt the hint for its
+// situation. A file decrypts only with the KMS key that encrypted it, and
+// without --key its header names that key; so advice never offers a new
+// key, and a header that KMS refuses is a damaged file, not a missing step.
+func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, flags fileFlags) error {
+	const reencrypt = "so encrypt the original again; nothing was written"
 	switch {
 	case errors.Is(err, crypto.ErrNotEncrypted):
-		return &hinted{wrapped, "decrypt reads only files made by `cse-workshop encrypt` or step 2"}
+		return awsclient.WithHint(err, "decrypt reads only files made by `cse-workshop encrypt` or step 2")
+	case errors.Is(err, crypto.ErrUnsupportedVersion):
+		return awsclient.WithHint(err, "a newer cse-workshop made this file: decrypt it with that one")
 	case errors.Is(err, crypto.ErrTampered):
-		return &hinted{wrapped, "the file was changed or cut short after it was encrypted; nothing was written. Encrypt the original again"}
+		return awsclient.WithHint(err, "the file was changed or cut short after it was encrypted, "+reencrypt)
 	case errors.Is(err, crypto.ErrEncryptionContextMismatch):
-		return &hinted{wrapped, "pass exactly the --context entries the file was encrypted with, or none to accept the file's own"}
+		return awsclient.WithHint(err, "pass exactly the --context entries the file was encrypted with, or none to accept the file's own")
 	}
-	// The general advice for an unusable key offers a new key as well,
-	// which cannot open a file made with the old one.
-	var pending *types.KMSInvalidStateException
-	var disabled *types.DisabledException
-	if !errors.As(err, &pending) && !errors.As(err, &disabled) {
-		return wrapped
+	p, ok := awsclient.Diagnose(err)
+	if !ok {
+		return err
 	}
-	switch key := headerKeyARN(in); {
-	case key == "":
-	case pending != nil:
-		return &hinted{&restated{msg: awsclient.Explain(err).What, err: wrapped},
-			fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: cancel the key's deletion with `aws kms cancel-key-deletion --key-id %s`, enable it with `aws kms enable-key --key-id %s`, then decrypt again", key, key)}
-	default:
-		return &hinted{&restated{msg: awsclient.Explain(err).What, err: wrapped},
-			fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: enable it with `aws kms enable-key --key-id %s`, then decrypt again", key)}
+	// The key KMS was asked for: --key, or the header's.
+	key := p.Key
+	if !flags.key() {
+		if h := headerKeyARN(in); h != "" {
+			key = h
+		}
 	}
-	return wrapped
+	if key == "" {
+		key = "KEY"
+	}
+	damaged := func(what string) error {
+		return awsclient.WithAdvice(err, awsclient.Advice{
+			What: fmt.Sprintf("decrypt %s: the file's header is damaged: %s", in, what),
+			Hint: "the file was changed after it was encrypted, " + reencrypt,
+		})
+	}
+	switch p.Reason {
+	case awsclient.KeyNotFound, awsclient.InvalidKeyID:
+		if flags.key() {
+			return awsclient.WithHint(err, checkKey+accountFlags(clients))
+		}
+		// KMS's "Invalid arn" is not enough to call the header damaged:
+		// real KMS may answer so for a key ARN of another region. The
+		// header's key ARN is read here instead.
+		// Seam: once crypto rejects a header whose key ARN is not a KMS key
+		// ARN with a typed error of its own, before it calls KMS, that
+		// error gets the damaged advice above with ErrTampered's, and this
+		// check only stays for files read before that.
+		keyARN, ok := parseKeyARN(key)
+		if !ok {
+			return damaged(fmt.Sprintf("its KMS key ARN %q is not a KMS key ARN", key))
+		}
+		what := fmt.Sprintf("which this AWS account does not have in %s", clients.Region)
+		where := "with the --profile and --region of the account that encrypted it"
+		switch {
+		case !clients.Live:
+			what = "which the demo's account of this workshop folder does not have"
+			where = "with the --dir of the workshop that encrypted it"
+		case keyARN.Region != clients.Region:
+			where = fmt.Sprintf("with --region %s, where its key is (and the --profile of account %s)", keyARN.Region, keyARN.AccountID)
+		}
+		return awsclient.WithAdvice(err, awsclient.Advice{
+			What: fmt.Sprintf("decrypt %s: the file's header names KMS key %s, %s", in, key, what),
+			Hint: fmt.Sprintf("decrypt it %s; if that is this one, the key was deleted and the file can no longer be decrypted, or the header was changed", where),
+		})
+	case awsclient.IncorrectKey:
+		if flags.key() {
+			return awsclient.WithHint(err, "the file was encrypted under another KMS key than --key: decrypt without --key (the file's header names its key), or pass the key it was encrypted with")
+		}
+		return damaged(fmt.Sprintf("it names KMS key %s, but its encrypted data key belongs to another KMS key", key))
+	case awsclient.InvalidCiphertext:
+		// crypto checked --context against the header before it called
+		// KMS, and the header's own context is what KMS got: KMS refuses
+		// only a changed encryption context or encrypted data key.
+		return damaged("KMS refused its encrypted data key (the encryption context or the encrypted data key was changed)")
+	case awsclient.KeyPendingDeletion:
+		return awsclient.WithHint(err, fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: cancel the key's deletion with %s, then decrypt again",
+			steps.AWSCLI(clients, a.profile, a.dir, "kms cancel-key-deletion --key-id "+key, "kms enable-key --key-id "+key)))
+	case awsclient.KeyDisabled:
+		return awsclient.WithHint(err, fmt.Sprintf("a file decrypts only with the KMS key that encrypted it, so a new key cannot help: enable it with %s, then decrypt again",
+			steps.AWSCLI(clients, a.profile, a.dir, "kms enable-key --key-id "+key)))
+	}
+	return err
+}
+
+// accountFlags names the flags that choose the account and region: " (--profile, --region)" for real AWS.
+func accountFlags(clients *awsclient.Clients) string {
+	if clients.Live {
+		return " (--profile, --region)"
+	}
+	return " (the demo's keys are those of the workshop folder, --dir)"
+}
+
+// keyIDPattern matches the key ID of a KMS key: a UUID, or "mrk-" and 32
+// hex digits for a multi-Region key.
+var keyIDPattern = regexp.MustCompile(`^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+
+// parseKeyARN parses the ARN of a KMS key.
+func parseKeyARN(s string) (arn.ARN, bool) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "kms" || len(a.AccountID) != 12 || a.Region == "" {
+		return arn.ARN{}, false
+	}
+	id, ok := strings.CutPrefix(a.Resource, "key/")
+	return a, ok && keyIDPattern.MatchString(id)
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
-// names, or "" if it cannot be read.
+// names, or "" if it cannot be read again: a pipe or a terminal
+// (/dev/stdin) was read once already, and may block.
 func headerKeyARN(name string) string {
+	if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return ""
@@ -191,27 +325,3 @@ func headerKeyARN(name string) string {
 	}
 	return h.KeyARN
 }
-
-// explainKey gives a KMS key that --key names and that does not exist advice
-// about --key: the general advice, to run step 1, fits only the workshop's
-// own alias.
-func explainKey(err error, keyGiven bool) error {
-	var notFound *types.NotFoundException
-	if !keyGiven || !errors.As(err, &notFound) {
-		return err
-	}
-	return &hinted{
-		err:  &restated{msg: awsclient.Explain(err).What, err: err},
-		hint: "check --key: an alias name (alias/NAME), alias ARN, key ID or key ARN of a KMS key in this account and region (--profile, --region)",
-	}
-}
-
-// restated is an error told in other words; the original stays in the
-// chain.
-type restated struct {
-	msg string
-	err error
-}
-
-func (e *restated) Error() string { return e.msg }
-func (e *restated) Unwrap() error { return e.err }

@@ -43,7 +43,7 @@ the demo. Ctrl-C stops it.`,
 			stateFile := filepath.Join(a.dir, filepath.FromSlash(awsclient.StateFileName))
 			fake, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Region: a.region, Delivery: a.delivery()})
 			if err != nil {
-				return fmt.Errorf("start fake aws: %w", err)
+				return awsclient.WithHint(fmt.Errorf("start fake aws: %w", err), awsclient.DemoStateHint(err, stateFile))
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -90,7 +90,7 @@ func checkListen(listen string, allowRemote bool) error {
 func listenError(listen string, err error) error {
 	err = fmt.Errorf("listen on %s: %w", listen, err)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return &hinted{err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT"}
+		return awsclient.WithHint(err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT")
 	}
-	return &hinted{err, "choose an address of this computer with --listen, like 127.0.0.1:4566"}
+	return awsclient.WithHint(err, "choose an address of this computer with --listen, like 127.0.0.1:4566")
 }

@@ -186,7 +186,7 @@ func (a *app) confirmLive(ctx context.Context, w *steps.Workshop) error {
 		return nil
 	}
 	if !a.confirm(ctx, fmt.Sprintf("Create them in account %s, region %s?", plan.Account, plan.Region)) {
-		return &failure{err: &hinted{errNotConfirmed, "add --yes to go ahead"}}
+		return &failure{err: awsclient.WithHint(errNotConfirmed, "add --yes to go ahead")}
 	}
 	return nil
 }
@@ -221,13 +221,3 @@ func (a *app) remind(w *steps.Workshop) {
 		fmt.Fprintf(a.stderr, "\n%s\n", r)
 	}
 }
-
-// hinted is an error of the command line itself with advice.
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (h *hinted) Error() string { return h.err.Error() }
-func (h *hinted) Unwrap() error { return h.err }
-func (h *hinted) Hint() string  { return h.hint }

@@ -1,6 +1,8 @@
 // Package awsclient builds the AWS clients the workshop uses, for the demo
 // backend (the in-process fake AWS) or for real AWS, records every call they
-// make, and turns AWS errors into advice a person can act on.
+// make, and reads AWS errors: why a call failed (a Reason) and what
+// happened, in words a person can act on (see explain.go for which advice
+// belongs here and which the callers attach).
 //
 // Both backends get the same SDK clients; only the configuration differs. The
 // demo configuration is built by hand, never loaded from the environment, so
@@ -63,7 +65,8 @@ type Clients struct {
 	Live       bool
 	Region     string
 	Calls      *Recorder
-	Fake       *fakeaws.Server // nil for real AWS
+
+	fake *fakeaws.Server // the demo backend; nil for real AWS
 }
 
 // Identity is who the clients act as (STS GetCallerIdentity).
@@ -101,7 +104,7 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), demoStateHint(err, fo.StateFile))
+			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), DemoStateHint(err, fo.StateFile))
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -121,7 +124,7 @@ func newDemo(opts Options) (*Clients, error) {
 		APIOptions:  []func(*middleware.Stack) error{rec.addMiddleware(nil)},
 	}
 	c := newClients(cfg, rec)
-	c.Fake = fake
+	c.fake = fake
 	return c, nil
 }
 
@@ -189,9 +192,9 @@ func describeSource(cfg aws.Config, flagProfile string) credentialSource {
 
 func newClients(cfg aws.Config, rec *Recorder) *Clients {
 	return &Clients{
-		KMS:        kms.NewFromConfig(cfg),
-		CloudTrail: cloudtrail.NewFromConfig(cfg),
-		STS:        sts.NewFromConfig(cfg),
+		KMS:        kms.NewFromConfig(cfg, func(o *kms.Options) { o.Retryer = retryThrottling(o.Retryer) }),
+		CloudTrail: cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Retryer = retryThrottling(o.Retryer) }),
+		STS:        sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = retryThrottling(o.Retryer) }),
 		Region:     cfg.Region,
 		Calls:      rec,
 	}
@@ -199,10 +202,10 @@ func newClients(cfg aws.Config, rec *Recorder) *Clients {
 
 // Close saves the demo backend's state.
 func (c *Clients) Close() error {
-	if c.Fake == nil {
+	if c.fake == nil {
 		return nil
 	}
-	if err := c.Fake.Save(); err != nil {
+	if err := c.fake.Save(); err != nil {
 		return fmt.Errorf("save demo state: %w", err)
 	}
 	return nil
@@ -221,25 +224,10 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	}, nil
 }
 
-// WithHint attaches to err what to do about it: a failure that is not an
-// AWS error, so Explain cannot read one. Callers find the hint through the
-// error's Hint method (errors.As with interface{ Hint() string }).
-func WithHint(err error, hint string) error {
-	return &hintError{err: err, hint: hint}
-}
-
-// hintError is an error with its hint; see WithHint.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-func (e *hintError) Hint() string  { return e.hint }
-
-// demoStateHint says what to do when the demo's state file cannot be used.
-func demoStateHint(err error, stateFile string) string {
+// DemoStateHint says what to do when the demo's state file cannot be used
+// (fakeaws.New failed with err): right for the demo and for mock-aws,
+// which share it.
+func DemoStateHint(err error, stateFile string) string {
 	var region *fakeaws.RegionMismatchError
 	switch {
 	case errors.As(err, &region):

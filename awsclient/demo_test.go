@@ -2,7 +2,6 @@ package awsclient
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,9 +72,9 @@ func TestDemoIgnoresAWSEnvironment(t *testing.T) {
 	t.Setenv("HTTPS_PROXY", "http://"+closedPort(t))
 
 	c := demoClients(t, Options{})
-	if c.Live || c.Fake == nil || c.Region != fakeaws.DefaultRegion {
+	if c.Live || c.fake == nil || c.Region != fakeaws.DefaultRegion {
 		t.Errorf("New(demo) = live %v, fake %v, region %q; want false, a fake, %q",
-			c.Live, c.Fake, c.Region, fakeaws.DefaultRegion)
+			c.Live, c.fake, c.Region, fakeaws.DefaultRegion)
 	}
 	id, err := c.Identity(context.Background())
 	if err != nil {
@@ -106,8 +105,8 @@ func TestDemoUsesGivenFake(t *testing.T) {
 	}
 	c1 := demoClients(t, Options{Fake: fake})
 	c2 := demoClients(t, Options{Fake: fake})
-	if c1.Fake != fake {
-		t.Fatalf("Clients.Fake = %p, want the given fake %p", c1.Fake, fake)
+	if c1.fake != fake {
+		t.Fatalf("Clients.Fake = %p, want the given fake %p", c1.fake, fake)
 	}
 	arn := createKey(t, c1)
 	out, err := c2.KMS.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(arn)})
@@ -187,8 +186,8 @@ func TestLiveThroughSocket(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(live) = %v", err)
 	}
-	if !c.Live || c.Fake != nil || c.Region != "us-east-1" {
-		t.Errorf("New(live) = live %v, fake %v, region %q; want true, nil, us-east-1", c.Live, c.Fake, c.Region)
+	if !c.Live || c.fake != nil || c.Region != "us-east-1" {
+		t.Errorf("New(live) = live %v, fake %v, region %q; want true, nil, us-east-1", c.Live, c.fake, c.Region)
 	}
 	id, err := c.Identity(ctx)
 	if err != nil {
@@ -244,8 +243,7 @@ func TestDemoDamagedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := New(context.Background(), Options{Dir: dir})
-	var h interface{ Hint() string }
-	if !errors.As(err, &h) || !strings.Contains(h.Hint(), stateFile) || !strings.Contains(h.Hint(), "move that file away") {
+	if hint := Explain(err).Hint; err == nil || !strings.Contains(hint, stateFile) || !strings.Contains(hint, "move that file away") {
 		t.Errorf("New with a damaged state file = %v, want an error whose hint names %s and says to move it away", err, stateFile)
 	}
 }
@@ -270,8 +268,7 @@ func TestDemoStateOfAnotherRegion(t *testing.T) {
 		t.Errorf("Region without --region = %s, want the folder's eu-west-1", c.Region)
 	}
 	_, err = New(context.Background(), Options{Dir: dir, Region: "us-west-2"})
-	var h interface{ Hint() string }
-	if !errors.As(err, &h) || !strings.Contains(h.Hint(), "--region eu-west-1") || !strings.Contains(h.Hint(), "another --dir") {
+	if hint := Explain(err).Hint; err == nil || !strings.Contains(hint, "--region eu-west-1") || !strings.Contains(hint, "another --dir") {
 		t.Errorf("New(us-west-2) = %v, want a hint to pass --region eu-west-1 or choose another --dir", err)
 	}
 }

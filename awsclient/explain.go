@@ -3,7 +3,19 @@ package awsclient
 // Output rules for advice: What is one line that starts in lower case and
 // says what happened, without a trailing period; Hint says what to do, with
 // the command or flag to use in backquotes; either may name the profile, the
-// region, the endpoint host, the KMS key or the IAM action involved.
+// region, the endpoint host, the KMS key or the IAM action involved. A
+// person sees them as age shows its errors: "error: " What, then
+// "hint: " Hint on a line of its own.
+//
+// Which hints this package writes: only advice that is right wherever the
+// call was made, in any step of the workshop and in encrypt or decrypt,
+// because it is about what lies under every call (credentials, profile,
+// region, network, IAM permissions, throttling, a failing service). What to
+// do about a KMS key (missing, disabled, pending deletion, the wrong one, a
+// damaged encrypted data key) depends on what the caller was doing, so
+// Diagnose says only what happened, with the Reason and the key, and the
+// caller (steps, which knows the step, or the command line, which knows
+// its flags) attaches the hint with WithHint.
 
 import (
 	"context"
@@ -29,16 +41,144 @@ const IAMPolicyFile = "docs/iam-policy.json"
 // Advice is what went wrong and what to do about it.
 type Advice struct {
 	What string // one line: "the security token has expired"
-	Hint string // what to do: "run `aws sso login --profile dev` and try again"
+	Hint string // what to do: "run `aws sso login --profile dev` and try again"; may be empty
 }
 
-// String renders the advice as the command line prints it: What, then the
-// hint on its own line after "hint: ".
-func (a Advice) String() string {
-	if a.Hint == "" {
-		return a.What
+// Reason is why an AWS call failed, for callers that choose their advice by
+// it. The zero value is invalid: no AWS failure that Diagnose recognised.
+type Reason int
+
+const (
+	Canceled              Reason = iota + 1 // the caller's context was cancelled
+	TimedOut                                // a deadline passed, or the endpoint did not answer in time
+	NoRegion                                // no region configured (live only)
+	InvalidRegion                           // a region name the SDK refuses ("us east 1")
+	WrongRegion                             // the endpoint serves another region than the one signed for
+	UnknownProfile                          // --profile names no profile in the AWS config files
+	NoCredentials                           // the credential chain found nothing usable
+	SSOExpired                              // the SSO session is missing or expired
+	ExpiredCredentials                      // the temporary keys have expired
+	UnrecognizedAccessKey                   // AWS does not know the access key
+	SignatureMismatch                       // the secret key does not match the access key
+	ClockSkew                               // the request's time is too far from AWS's
+	AccessDenied                            // IAM refused the action; Problem.Action names it
+	Throttled                               // the service asks the client to slow down (see throttleCodes)
+	ServiceFailure                          // the service failed internally
+	EndpointUnreachable                     // the endpoint's name does not resolve, or it cannot be reached
+	QuotaExceeded                           // a KMS quota (keys, aliases) is used up
+	KeyNotFound                             // no KMS key or alias by that name in this account and region
+	InvalidKeyID                            // the key ID is not a key ID, key ARN or alias at all
+	KeyDisabled                             // the KMS key is disabled
+	KeyPendingDeletion                      // the KMS key is scheduled for deletion
+	KeyUnavailable                          // the KMS key is in another state that refuses the operation
+	AliasExists                             // the alias name is taken
+	IncorrectKey                            // Decrypt: the encrypted data key belongs to another KMS key than the KeyId given
+	InvalidCiphertext                       // Decrypt: the encrypted data key or its encryption context does not check out
+)
+
+var reasonNames = [...]string{
+	Canceled: "Canceled", TimedOut: "TimedOut", NoRegion: "NoRegion", InvalidRegion: "InvalidRegion",
+	WrongRegion: "WrongRegion", UnknownProfile: "UnknownProfile", NoCredentials: "NoCredentials",
+	SSOExpired: "SSOExpired", ExpiredCredentials: "ExpiredCredentials", UnrecognizedAccessKey: "UnrecognizedAccessKey",
+	SignatureMismatch: "SignatureMismatch", ClockSkew: "ClockSkew", AccessDenied: "AccessDenied",
+	Throttled: "Throttled", ServiceFailure: "ServiceFailure", EndpointUnreachable: "EndpointUnreachable",
+	QuotaExceeded: "QuotaExceeded", KeyNotFound: "KeyNotFound", InvalidKeyID: "InvalidKeyID",
+	KeyDisabled: "KeyDisabled", KeyPendingDeletion: "KeyPendingDeletion", KeyUnavailable: "KeyUnavailable",
+	AliasExists: "AliasExists", IncorrectKey: "IncorrectKey", InvalidCiphertext: "InvalidCiphertext",
+}
+
+func (r Reason) String() string {
+	if r > 0 && int(r) < len(reasonNames) {
+		return reasonNames[r]
 	}
-	return a.What + "\nhint: " + a.Hint
+	return fmt.Sprintf("Reason(%d)", int(r))
+}
+
+// Problem is an AWS failure as Diagnose reads it.
+type Problem struct {
+	Reason Reason
+	What   string // what happened, following the output rules above
+	// Hint is advice that is right wherever the call was made (see the
+	// package's rules above), or "" when what to do depends on the caller.
+	Hint   string
+	Key    string // the KMS key ARN, key ID or alias the failure names, when AWS named one
+	Action string // AccessDenied: the IAM action refused, "kms:GenerateDataKey"
+}
+
+// Explain turns any error into advice for a person. What is the error's
+// text, or Diagnose's account of an AWS failure in it; Hint is the hint
+// attached with WithHint nearest the top of the chain, else Diagnose's.
+// When a WithAdvice in the chain restated what happened, What is the
+// error's text as restated.
+func Explain(err error) Advice {
+	if err == nil {
+		return Advice{}
+	}
+	hint, restated := attached(err)
+	a := Advice{What: err.Error()}
+	if p, ok := Diagnose(err); ok && !restated {
+		a = Advice{What: p.What, Hint: p.Hint}
+	}
+	if hint != "" {
+		a.Hint = hint
+	}
+	return a
+}
+
+// WithHint attaches to err what to do about it. A caller that knows the
+// situation (the step, the command and its flags) attaches hints; the
+// outermost one wins in Explain.
+func WithHint(err error, hint string) error {
+	return &advised{err: err, advice: Advice{Hint: hint}}
+}
+
+// WithAdvice is WithHint that also restates what happened: a.What, when
+// set, becomes the error's text (the original stays in the chain for
+// errors.Is and errors.As).
+func WithAdvice(err error, a Advice) error {
+	return &advised{err: err, advice: a}
+}
+
+// advised is an error with advice; see WithHint and WithAdvice.
+type advised struct {
+	err    error
+	advice Advice
+}
+
+func (e *advised) Error() string {
+	if e.advice.What != "" {
+		return e.advice.What
+	}
+	return e.err.Error()
+}
+
+func (e *advised) Unwrap() error { return e.err }
+
+// attached returns the outermost hint attached in err's chain, and whether
+// something in it restated what happened.
+func attached(err error) (hint string, restated bool) {
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if a, ok := err.(*advised); ok {
+			if hint == "" {
+				hint = a.advice.Hint
+			}
+			restated = restated || a.advice.What != ""
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return hint, restated
 }
 
 // credentialSource is where the live configuration came from.
@@ -103,17 +243,20 @@ var (
 	aliasPattern        = regexp.MustCompile(`alias/[A-Za-z0-9/_-]+`)
 )
 
-// Explain turns an error from an AWS call into advice. Errors it does not
-// recognise come back with What set to the error text and no Hint.
-func Explain(err error) Advice {
+// Diagnose reads an error from an AWS call (or from New): why it failed
+// and what happened. ok is false when err holds no failure it recognises.
+// A cancellation or a network error counts only when it ended an AWS call:
+// the same error from a file or a listening socket is not about AWS.
+func Diagnose(err error) (p Problem, ok bool) {
 	if err == nil {
-		return Advice{}
+		return Problem{}, false
 	}
+	var call *callError
+	fromCall := errors.As(err, &call)
 	// The demo backend has no profile; its credential errors come only from
 	// injected faults.
 	var src credentialSource
-	var call *callError
-	if errors.As(err, &call) && call.src != nil {
+	if fromCall && call.src != nil {
 		src = *call.src
 	}
 
@@ -121,58 +264,60 @@ func Explain(err error) Advice {
 	var apiErr smithy.APIError
 	var noProfile config.SharedConfigProfileNotExistError
 	switch {
-	case errors.Is(err, context.Canceled):
-		return Advice{
-			What: "the AWS call was canceled before it finished",
-			Hint: "run the step again when you are ready",
-		}
-	case errors.Is(err, context.DeadlineExceeded):
-		return Advice{
-			What: fmt.Sprintf("the AWS endpoint%s did not answer in time", onHost(err)),
-			Hint: "check your network connection and try again",
-		}
+	case fromCall && errors.Is(err, context.Canceled):
+		return Problem{Reason: Canceled, What: "the AWS call was canceled before it finished"}, true
+	case fromCall && errors.Is(err, context.DeadlineExceeded):
+		return Problem{
+			Reason: TimedOut,
+			What:   fmt.Sprintf("the AWS endpoint%s did not answer in time", onHost(err)),
+			Hint:   "check your network connection and try again",
+		}, true
 	case errors.Is(err, ErrNoRegion):
-		return Advice{
-			What: "no AWS region is set",
-			Hint: "pass --region (for example `--region us-east-1`) or set AWS_REGION",
-		}
+		return Problem{
+			Reason: NoRegion,
+			What:   "no AWS region is set",
+			Hint:   "pass --region (for example `--region us-east-1`) or set AWS_REGION",
+		}, true
 	case errors.As(err, &noProfile):
-		return Advice{
-			What: fmt.Sprintf("the AWS profile %q is not in your AWS config files", noProfile.Profile),
-			Hint: fmt.Sprintf("list your profiles with `aws configure list-profiles`, or create this one with `aws configure --profile %s`", noProfile.Profile),
-		}
+		return Problem{
+			Reason: UnknownProfile,
+			What:   fmt.Sprintf("the AWS profile %q is not in your AWS config files", noProfile.Profile),
+			Hint:   fmt.Sprintf("list your profiles with `aws configure list-profiles`, or create this one with `aws configure --profile %s`", noProfile.Profile),
+		}, true
 	case isSSOSessionError(err):
-		return Advice{
-			What: fmt.Sprintf("the SSO session%s has expired or was never started", ofProfile(src)),
-			Hint: fmt.Sprintf("run `%s` and try again", ssoLogin(src.profile)),
-		}
+		return Problem{
+			Reason: SSOExpired,
+			What:   fmt.Sprintf("the SSO session%s has expired or was never started", ofProfile(src)),
+			Hint:   fmt.Sprintf("run `%s` and try again", ssoLogin(src.profile)),
+		}, true
 	case errors.As(err, &credErr) && !errors.As(credErr, &apiErr):
-		if a, ok := explainNetwork(credErr.err); ok {
+		if p, ok := diagnoseNetwork(credErr.err); ok {
 			// The chain found a source (SSO portal, STS, a container
 			// endpoint) but could not reach it.
-			a.What = fmt.Sprintf("cannot get AWS credentials%s: %s", forProfile(src), a.What)
-			return a
+			p.What = fmt.Sprintf("cannot get AWS credentials%s: %s", forProfile(src), p.What)
+			return p, true
 		}
-		return Advice{
-			What: fmt.Sprintf("no AWS credentials found%s", forProfile(src)),
-			Hint: "run `aws configure` (or `aws configure sso`), pass --profile NAME, or set AWS_PROFILE",
-		}
+		return Problem{
+			Reason: NoCredentials,
+			What:   fmt.Sprintf("no AWS credentials found%s", forProfile(src)),
+			Hint:   "run `aws configure` (or `aws configure sso`), pass --profile NAME, or set AWS_PROFILE",
+		}, true
 	case errors.As(err, &apiErr):
-		return explainAPIError(err, apiErr, src)
-	case isInvalidRegion(err):
+		return diagnoseAPIError(err, apiErr, src)
+	case fromCall && isInvalidRegion(err):
 		_, region, _ := strings.Cut(err.Error(), "invalid input region ")
-		return Advice{
-			What: fmt.Sprintf("the AWS region %q is not a valid region name", region),
-			Hint: "pass --region with a region like `us-east-1`, or set AWS_REGION",
-		}
+		return Problem{
+			Reason: InvalidRegion,
+			What:   fmt.Sprintf("the AWS region %q is not a valid region name", region),
+			Hint:   "pass --region with a region like `us-east-1`, or set AWS_REGION",
+		}, true
+	case fromCall:
+		return diagnoseNetwork(err)
 	}
-	if a, ok := explainNetwork(err); ok {
-		return a
-	}
-	return Advice{What: err.Error()}
+	return Problem{}, false
 }
 
-func explainAPIError(err error, apiErr smithy.APIError, src credentialSource) Advice {
+func diagnoseAPIError(err error, apiErr smithy.APIError, src credentialSource) (Problem, bool) {
 	code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
 	switch code {
 	case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
@@ -180,151 +325,159 @@ func explainAPIError(err error, apiErr smithy.APIError, src credentialSource) Ad
 		if src.sso {
 			hint = fmt.Sprintf("refresh your credentials with `%s` and try again", ssoLogin(src.profile))
 		}
-		return Advice{What: "the AWS security token has expired", Hint: hint}
+		return Problem{Reason: ExpiredCredentials, What: "the AWS security token has expired", Hint: hint}, true
 
 	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId":
-		return Advice{
-			What: fmt.Sprintf("the access key%s is not recognised by AWS", ofProfile(src)),
-			Hint: "check the keys with `aws configure list`, choose another --profile, or set fresh AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-		}
+		return Problem{
+			Reason: UnrecognizedAccessKey,
+			What:   fmt.Sprintf("the access key%s is not recognised by AWS", ofProfile(src)),
+			Hint:   "check the keys with `aws configure list`, choose another --profile, or set fresh AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+		}, true
 
 	case "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature":
 		if _, rest, ok := strings.Cut(msg, "scoped to a valid region, not '"); ok {
 			region, _, _ := strings.Cut(rest, "'")
-			return Advice{
-				What: fmt.Sprintf("the AWS endpoint%s does not serve region %s", onHost(err), region),
-				Hint: "pass the --region the endpoint serves, or point AWS_ENDPOINT_URL at an endpoint of this region",
-			}
+			return Problem{
+				Reason: WrongRegion,
+				What:   fmt.Sprintf("the AWS endpoint%s does not serve region %s", onHost(err), region),
+				Hint:   "pass the --region the endpoint serves, or point AWS_ENDPOINT_URL at an endpoint of this region",
+			}, true
 		}
 		if strings.Contains(strings.ToLower(msg), "expired") {
-			return Advice{
-				What: "the request signature was refused: this computer's clock is wrong",
-				Hint: "set the system clock right (enable network time) and try again",
-			}
+			return Problem{
+				Reason: ClockSkew,
+				What:   "the request signature was refused: this computer's clock is wrong",
+				Hint:   "set the system clock right (enable network time) and try again",
+			}, true
 		}
-		return Advice{
-			What: fmt.Sprintf("the request signature was refused: the secret access key%s does not match its access key", ofProfile(src)),
-			Hint: "check the secret key with `aws configure`, or choose another --profile",
-		}
+		return Problem{
+			Reason: SignatureMismatch,
+			What:   fmt.Sprintf("the request signature was refused: the secret access key%s does not match its access key", ofProfile(src)),
+			Hint:   "check the secret key with `aws configure`, or choose another --profile",
+		}, true
 
 	case "AccessDeniedException", "AccessDenied":
 		action := deniedAction(err, msg)
-		return Advice{
-			What: fmt.Sprintf("access denied: your AWS identity may not call %s", action),
-			Hint: fmt.Sprintf("allow %s in your IAM policy; %s lists every action the workshop needs", action, IAMPolicyFile),
-		}
-
-	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException":
-		return Advice{
-			What: fmt.Sprintf("the requests were throttled by AWS (%s)%s", throttleText(code, msg), afterAttempts(err)),
-			Hint: "wait a minute and run the step again",
-		}
+		return Problem{
+			Reason: AccessDenied,
+			What:   fmt.Sprintf("access denied: your AWS identity may not call %s", action),
+			Hint:   fmt.Sprintf("allow %s in your IAM policy; %s lists every action the workshop needs", action, IAMPolicyFile),
+			Action: action,
+		}, true
 
 	case "DisabledException":
-		key := keyOrPlaceholder(msg)
-		return Advice{
-			What: fmt.Sprintf("the KMS key %s is disabled", key),
-			Hint: fmt.Sprintf("enable it with `aws kms enable-key --key-id %s`, or run step 1 again to make a new key", key),
-		}
+		key := keyARNPattern.FindString(msg)
+		return Problem{Reason: KeyDisabled, What: fmt.Sprintf("the KMS key%s is disabled", spaced(key)), Key: key}, true
 
 	case "KMSInvalidStateException":
-		key := keyOrPlaceholder(msg)
+		key := keyARNPattern.FindString(msg)
 		if strings.Contains(strings.ToLower(msg), "pending deletion") {
-			return Advice{
-				What: fmt.Sprintf("the KMS key %s is scheduled for deletion and cannot be used", key),
-				Hint: fmt.Sprintf("cancel the deletion with `aws kms cancel-key-deletion --key-id %s` (then `aws kms enable-key --key-id %s`), or run step 1 again to make a new key", key, key),
-			}
+			return Problem{
+				Reason: KeyPendingDeletion,
+				What:   fmt.Sprintf("the KMS key%s is scheduled for deletion and cannot be used", spaced(key)),
+				Key:    key,
+			}, true
 		}
-		return Advice{
-			What: fmt.Sprintf("the KMS key %s is not in a state that allows this (%s)", key, strings.TrimSuffix(msg, ".")),
-			Hint: "run step 1 again to make a new key",
-		}
+		return Problem{
+			Reason: KeyUnavailable,
+			What:   fmt.Sprintf("the KMS key%s is not in a state that allows this (%s)", spaced(key), strings.TrimSuffix(msg, ".")),
+			Key:    key,
+		}, true
 
 	case "NotFoundException":
-		name := "the KMS key"
+		// KMS says "Invalid keyId X" or "Invalid arn X" for a name that
+		// cannot be a key at all, and names the alias or key ARN it did
+		// not find otherwise.
+		for _, prefix := range []string{"Invalid keyId ", "Invalid arn "} {
+			if ref, ok := strings.CutPrefix(msg, prefix); ok {
+				return Problem{
+					Reason: InvalidKeyID,
+					What:   fmt.Sprintf("%q is not a KMS key ID, key ARN or alias", ref),
+					Key:    ref,
+				}, true
+			}
+		}
+		name, key := "the KMS key", keyARNPattern.FindString(msg)
 		if alias := aliasPattern.FindString(msg); alias != "" {
-			name = "the alias " + alias
-		} else if key := keyARNPattern.FindString(msg); key != "" {
+			name, key = "the alias "+alias, alias
+		} else if key != "" {
 			name = "the KMS key " + key
 		}
-		return Advice{
-			What: fmt.Sprintf("%s does not exist in this account and region", name),
-			Hint: "run step 1 to create the key and its alias (check --profile and --region if you did)",
-		}
+		return Problem{Reason: KeyNotFound, What: fmt.Sprintf("%s does not exist in this account and region", name), Key: key}, true
 
 	case "AlreadyExistsException":
-		name := "the alias"
-		if alias := aliasPattern.FindString(msg); alias != "" {
+		name, alias := "the alias", aliasPattern.FindString(msg)
+		if alias != "" {
 			name = "the alias " + alias
 		}
-		return Advice{
-			What: fmt.Sprintf("%s already exists", name),
-			Hint: "run step 6 to clean up the previous run, then step 1 again",
-		}
+		return Problem{Reason: AliasExists, What: name + " already exists", Key: alias}, true
 
 	case "IncorrectKeyException":
-		return Advice{
-			What: "the encrypted data key belongs to a different KMS key than the one given",
-			Hint: "decrypt without --key (the file's header names its key) or pass the key it was encrypted with",
-		}
+		return Problem{Reason: IncorrectKey, What: "the encrypted data key belongs to another KMS key than the one given"}, true
 
 	case "InvalidCiphertextException":
-		return Advice{
-			What: "the encrypted data key could not be decrypted by KMS: the encryption context differs from the one used to encrypt, or the data key was made by another KMS key or damaged",
-			Hint: "decrypt with exactly the same --context as when encrypting (keys and values are case-sensitive)",
-		}
+		return Problem{
+			Reason: InvalidCiphertext,
+			What:   "the encrypted data key could not be decrypted by KMS: the encryption context differs from the one used to encrypt, or the encrypted data key was made by another KMS key or damaged",
+		}, true
 
 	case "LimitExceededException":
-		return Advice{
-			What: fmt.Sprintf("an AWS KMS quota was reached (%s)", strings.TrimSuffix(msg, ".")),
-			Hint: "delete keys or aliases you no longer need (step 6 cleans up the workshop's), or wait and try again",
-		}
+		return Problem{
+			Reason: QuotaExceeded,
+			What:   fmt.Sprintf("an AWS KMS quota was reached (%s)", strings.TrimSuffix(msg, ".")),
+			Hint:   "delete KMS keys or aliases you no longer need, or use another account or region",
+		}, true
 
 	case "KMSInternalException", "InternalFailure", "InternalError", "ServiceUnavailable",
 		"ServiceUnavailableException", "DependencyTimeoutException":
-		return Advice{
-			What: fmt.Sprintf("the AWS service failed with an internal error (%s)%s", code, afterAttempts(err)),
-			Hint: "wait a moment and try again",
-		}
+		return Problem{
+			Reason: ServiceFailure,
+			What:   fmt.Sprintf("the AWS service failed with an internal error (%s)%s", code, afterAttempts(err)),
+			Hint:   "wait a moment and try again",
+		}, true
 	}
-	if strings.Contains(msg, "Rate exceeded") {
-		return Advice{
-			What: fmt.Sprintf("the requests were throttled by AWS (%s)%s", throttleText(code, msg), afterAttempts(err)),
-			Hint: "wait a minute and run the step again",
-		}
+	if isThrottle(code, msg) {
+		return Problem{
+			Reason: Throttled,
+			What:   fmt.Sprintf("the requests were throttled by AWS (%s)%s", throttleText(code, msg), afterAttempts(err)),
+			Hint:   "wait a minute and try again",
+		}, true
 	}
-	return Advice{What: err.Error()}
+	return Problem{}, false
 }
 
-// explainNetwork explains failures to reach the endpoint at all.
-func explainNetwork(err error) (Advice, bool) {
+// diagnoseNetwork reads failures to reach the endpoint at all.
+func diagnoseNetwork(err error) (Problem, bool) {
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	var opErr *net.OpError
 	switch {
 	case errors.As(err, &dnsErr):
-		return Advice{
-			What: fmt.Sprintf("cannot resolve the AWS endpoint %s", dnsErr.Name),
-			Hint: "check --region (for example `us-east-1`), AWS_ENDPOINT_URL and your network connection",
+		return Problem{
+			Reason: EndpointUnreachable,
+			What:   fmt.Sprintf("cannot resolve the AWS endpoint %s", dnsErr.Name),
+			Hint:   "check --region (for example `us-east-1`), AWS_ENDPOINT_URL and your network connection",
 		}, true
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Advice{
-			What: fmt.Sprintf("cannot connect to the AWS endpoint%s: connection refused", onHost(err)),
-			Hint: "check AWS_ENDPOINT_URL and your network or proxy settings, then try again",
+		return Problem{
+			Reason: EndpointUnreachable,
+			What:   fmt.Sprintf("cannot connect to the AWS endpoint%s: connection refused", onHost(err)),
+			Hint:   "check AWS_ENDPOINT_URL and your network or proxy settings, then try again",
 		}, true
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return Advice{
-			What: fmt.Sprintf("the AWS endpoint%s did not answer in time", onHost(err)),
-			Hint: "check your network connection and try again",
+		return Problem{
+			Reason: TimedOut,
+			What:   fmt.Sprintf("the AWS endpoint%s did not answer in time", onHost(err)),
+			Hint:   "check your network connection and try again",
 		}, true
 	case errors.As(err, &opErr):
-		return Advice{
-			What: fmt.Sprintf("cannot reach the AWS endpoint%s: %v", onHost(err), opErr.Err),
-			Hint: "check your network connection, proxy settings and AWS_ENDPOINT_URL, then try again",
+		return Problem{
+			Reason: EndpointUnreachable,
+			What:   fmt.Sprintf("cannot reach the AWS endpoint%s: %v", onHost(err), opErr.Err),
+			Hint:   "check your network connection, proxy settings and AWS_ENDPOINT_URL, then try again",
 		}, true
 	}
-	return Advice{}, false
+	return Problem{}, false
 }
 
 // onHost is " HOST" for the endpoint host a request went to, or "".
@@ -398,11 +551,12 @@ func deniedAction(err error, msg string) string {
 	return "this action"
 }
 
-func keyOrPlaceholder(msg string) string {
-	if key := keyARNPattern.FindString(msg); key != "" {
-		return key
+// spaced is " s", or "" for an empty s.
+func spaced(s string) string {
+	if s == "" {
+		return ""
 	}
-	return "KEY_ID"
+	return " " + s
 }
 
 func throttleText(code, msg string) string {

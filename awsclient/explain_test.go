@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -131,7 +134,7 @@ func TestExplainInjectedFaults(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := demoClients(t, Options{})
-			c.Fake.InjectFault(tc.fault)
+			c.fake.InjectFault(tc.fault)
 			err := tc.call(c)
 			if err == nil {
 				t.Fatalf("%s: call succeeded, want error", tc.name)
@@ -146,7 +149,7 @@ func TestExplainInjectedFaults(t *testing.T) {
 
 func TestExplainUnknownError(t *testing.T) {
 	c := demoClients(t, Options{})
-	c.Fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "BrandNewException", Message: "something new"})
+	c.fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "BrandNewException", Message: "something new"})
 	_, err := c.KMS.ListAliases(context.Background(), &kms.ListAliasesInput{})
 	if err == nil {
 		t.Fatal("ListAliases succeeded, want BrandNewException")
@@ -159,10 +162,12 @@ func TestExplainUnknownError(t *testing.T) {
 	}
 }
 
-// TestExplainKeyProblems makes the fake KMS refuse for the reasons a
+// TestDiagnoseKeyProblems makes the fake KMS refuse for the reasons a
 // learner meets: a key deleted or disabled between steps, a missing alias,
-// the wrong key or encryption context on Decrypt.
-func TestExplainKeyProblems(t *testing.T) {
+// the wrong key or encryption context on Decrypt. What to do about a key
+// depends on the caller (a step, encrypt, decrypt), so Diagnose says only
+// what happened and gives no hint.
+func TestDiagnoseKeyProblems(t *testing.T) {
 	ctx := context.Background()
 	generate := func(c *Clients, key string) ([]byte, error) {
 		out, err := c.KMS.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
@@ -173,72 +178,113 @@ func TestExplainKeyProblems(t *testing.T) {
 		}
 		return out.CiphertextBlob, nil
 	}
-
-	t.Run("pending deletion", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		arn := createKey(t, c)
-		if _, err := c.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(arn), PendingWindowInDays: aws.Int32(7)}); err != nil {
-			t.Fatal(err)
-		}
-		_, err := generate(c, arn)
-		checkAdvice(t, "KMSInvalidStateException", Explain(err),
-			[]string{arn, "deletion"}, []string{"aws kms cancel-key-deletion --key-id " + arn, "step 1"})
-	})
-
-	t.Run("disabled", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		arn := createKey(t, c)
-		if _, err := c.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(arn)}); err != nil {
-			t.Fatal(err)
-		}
-		_, err := generate(c, arn)
-		checkAdvice(t, "DisabledException", Explain(err),
-			[]string{arn, "disabled"}, []string{"aws kms enable-key --key-id " + arn, "step 1"})
-	})
-
-	t.Run("alias missing", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		_, err := generate(c, workshopAlias)
-		checkAdvice(t, "NotFoundException", Explain(err),
-			[]string{workshopAlias, "does not exist"}, []string{"step 1"})
-	})
-
-	t.Run("alias taken", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		arn := createKey(t, c)
-		var err error
-		for range 2 {
-			_, err = c.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(workshopAlias), TargetKeyId: aws.String(arn)})
-		}
-		checkAdvice(t, "AlreadyExistsException", Explain(err),
-			[]string{workshopAlias, "already exists"}, []string{"step 6"})
-	})
-
-	t.Run("wrong key", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		a, b := createKey(t, c), createKey(t, c)
-		blob, err := generate(c, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.KMS.Decrypt(ctx, &kms.DecryptInput{KeyId: aws.String(b), CiphertextBlob: blob, EncryptionContext: workshopContext})
-		checkAdvice(t, "IncorrectKeyException", Explain(err),
-			[]string{"different KMS key"}, []string{"--key"})
-	})
-
-	t.Run("wrong encryption context", func(t *testing.T) {
-		c := demoClients(t, Options{})
-		arn := createKey(t, c)
-		blob, err := generate(c, arn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.KMS.Decrypt(ctx, &kms.DecryptInput{
-			KeyId: aws.String(arn), CiphertextBlob: blob, EncryptionContext: map[string]string{"whatfor": "USECASE-3-CSE"},
+	for _, tc := range []struct {
+		name   string
+		call   func(t *testing.T, c *Clients) (key string, err error)
+		reason Reason
+		what   []string
+	}{{
+		name: "pending deletion",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			arn := createKey(t, c)
+			if _, err := c.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(arn), PendingWindowInDays: aws.Int32(7)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := generate(c, arn)
+			return arn, err
+		},
+		reason: KeyPendingDeletion, what: []string{"deletion"},
+	}, {
+		name: "disabled",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			arn := createKey(t, c)
+			if _, err := c.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(arn)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := generate(c, arn)
+			return arn, err
+		},
+		reason: KeyDisabled, what: []string{"disabled"},
+	}, {
+		name: "alias missing",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			_, err := generate(c, workshopAlias)
+			return workshopAlias, err
+		},
+		reason: KeyNotFound, what: []string{"does not exist"},
+	}, {
+		name: "key missing",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			arn := "arn:aws:kms:us-east-1:" + fakeaws.DefaultAccountID + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			_, err := generate(c, arn)
+			return arn, err
+		},
+		reason: KeyNotFound, what: []string{"does not exist"},
+	}, {
+		name: "not a key ID",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			_, err := generate(c, "arn:aws:kxs:us-east-1:1:key/x")
+			return "arn:aws:kxs:us-east-1:1:key/x", err
+		},
+		reason: InvalidKeyID, what: []string{"not a KMS key ID"},
+	}, {
+		name: "alias taken",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			arn := createKey(t, c)
+			var err error
+			for range 2 {
+				_, err = c.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(workshopAlias), TargetKeyId: aws.String(arn)})
+			}
+			return workshopAlias, err
+		},
+		reason: AliasExists, what: []string{"already exists"},
+	}, {
+		name: "wrong key",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			a, b := createKey(t, c), createKey(t, c)
+			blob, err := generate(c, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.KMS.Decrypt(ctx, &kms.DecryptInput{KeyId: aws.String(b), CiphertextBlob: blob, EncryptionContext: workshopContext})
+			return "", err
+		},
+		reason: IncorrectKey, what: []string{"another KMS key"},
+	}, {
+		name: "wrong encryption context",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			arn := createKey(t, c)
+			blob, err := generate(c, arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.KMS.Decrypt(ctx, &kms.DecryptInput{
+				KeyId: aws.String(arn), CiphertextBlob: blob, EncryptionContext: map[string]string{"whatfor": "USECASE-3-CSE"},
+			})
+			return "", err
+		},
+		reason: InvalidCiphertext, what: []string{"encryption context"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := demoClients(t, Options{})
+			key, err := tc.call(t, c)
+			p, ok := Diagnose(fmt.Errorf("step: %w", err))
+			if !ok || p.Reason != tc.reason {
+				t.Fatalf("Diagnose(%s) = %v, %v; want reason %v", tc.name, p.Reason, ok, tc.reason)
+			}
+			if p.Key != key {
+				t.Errorf("Diagnose(%s).Key = %q, want %q", tc.name, p.Key, key)
+			}
+			what := tc.what
+			if key != "" {
+				what = append(what, key)
+			}
+			checkAdvice(t, tc.name, Explain(err), what, nil)
+			if p.Hint != "" || strings.Contains(p.What, "step") {
+				t.Errorf("Diagnose(%s) = %+v, want no hint and no step: what to do depends on the caller", tc.name, p)
+			}
 		})
-		checkAdvice(t, "InvalidCiphertextException", Explain(err),
-			[]string{"encryption context"}, []string{"--context"})
-	})
+	}
 }
 
 // TestExplainNamesLiveProfile: against the live backend, advice about
@@ -299,16 +345,89 @@ func TestExplainExpiredTokenOfSSOProfile(t *testing.T) {
 	checkAdvice(t, "ExpiredTokenException (SSO profile)", Explain(err), []string{"expired"}, []string{"`aws sso login --profile dev`"})
 }
 
-func TestAdviceString(t *testing.T) {
+// TestThrottleCodesAreRetriedAndDiagnosed: every code in the one list of
+// throttling codes is retried by the demo's retryer and read as Throttled,
+// whichever service sends it.
+func TestThrottleCodesAreRetriedAndDiagnosed(t *testing.T) {
+	for _, code := range throttleCodes {
+		for _, service := range []string{"kms", "cloudtrail", "sts"} {
+			c := demoClients(t, Options{})
+			c.fake.InjectFault(fakeaws.Fault{Service: service, Status: 400, Code: code, Message: "Slow down"})
+			var err error
+			switch service {
+			case "kms":
+				_, err = c.KMS.ListAliases(context.Background(), &kms.ListAliasesInput{})
+			case "cloudtrail":
+				_, err = c.CloudTrail.LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{})
+			case "sts":
+				_, err = c.Identity(context.Background())
+			}
+			if got := c.Calls.Calls()[0].Attempts; got != 3 {
+				t.Errorf("%s %s: %d attempts, want 3 (retried)", service, code, got)
+			}
+			if p, _ := Diagnose(err); p.Reason != Throttled {
+				t.Errorf("Diagnose(%s %s).Reason = %v, want Throttled", service, code, p.Reason)
+			}
+		}
+	}
+}
+
+// TestExplainAttachedAdvice: a caller's hint replaces Diagnose's, the
+// outermost one wins, and What still says what happened in AWS's terms
+// unless the caller restated it.
+func TestExplainAttachedAdvice(t *testing.T) {
+	c := demoClients(t, Options{})
+	_, awsErr := c.KMS.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(workshopAlias)})
+	if awsErr == nil {
+		t.Fatal("DescribeKey of a missing alias succeeded")
+	}
+	p, _ := Diagnose(awsErr)
+	listenErr := &net.OpError{Op: "listen", Net: "tcp", Err: syscall.EADDRINUSE}
 	for _, tc := range []struct {
-		a    Advice
-		want string
+		name string
+		err  error
+		want Advice
 	}{
-		{Advice{What: "the KMS key is disabled", Hint: "run step 1 again"}, "the KMS key is disabled\nhint: run step 1 again"},
-		{Advice{What: "disk full"}, "disk full"},
+		{"AWS error with a hint", WithHint(fmt.Errorf("encrypt x: %w", awsErr), "check --key"), Advice{p.What, "check --key"}},
+		{"two hints", WithHint(fmt.Errorf("step 2: %w", WithHint(awsErr, "inner")), "outer"), Advice{p.What, "outer"}},
+		{"restated", fmt.Errorf("step 3: %w", WithAdvice(awsErr, Advice{What: "the file was damaged", Hint: "run step 2 again"})),
+			Advice{"step 3: the file was damaged", "run step 2 again"}},
+		{"not from an AWS call", WithHint(fmt.Errorf("listen on 127.0.0.1:1: %w", listenErr), "choose another --listen"),
+			Advice{"listen on 127.0.0.1:1: listen tcp: address already in use", "choose another --listen"}},
+		{"cancelled outside an AWS call", context.Canceled, Advice{What: "context canceled"}},
 	} {
-		if got := tc.a.String(); got != tc.want {
-			t.Errorf("%+v.String() = %q, want %q", tc.a, got, tc.want)
+		if got := Explain(tc.err); got != tc.want {
+			t.Errorf("Explain(%s) = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if _, ok := Diagnose(listenErr); ok {
+		t.Errorf("Diagnose(listen error) = ok, want no AWS problem: the socket is ours")
+	}
+}
+
+func TestReasonZeroIsInvalid(t *testing.T) {
+	if got := Reason(0).String(); got != "Reason(0)" {
+		t.Errorf("Reason(0).String() = %q, want Reason(0)", got)
+	}
+	if got := KeyPendingDeletion.String(); got != "KeyPendingDeletion" {
+		t.Errorf("KeyPendingDeletion.String() = %q", got)
+	}
+}
+
+// TestDiagnoseAccessDeniedNamesTheAction: the IAM action comes from AWS's
+// message when it says it, else from the operation refused.
+func TestDiagnoseAccessDeniedNamesTheAction(t *testing.T) {
+	for _, tc := range []struct {
+		message, want string
+	}{
+		{"User: arn:aws:iam::111122223333:user/learner is not authorized to perform: kms:GenerateDataKey on resource: arn", "kms:GenerateDataKey"},
+		{"Access denied", "kms:ListAliases"},
+	} {
+		c := demoClients(t, Options{})
+		c.fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "AccessDeniedException", Message: tc.message})
+		_, err := c.KMS.ListAliases(context.Background(), &kms.ListAliasesInput{})
+		if p, _ := Diagnose(err); p.Reason != AccessDenied || p.Action != tc.want {
+			t.Errorf("Diagnose(AccessDenied %q) = %v %q, want AccessDenied %q", tc.message, p.Reason, p.Action, tc.want)
 		}
 	}
 }

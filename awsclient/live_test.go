@@ -120,6 +120,7 @@ func TestLiveWithoutRegion(t *testing.T) {
 		t.Fatalf("New(live, no region) = %v, want ErrNoRegion", err)
 	}
 	a := Explain(err)
+	checkReason(t, err, NoRegion)
 	if !strings.Contains(a.Hint, "--region") || !strings.Contains(a.Hint, "AWS_REGION") {
 		t.Errorf("Explain(no region).Hint = %q, want --region and AWS_REGION", a.Hint)
 	}
@@ -139,9 +140,9 @@ func TestLiveRegionFromFlagAndEnv(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New(live, --region %q) = %v", tc.flag, err)
 		}
-		if c.Region != tc.want || !c.Live || c.Fake != nil {
+		if c.Region != tc.want || !c.Live || c.fake != nil {
 			t.Errorf("New(live, --region %q) = region %q live %v fake %v, want %q, true, nil",
-				tc.flag, c.Region, c.Live, c.Fake, tc.want)
+				tc.flag, c.Region, c.Live, c.fake, tc.want)
 		}
 	}
 }
@@ -153,6 +154,7 @@ func TestLiveUnknownProfile(t *testing.T) {
 		t.Fatal("New(live, --profile nosuch) succeeded, want error")
 	}
 	a := Explain(err)
+	checkReason(t, err, UnknownProfile)
 	if !strings.Contains(a.What, `"nosuch"`) || !strings.Contains(a.Hint, "aws configure --profile nosuch") {
 		t.Errorf("Explain(unknown profile) = %q, want the profile named and `aws configure --profile nosuch`", a)
 	}
@@ -165,6 +167,7 @@ func TestLiveNoCredentials(t *testing.T) {
 	c, err := liveCall(t, context.Background(), Options{})
 
 	a := Explain(err)
+	checkReason(t, err, NoCredentials)
 	if !strings.HasPrefix(a.What, "no AWS credentials found") {
 		t.Errorf("Explain(no credentials).What = %q, want it to say no credentials were found", a.What)
 	}
@@ -250,6 +253,7 @@ func TestLiveSSOSessionExpired(t *testing.T) {
 			_, err := liveCall(t, context.Background(), Options{Profile: tc.profile})
 
 			a := Explain(err)
+			checkReason(t, err, SSOExpired)
 			if !strings.Contains(a.What, "SSO session") {
 				t.Errorf("Explain(%s).What = %q, want it to name the SSO session", tc.name, a.What)
 			}
@@ -274,6 +278,7 @@ func TestLiveSSOPortalUnreachable(t *testing.T) {
 	_, err := liveCall(t, context.Background(), Options{Profile: "dev"})
 
 	a := Explain(err)
+	checkReason(t, err, EndpointUnreachable)
 	for _, want := range []string{"cannot get AWS credentials for profile dev", portal, "connection refused"} {
 		if !strings.Contains(a.What, want) {
 			t.Errorf("Explain(SSO portal unreachable).What = %q, want %q in it", a.What, want)
@@ -294,6 +299,7 @@ func TestLiveUnknownHost(t *testing.T) {
 	c, err := liveCall(t, context.Background(), Options{})
 
 	a := Explain(err)
+	checkReason(t, err, EndpointUnreachable)
 	if !strings.Contains(a.What, "kms.nonexistent.invalid") {
 		t.Errorf("Explain(unknown host).What = %q, want the host named", a.What)
 	}
@@ -310,6 +316,7 @@ func TestLiveInvalidRegion(t *testing.T) {
 	setStaticKeys(t)
 	_, err := liveCall(t, context.Background(), Options{Region: "us east 1"})
 	a := Explain(err)
+	checkReason(t, err, InvalidRegion)
 	if !strings.Contains(a.What, `region "us east 1"`) || !strings.Contains(a.Hint, "--region") {
 		t.Errorf("Explain(region %q) = %q, want a region problem and --region", "us east 1", a)
 	}
@@ -325,6 +332,7 @@ func TestLiveConnectionRefused(t *testing.T) {
 	c, err := liveCall(t, context.Background(), Options{})
 
 	a := Explain(err)
+	checkReason(t, err, EndpointUnreachable)
 	if !strings.Contains(a.What, addr) || !strings.Contains(a.What, "connection refused") {
 		t.Errorf("Explain(refused).What = %q, want %s and \"connection refused\"", a.What, addr)
 	}
@@ -348,6 +356,7 @@ func TestLiveNoAnswer(t *testing.T) {
 	c, err := liveCall(t, ctx, Options{})
 
 	a := Explain(err)
+	checkReason(t, err, TimedOut)
 	if !strings.Contains(a.What, "in time") || !strings.Contains(a.What, addr) {
 		t.Errorf("Explain(no answer).What = %q, want %s and \"in time\"", a.What, addr)
 	}
@@ -378,6 +387,7 @@ func TestLiveCanceled(t *testing.T) {
 		t.Fatal("ListAliases(canceled) succeeded, want error")
 	}
 	a := Explain(err)
+	checkReason(t, err, Canceled)
 	if !strings.Contains(a.What, "canceled") {
 		t.Errorf("Explain(canceled).What = %q, want \"canceled\"", a.What)
 	}
@@ -400,7 +410,16 @@ func TestLiveEndpointOfAnotherRegion(t *testing.T) {
 
 	_, err = liveCall(t, context.Background(), Options{Region: "eu-west-1"})
 	a := Explain(err)
+	checkReason(t, err, WrongRegion)
 	if !strings.Contains(a.What, "does not serve region eu-west-1") || !strings.Contains(a.Hint, "--region") {
 		t.Errorf("Explain(%v) = %+v, want that the endpoint does not serve eu-west-1 and a --region hint", err, a)
+	}
+}
+
+// checkReason fails unless Diagnose reads err as reason.
+func checkReason(t *testing.T, err error, reason Reason) {
+	t.Helper()
+	if p, ok := Diagnose(err); !ok || p.Reason != reason {
+		t.Errorf("Diagnose(%v) = %v, %v; want %v", err, p.Reason, ok, reason)
 	}
 }

@@ -97,7 +97,7 @@ func TestRecorderKeepsCallsInOrder(t *testing.T) {
 
 func TestRecorderCountsRetriesAndWaits(t *testing.T) {
 	c := demoClients(t, Options{})
-	c.Fake.InjectFault(fakeaws.Fault{
+	c.fake.InjectFault(fakeaws.Fault{
 		Service: "kms", Operation: "ListAliases",
 		Status: 400, Code: "ThrottlingException", Message: "Rate exceeded", Times: 2,
 	})
@@ -115,7 +115,7 @@ func TestRecorderCountsRetriesAndWaits(t *testing.T) {
 
 func TestRecorderMeasuresOnDemoClock(t *testing.T) {
 	c := demoClients(t, Options{})
-	c.Fake.InjectFault(fakeaws.Fault{Service: "sts", Latency: 3 * time.Second})
+	c.fake.InjectFault(fakeaws.Fault{Service: "sts", Latency: 3 * time.Second})
 	if _, err := c.Identity(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestRecorderConcurrentCalls(t *testing.T) {
 func TestRetryWaitIsCancellable(t *testing.T) {
 	clk := clock.NewFake(testStart) // never advanced: the retry waits for ever
 	c := demoClients(t, Options{Clock: clk})
-	c.Fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"})
+	c.fake.InjectFault(fakeaws.Fault{Service: "kms", Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

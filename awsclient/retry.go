@@ -2,12 +2,43 @@ package awsclient
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"cse-workshop/internal/clock"
 )
+
+// throttleCodes are the error codes with which AWS services ask a client
+// to slow down. This is the one list: the retryers of both backends retry
+// them (retryThrottling) and Diagnose reads them as Throttled, which is how
+// step 5 knows to look less often.
+var throttleCodes = []string{
+	"ThrottlingException", // KMS, CloudTrail
+	"Throttling",          // STS and other query-protocol services
+	"ThrottledException",
+	"TooManyRequestsException",
+	"RequestLimitExceeded",
+	"RequestThrottled",
+	"RequestThrottledException",
+}
+
+// isThrottle reports whether an AWS error code and message ask to slow
+// down. Services without a modelled code for it say "Rate exceeded".
+func isThrottle(code, msg string) bool {
+	return slices.Contains(throttleCodes, code) || strings.Contains(msg, "Rate exceeded")
+}
+
+// retryThrottling returns r, retrying the throttleCodes as well.
+func retryThrottling(r aws.Retryer) aws.Retryer {
+	if r == nil {
+		return nil
+	}
+	return retry.AddWithErrorCodes(r, throttleCodes...)
+}
 
 // clockRetryer is the SDK's standard retryer (same attempts, same backoff,
 // same retry quota) whose waits between attempts run on the demo clock, so

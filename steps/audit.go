@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/smithy-go"
+
+	"cse-workshop/awsclient"
 )
 
 // auditTimings are step 5's waits.
@@ -61,7 +62,7 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 	t := w.auditTimings()
 	callAt := w.State.GenerateDataKeyAt
 	if callAt.IsZero() {
-		return withHint(errors.New("the workshop has no record of when step 2 called GenerateDataKey"), "run step 2 again")
+		return awsclient.WithHint(errors.New("the workshop has no record of when step 2 called GenerateDataKey"), "run step 2 again")
 	}
 	// A press of "check now" before this step started is stale.
 	select {
@@ -94,7 +95,7 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 			return fmt.Errorf("look up CloudTrail events: %w", err)
 		}
 		if !w.Clock.Now().Before(giveUpAt) {
-			return withHint(
+			return awsclient.WithHint(
 				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", FormatDuration(t.giveUpAfter), attempt),
 				fmt.Sprintf("event history can lag by several minutes; run `cse-workshop step 5 --dir %s%s` again later", shellQuote(w.Dir), w.flagsForCommands()))
 		}
@@ -142,15 +143,8 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 
 // throttled reports whether CloudTrail refused a request for its rate limit.
 func throttled(err error) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.ErrorCode() {
-	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
-		return true
-	}
-	return false
+	p, _ := awsclient.Diagnose(err)
+	return p.Reason == awsclient.Throttled
 }
 
 // trailRecord is the part of a CloudTrail record step 5 reads.

@@ -149,15 +149,25 @@ func TestStep5GivesUp(t *testing.T) {
 	}
 }
 
+// TestStep5BacksOffWhenThrottled: step 5 looks less often whichever
+// throttling code CloudTrail answers with, the same codes the SDK retries.
 func TestStep5BacksOffWhenThrottled(t *testing.T) {
-	fc, w, l, errc := step5(t, context.Background(), 10*time.Second, true)
-	// More throttling answers than the SDK retries, so step 5 sees some.
-	w.Clients.Fake.InjectFault(fakeaws.Fault{Service: "cloudtrail", Operation: "LookupEvents", Status: 400, Code: "ThrottlingException", Message: "Rate exceeded", Times: 8})
-	if err := drive(t, fc, errc); err != nil {
-		t.Fatalf("step 5 throttled = %v, want success", err)
-	}
-	if !l.contains("throttling") {
-		t.Errorf("step 5 lines = %q, want a throttling line", l.texts())
+	for _, code := range []string{"ThrottlingException", "RequestThrottledException"} {
+		fc := clock.NewFake(start)
+		s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.DeliveryDelay{Min: 10 * time.Second, Max: 10 * time.Second}, fast: true}
+		s.mustRun(1, 2)
+		w, fake := s.openWithFake()
+		// More throttling answers than the SDK retries, so step 5 sees some.
+		fake.InjectFault(fakeaws.Fault{Service: "cloudtrail", Operation: "LookupEvents", Status: 400, Code: code, Message: "Slow down", Times: 8})
+		l := &lines{}
+		errc := make(chan error, 1)
+		go func() { errc <- steps.Run(context.Background(), w, 5, l) }()
+		if err := drive(t, fc, errc); err != nil {
+			t.Fatalf("step 5 throttled with %s = %v, want success", code, err)
+		}
+		if !l.contains("throttling") {
+			t.Errorf("step 5 throttled with %s: lines = %q, want a throttling line", code, l.texts())
+		}
 	}
 }
 

@@ -12,8 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/smithy-go"
-
+	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
 	"cse-workshop/internal/text"
 )
@@ -30,11 +29,11 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	src, dst := w.path(PlaintextFile), w.path(EncryptedFile)
 	in, err := os.Stat(src)
 	if err != nil {
-		return withHint(fmt.Errorf("read %s: %w", PlaintextFile, err),
+		return awsclient.WithHint(fmt.Errorf("read %s: %w", PlaintextFile, err),
 			fmt.Sprintf("put a file named %s in %s (any content, any size), or delete the folder's .cse-workshop to start over with the sample", PlaintextFile, w.Dir))
 	}
 	if in.IsDir() {
-		return withHint(fmt.Errorf("read %s: it is a folder, not a file", PlaintextFile),
+		return awsclient.WithHint(fmt.Errorf("read %s: it is a folder, not a file", PlaintextFile),
 			fmt.Sprintf("replace the folder %s in %s with a file (any content, any size)", PlaintextFile, w.Dir))
 	}
 	encryptionContext := EncryptionContext()
@@ -65,7 +64,7 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		// The alias was moved to another key behind the workshop's back;
 		// step 3 pins the workshop's key and would fail.
 		removeIfExists(dst)
-		return withHint(fmt.Errorf("%s now points to KMS key %s, not to the workshop's key %s", AliasName, h.KeyARN, w.State.KeyARN),
+		return awsclient.WithHint(fmt.Errorf("%s now points to KMS key %s, not to the workshop's key %s", AliasName, h.KeyARN, w.State.KeyARN),
 			"run step 1 again")
 	}
 	w.State.GenerateDataKeyAt = at
@@ -87,7 +86,7 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	src, dst := w.path(EncryptedFile), w.path(CycledFile)
 	in, err := os.Stat(src)
 	if err != nil {
-		return withHint(fmt.Errorf("read %s: %w", EncryptedFile, err), "run step 2 again to make it")
+		return awsclient.WithHint(fmt.Errorf("read %s: %w", EncryptedFile, err), "run step 2 again to make it")
 	}
 	p.info("decrypting %s: KMS Decrypt unwraps the encrypted data key (KMS key pinned to %s, encryption context %s)",
 		EncryptedFile, w.State.KeyARN, text.Context(EncryptionContext()))
@@ -98,10 +97,10 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	})
 	if err != nil {
 		if why := damage(err); why != "" {
-			return withHint(&restated{
-				msg: fmt.Sprintf("%s was modified or damaged since step 2 (%s); nothing was decrypted", EncryptedFile, why),
-				err: err,
-			}, "run step 2 again to make a fresh encrypted file, then step 3")
+			return awsclient.WithAdvice(err, awsclient.Advice{
+				What: fmt.Sprintf("%s was modified or damaged since step 2 (%s); nothing was decrypted", EncryptedFile, why),
+				Hint: "run step 2 again to make a fresh encrypted file, then step 3",
+			})
 		}
 		return fmt.Errorf("decrypt %s: %w", EncryptedFile, err)
 	}
@@ -121,7 +120,7 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 // itself, or returns "" when the failure lies elsewhere (the network,
 // credentials, the key's state).
 func damage(err error) string {
-	var apiErr smithy.APIError
+	p, _ := awsclient.Diagnose(err)
 	switch {
 	case errors.Is(err, crypto.ErrNotEncrypted):
 		return "it does not start like an encrypted file"
@@ -131,24 +130,13 @@ func damage(err error) string {
 		return "its encryption context is not the workshop's"
 	case errors.Is(err, crypto.ErrTampered):
 		return "it failed authentication"
-	case errors.As(err, &apiErr):
-		switch apiErr.ErrorCode() {
-		case "InvalidCiphertextException", "IncorrectKeyException":
-			return "KMS refused its encrypted data key"
-		}
+	case p.Reason == awsclient.InvalidCiphertext, p.Reason == awsclient.IncorrectKey:
+		// Step 3 pins the workshop's key and passes the workshop's
+		// encryption context, so KMS refuses only a changed header.
+		return "KMS refused its encrypted data key"
 	}
 	return ""
 }
-
-// restated is an error told in other words; the original stays in the
-// chain for errors.Is and errors.As.
-type restated struct {
-	msg string
-	err error
-}
-
-func (e *restated) Error() string { return e.msg }
-func (e *restated) Unwrap() error { return e.err }
 
 // runCompare is step 4.
 func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
@@ -159,7 +147,7 @@ func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
 	}
 	cycled, err := summarize(ctx, w.path(CycledFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return withHint(fmt.Errorf("compare: %s is missing", CycledFile), "run step 3 again to make it")
+		return awsclient.WithHint(fmt.Errorf("compare: %s is missing", CycledFile), "run step 3 again to make it")
 	}
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)
@@ -171,7 +159,7 @@ func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
 	detail := &CompareDetail{Original: original, Cycled: cycled, Match: match}
 	if !match {
 		p.line(LevelError, detail, "MISMATCH: %s differs from %s", CycledFile, PlaintextFile)
-		return withHint(fmt.Errorf("%s differs from %s", CycledFile, PlaintextFile),
+		return awsclient.WithHint(fmt.Errorf("%s differs from %s", CycledFile, PlaintextFile),
 			"one of them changed after step 2 or 3: run steps 2 and 3 again, then step 4")
 	}
 	s, _ := Get(4)

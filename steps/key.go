@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"cse-workshop/awsclient"
 )
 
 // The tags that mark a KMS key as this tool's. The first is the original
@@ -103,13 +105,13 @@ func reuseKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadat
 		return err
 	}
 	if tags[createdByTagKey] != toolName {
-		return withHint(
+		return awsclient.WithHint(
 			fmt.Errorf("%s already exists and points to KMS key %s, which cse-workshop did not create", AliasName, keyARN),
 			fmt.Sprintf("the workshop uses only a key it made itself; if that alias is left over and nobody needs it, delete it with `aws kms delete-alias --alias-name %s`, or use another account or region", AliasName))
 	}
 	folder := tags[folderTagKey]
 	if folder != folderTagValue(w.Dir) && keyARN != w.State.KeyARN {
-		return withHint(
+		return awsclient.WithHint(
 			fmt.Errorf("%s points to KMS key %s, which cse-workshop made for another workshop folder (%s)", AliasName, keyARN, folder),
 			fmt.Sprintf("finish that workshop first with `cse-workshop step 6 --dir %s%s`, or keep working in that folder", shellQuote(folder), w.flagsForCommands()))
 	}
@@ -124,9 +126,9 @@ func reuseKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadat
 	default:
 		hint := "run step 6 to clean up, then step 1 again"
 		if md.KeyState == types.KeyStateDisabled {
-			hint = fmt.Sprintf("enable it with `aws kms enable-key --key-id %s`, or run step 6 to clean up and then step 1 again", keyARN)
+			hint = fmt.Sprintf("enable it with %s, or run step 6 to clean up and then step 1 again", w.awsCLI("kms enable-key --key-id "+keyARN))
 		}
-		return withHint(fmt.Errorf("the workshop's KMS key %s is %s and cannot be used", keyARN, md.KeyState), hint)
+		return awsclient.WithHint(fmt.Errorf("the workshop's KMS key %s is %s and cannot be used", keyARN, md.KeyState), hint)
 	}
 
 	if keyARN != w.State.KeyARN {
@@ -150,9 +152,9 @@ func restoreKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetad
 	}
 	question := fmt.Sprintf("The workshop's KMS key %s is scheduled for deletion%s. Cancel the deletion and use it again?", keyARN, when)
 	if w.Confirm == nil || !w.Confirm(ctx, question) {
-		return withHint(
+		return awsclient.WithHint(
 			fmt.Errorf("the workshop's KMS key %s is scheduled for deletion%s", keyARN, when),
-			fmt.Sprintf("run again with --yes to cancel the deletion and reuse the key, or cancel it yourself: `aws kms cancel-key-deletion --key-id %s` then `aws kms enable-key --key-id %s`", keyARN, keyARN))
+			fmt.Sprintf("run again with --yes to cancel the deletion and reuse the key, or cancel it yourself with %s", w.awsCLI("kms cancel-key-deletion --key-id "+keyARN, "kms enable-key --key-id "+keyARN)))
 	}
 	if _, err := w.Clients.KMS.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: md.KeyId}); err != nil {
 		return fmt.Errorf("cancel deletion of %s: %w", keyARN, err)
@@ -216,7 +218,7 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 			return err
 		}
 		if tags[createdByTagKey] != toolName {
-			return withHint(
+			return awsclient.WithHint(
 				fmt.Errorf("refusing to delete KMS key %s: cse-workshop did not create it", keyARN),
 				"the workshop deletes only a key it made itself (tagged created-by=cse-workshop); run step 1 to make one")
 		}

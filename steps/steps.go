@@ -248,7 +248,7 @@ func Run(ctx context.Context, w *Workshop, n int, r Reporter) error {
 		err = saveErr
 	}
 	if err != nil {
-		return &stepError{n: n, err: err}
+		return &stepError{n: n, err: advise(w, n, err)}
 	}
 	return nil
 }

@@ -337,13 +337,13 @@ func TestStep1KeyPendingDeletion(t *testing.T) {
 
 func TestStep1SchedulesDeletionWhenAliasFails(t *testing.T) {
 	s := newSetup(t)
-	w := s.open()
-	w.Clients.Fake.InjectFault(fakeaws.Fault{Service: "kms", Operation: "CreateAlias", Status: 400, Code: "LimitExceededException", Message: "too many aliases"})
+	w, fake := s.openWithFake()
+	fake.InjectFault(fakeaws.Fault{Service: "kms", Operation: "CreateAlias", Status: 400, Code: "LimitExceededException", Message: "too many aliases"})
 	err := steps.Run(context.Background(), w, 1, &lines{})
 	if err == nil {
 		t.Fatal("step 1 with CreateAlias failing = success, want error")
 	}
-	w.Clients.Fake.ClearFaults()
+	fake.ClearFaults()
 	out, err := w.Clients.KMS.ListKeys(context.Background(), &kms.ListKeysInput{})
 	if err != nil || len(out.Keys) != 1 {
 		t.Fatalf("ListKeys = %v, %v; want the one key step 1 made", out, err)

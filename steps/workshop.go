@@ -100,13 +100,13 @@ func Open(opts Options) (*Workshop, error) {
 	}
 	unwritable := fmt.Sprintf("the workshop keeps its files and progress in %s and must be able to write there: make it writable, or choose another folder with --dir", abs)
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, withHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
+		return nil, awsclient.WithHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
 	}
 	if err := os.MkdirAll(w.path(privateDir), 0o700); err != nil {
-		return nil, withHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
+		return nil, awsclient.WithHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
 	}
 	if err := w.writeSampleIfMissing(); err != nil {
-		return nil, withHint(err, unwritable)
+		return nil, awsclient.WithHint(err, unwritable)
 	}
 	if err := w.load(); err != nil {
 		return nil, err
@@ -151,10 +151,10 @@ func (w *Workshop) load() error {
 	startOver := fmt.Sprintf("move %s away to start the workshop over in this folder; a KMS key it made keeps its tags, so step 1 finds it again", p)
 	var c stateFileContents
 	if err := json.Unmarshal(b, &c); err != nil {
-		return withHint(fmt.Errorf("read workshop progress %s: the file is damaged: %w", p, err), startOver)
+		return awsclient.WithHint(fmt.Errorf("read workshop progress %s: the file is damaged: %w", p, err), startOver)
 	}
 	if c.Version != stateVersion {
-		return withHint(fmt.Errorf("read workshop progress %s: version %d, want %d (a newer cse-workshop wrote it?)", p, c.Version, stateVersion),
+		return awsclient.WithHint(fmt.Errorf("read workshop progress %s: version %d, want %d (a newer cse-workshop wrote it?)", p, c.Version, stateVersion),
 			"use the cse-workshop that wrote it, or "+startOver)
 	}
 	if s := c.Backends[w.backend]; s != nil {
