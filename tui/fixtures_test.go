@@ -120,7 +120,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 }
 
 // line is a status line at t0 plus sec seconds.
-func line(sec int, level steps.Level, text string, detail any) steps.Line {
+func line(sec int, level steps.Level, text string, detail steps.Detail) steps.Line {
 	return steps.Line{Time: t0.Add(time.Duration(sec) * time.Second), Level: level, Text: text, Detail: detail}
 }
 

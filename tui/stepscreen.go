@@ -105,25 +105,6 @@ func (s *stepScreen) report(l steps.Line) {
 		s.checkRequested = false
 	case *steps.DeletionDetail:
 		d.deletion = v
-	case steps.DataKeyDetail:
-		d.dataKey = &v
-		s.noteMaskedKey(v.MaskedDataKey)
-	case steps.ProgressDetail:
-		d.progress = &v
-	case steps.FilesDetail:
-		d.files = &v
-	case steps.CompareDetail:
-		d.compare = &v
-	case steps.WaitDetail:
-		d.wait = &v
-	case steps.PollDetail:
-		d.poll = &v
-		s.checkRequested = false
-	case steps.RecordDetail:
-		d.record = &v
-		s.checkRequested = false
-	case steps.DeletionDetail:
-		d.deletion = &v
 	}
 }
 
