@@ -66,8 +66,24 @@ type Line struct {
 	Time   time.Time
 	Level  Level
 	Text   string
-	Detail any // one of the *Detail types below, or nil
+	Detail Detail // nil when the line carries none
 }
+
+// Detail is what a status line carries for a display beside its text: one
+// of the *Detail types of this package, and no other (the set is closed,
+// so that a display can handle every kind).
+type Detail interface {
+	detail()
+}
+
+func (*DataKeyDetail) detail()  {}
+func (*ProgressDetail) detail() {}
+func (*FilesDetail) detail()    {}
+func (*CompareDetail) detail()  {}
+func (*WaitDetail) detail()     {}
+func (*PollDetail) detail()     {}
+func (*RecordDetail) detail()   {}
+func (*DeletionDetail) detail() {}
 
 // Reporter receives status lines as they happen. Report must not block for long.
 type Reporter interface {
@@ -141,24 +157,40 @@ type DeletionDetail struct {
 
 // Step is one step of the workshop. Its Run does the work and reports the
 // Success line; it does not check prerequisites or save progress: the
-// package-level Run does.
+// package-level Run does. What sets a step apart from the others is said
+// by its fields, so that no caller needs to know steps by number.
 type Step struct {
 	Number  int
 	Title   string
 	Success string // the original workshop's line, reported when it succeeds
-	Run     func(ctx context.Context, w *Workshop, r Reporter) error
+
+	// StartsWorkshop: the step begins a fresh workshop and sets the
+	// progress itself (step 1).
+	StartsWorkshop bool
+	// WaitsForAudit: the step waits for the audit trail to deliver a
+	// record, counting down, and looks at once when Workshop.CheckNow is
+	// signalled (step 5).
+	WaitsForAudit bool
+	// CleansUp: the step ends the workshop: it deletes what the others
+	// made and clears the progress. It can run again as long as the
+	// workshop knows a key (step 6).
+	CleansUp bool
+
+	Run func(ctx context.Context, w *Workshop, r Reporter) error
 }
 
 // steps lists the six steps in order. Built by a function, not a variable
 // initialiser, because the step functions refer back to it.
 func steps() []Step {
 	return []Step{
-		{1, "Create the KMS key and its alias", "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created", runCreateKey},
-		{2, "Encrypt plaintext_u.txt with a data key", "Module run was successful !!", runEncrypt},
-		{3, "Decrypt encrypted_e.txt", "Module run was successful !!", runDecrypt},
-		{4, "Compare the original and the decrypted file", "plaintext_u.txt and plaintext_u_cycled.txt are identical", runCompare},
-		{5, "Find the GenerateDataKey call in CloudTrail", "GenerateDataKey API Called", runFindRecord},
-		{6, "Clean up", "Cleanup Successful", runCleanup},
+		{Number: 1, Title: "Create the KMS key and its alias", Success: "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created",
+			StartsWorkshop: true, Run: runCreateKey},
+		{Number: 2, Title: "Encrypt plaintext_u.txt with a data key", Success: "Module run was successful !!", Run: runEncrypt},
+		{Number: 3, Title: "Decrypt encrypted_e.txt", Success: "Module run was successful !!", Run: runDecrypt},
+		{Number: 4, Title: "Compare the original and the decrypted file", Success: "plaintext_u.txt and plaintext_u_cycled.txt are identical", Run: runCompare},
+		{Number: 5, Title: "Find the GenerateDataKey call in CloudTrail", Success: "GenerateDataKey API Called",
+			WaitsForAudit: true, Run: runFindRecord},
+		{Number: 6, Title: "Clean up", Success: "Cleanup Successful", CleansUp: true, Run: runCleanup},
 	}
 }
 
@@ -191,7 +223,7 @@ func (e *PrerequisiteError) Error() string {
 // not step 2. Step 6 can run again after itself, as long as the workshop
 // knows a key: cleaning up twice is harmless.
 func (w *Workshop) Missing(n int) int {
-	if n == 6 && w.State.KeyARN != "" {
+	if s, ok := Get(n); ok && s.CleansUp && w.State.KeyARN != "" {
 		return 0
 	}
 	missing := 0
@@ -235,9 +267,9 @@ func Run(ctx context.Context, w *Workshop, n int, r Reporter) error {
 		if w.State.Done == nil {
 			w.State.Done = map[int]time.Time{}
 		}
-		// Steps 1 and 6 reset the progress themselves when they start a
-		// fresh workshop or end one.
-		if n != 1 && n != 6 {
+		// The steps that start a fresh workshop or end one set the
+		// progress themselves.
+		if !step.StartsWorkshop && !step.CleansUp {
 			for _, d := range dependents(n) {
 				delete(w.State.Done, d)
 			}
@@ -259,7 +291,7 @@ type reporter struct {
 	r Reporter
 }
 
-func (p reporter) line(level Level, detail any, format string, args ...any) {
+func (p reporter) line(level Level, detail Detail, format string, args ...any) {
 	text := format
 	if len(args) > 0 {
 		text = fmt.Sprintf(format, args...)
@@ -271,7 +303,7 @@ func (p reporter) info(format string, args ...any) { p.line(LevelInfo, nil, form
 func (p reporter) warn(format string, args ...any) { p.line(LevelWarn, nil, format, args...) }
 
 // detail updates a display without a log line.
-func (p reporter) detail(d any) {
+func (p reporter) detail(d Detail) {
 	p.r.Report(Line{Time: p.w.Clock.Now(), Level: LevelInfo, Detail: d})
 }
 

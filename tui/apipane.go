@@ -21,8 +21,8 @@ type apiPane struct {
 	missed *atomic.Int64
 }
 
-func newAPIPane() apiPane {
-	return apiPane{calls: newRing[awsclient.Call](apiCapacity), missed: &atomic.Int64{}}
+func newAPIPane() *apiPane {
+	return &apiPane{calls: newRing[awsclient.Call](apiCapacity), missed: &atomic.Int64{}}
 }
 
 func (p *apiPane) add(c awsclient.Call) { p.calls.push(c) }

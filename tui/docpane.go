@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // docPane is a scrollable text: a lesson, the welcome text, the summary.
 // Its content is rebuilt only when its key (what, how wide, which theme)
-// changes, so scrolling survives redraws.
+// changes, so scrolling survives redraws, and only when it is drawn or
+// scrolled, so a resize costs nothing for the screens out of sight.
 type docPane struct {
 	vp  viewport.Model
 	key string
@@ -34,20 +37,57 @@ func (d *docPane) set(key string, width, height int, render func(width int) stri
 	}
 }
 
-// view draws the pane; when more text is below, its last line says so.
-func (d *docPane) view(t *theme) string {
+// view draws the pane; when more text is below, its last line says so,
+// and names the key that scrolls down.
+func (d *docPane) view(t *theme, k *keyMap) string {
 	out := d.vp.View()
 	if d.vp.AtBottom() || d.vp.Height() < 3 {
 		return out
 	}
 	lines := strings.Split(out, "\n")
-	hint := t.notice.Render(truncate("↓/j more", d.vp.Width(), t))
+	more := k.ScrollDown.Help().Key + " more"
 	if t.name == ThemePlain {
-		hint = t.notice.Render(truncate("(j: more)", d.vp.Width(), t))
+		more = "(" + k.ScrollDown.Help().Key + ": more)"
 	}
-	lines[len(lines)-1] = hint
+	lines[len(lines)-1] = t.notice.Render(truncate(more, d.vp.Width(), t))
 	return strings.Join(lines, "\n")
 }
+
+// scrollKey scrolls the pane for the scroll keys: a line, or with the log
+// keys (on screens without a log) a page. It reports whether msg was one.
+func (d *docPane) scrollKey(msg tea.KeyPressMsg, k *keyMap) bool {
+	page := max(d.vp.Height()-2, 1)
+	switch {
+	case key.Matches(msg, k.ScrollUp):
+		d.vp.ScrollUp(1)
+	case key.Matches(msg, k.ScrollDown):
+		d.vp.ScrollDown(1)
+	case key.Matches(msg, k.LogUp):
+		d.vp.ScrollUp(page)
+	case key.Matches(msg, k.LogDown):
+		d.vp.ScrollDown(page)
+	default:
+		return false
+	}
+	return true
+}
+
+// wheelLines is how far one notch of the mouse wheel scrolls.
+const wheelLines = 3
+
+// wheel scrolls the pane for the mouse wheel.
+func (d *docPane) wheel(msg tea.MouseWheelMsg) {
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		d.vp.ScrollUp(wheelLines)
+	case tea.MouseWheelDown:
+		d.vp.ScrollDown(wheelLines)
+	}
+}
+
+// scrollKeys are the scroll keys of a screen whose only text is a docPane,
+// for its help.
+func scrollKeys(k *keyMap) []key.Binding { return []key.Binding{k.ScrollUp, k.ScrollDown} }
 
 // markdown renders markdown with glamour for a theme and width, keeping
 // the results: rendering is slow and the same lesson is drawn many times.

@@ -19,6 +19,94 @@ import (
 	"cse-workshop/steps"
 )
 
+// session is the tutorial running as a real bubbletea program, with a
+// typist at its keyboard.
+type session struct {
+	t      *testing.T
+	ctx    context.Context
+	typist *io.PipeWriter
+	events chan tea.Msg // the ends of runs and the saved transcript
+	done   chan sessionResult
+}
+
+type sessionResult struct {
+	m   *Model
+	err error
+}
+
+// startSession runs the tutorial over a workshop in a real program, on a
+// window of 120x40 and without a terminal.
+func startSession(ctx context.Context, t *testing.T, w *steps.Workshop) *session {
+	// The filter sees every message before the model does: it tells the
+	// typist when a step has ended or the transcript is saved.
+	events := make(chan tea.Msg, 64)
+	filter := func(_ tea.Model, msg tea.Msg) tea.Msg {
+		switch msg.(type) {
+		case stepDoneMsg, transcriptSavedMsg:
+			events <- msg
+		}
+		return msg
+	}
+	keys, typist := io.Pipe()
+	s := &session{t: t, ctx: ctx, typist: typist, events: events, done: make(chan sessionResult, 1)}
+	go func() {
+		m, err := runProgram(ctx, Options{
+			Workshop: w,
+			Theme:    ThemePlain,
+			Input:    keys,
+			Output:   io.Discard,
+			ProgramOptions: []tea.ProgramOption{
+				tea.WithWindowSize(120, 40),
+				tea.WithFilter(filter),
+				tea.WithoutSignalHandler(),
+			},
+		}, assetContent())
+		s.done <- sessionResult{m, err}
+	}()
+	return s
+}
+
+// typeKeys types s.
+func (s *session) typeKeys(keys string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.typist, keys); err != nil {
+		s.t.Fatalf("type %q: %v", keys, err)
+	}
+}
+
+// next waits for the next end of a run or saved transcript.
+func (s *session) next(what string) tea.Msg {
+	s.t.Helper()
+	select {
+	case msg := <-s.events:
+		return msg
+	case r := <-s.done:
+		s.t.Fatalf("the program ended (%v) while waiting for %s", r.err, what)
+	case <-s.ctx.Done():
+		s.t.Fatalf("gave up waiting for %s", what)
+	}
+	return nil
+}
+
+// quit presses q and waits for the program to end.
+func (s *session) quit() *Model {
+	s.t.Helper()
+	s.typeKeys("q")
+	var r sessionResult
+	select {
+	case r = <-s.done:
+	case <-s.ctx.Done():
+		s.t.Fatal("the program did not end after q")
+	}
+	s.typist.Close()
+	if r.err != nil {
+		s.t.Fatalf("runProgram: %v", r.err)
+	}
+	return r.m
+}
+
+const enter = "\r"
+
 // TestTutorialEndToEnd drives the whole tutorial through a real bubbletea
 // program, keys in and screens out without a terminal, over the real steps
 // and the demo AWS, on a clock that makes every wait instant.
@@ -36,71 +124,20 @@ func TestTutorialEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := startSession(ctx, t, w)
 
-	// The filter sees every message before the model does: it tells the
-	// typist when a step has ended or the transcript is saved.
-	events := make(chan tea.Msg, 64)
-	filter := func(_ tea.Model, msg tea.Msg) tea.Msg {
-		switch msg.(type) {
-		case stepDoneMsg, transcriptSavedMsg:
-			events <- msg
+	s.typeKeys(enter) // welcome -> step 1
+	for i, step := range steps.All() {
+		if i > 0 {
+			s.typeKeys(enter) // on to the step
 		}
-		return msg
-	}
-	keys, typist := io.Pipe()
-	type result struct {
-		m   *Model
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		m, err := runProgram(ctx, Options{
-			Workshop: w,
-			Theme:    ThemePlain,
-			Input:    keys,
-			Output:   io.Discard,
-			ProgramOptions: []tea.ProgramOption{
-				tea.WithWindowSize(120, 40),
-				tea.WithFilter(filter),
-				tea.WithoutSignalHandler(),
-			},
-		}, assetContent())
-		done <- result{m, err}
-	}()
-
-	typeKeys := func(s string) {
-		t.Helper()
-		if _, err := io.WriteString(typist, s); err != nil {
-			t.Fatalf("type %q: %v", s, err)
+		s.typeKeys(enter) // run it
+		msg := s.next(fmt.Sprintf("step %d", step.Number))
+		if d, ok := msg.(stepDoneMsg); !ok || d.step != step.Number || d.err != nil {
+			t.Fatalf("step %d ended with %#v, want success", step.Number, msg)
 		}
 	}
-	next := func(what string) tea.Msg {
-		t.Helper()
-		select {
-		case msg := <-events:
-			return msg
-		case r := <-done:
-			t.Fatalf("the program ended (%v) while waiting for %s", r.err, what)
-		case <-ctx.Done():
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		return nil
-	}
-
-	const enter = "\r"
-	typeKeys(enter) // welcome -> step 1
-	for n := 1; n <= stepCount; n++ {
-		if n > 1 {
-			typeKeys(enter) // on to step n
-		}
-		typeKeys(enter) // run it
-		msg := next(fmt.Sprintf("step %d", n))
-		d, ok := msg.(stepDoneMsg)
-		if !ok || d.step != n || d.err != nil {
-			t.Fatalf("step %d ended with %#v, want success", n, msg)
-		}
-	}
-	typeKeys(enter) // step 6 -> quiz
+	s.typeKeys(enter) // the last step -> quiz
 	quiz := assets.Quiz()
 	for i, q := range quiz {
 		// Answer right, except the first question, to see a score that
@@ -109,47 +146,47 @@ func TestTutorialEndToEnd(t *testing.T) {
 		if i == 0 {
 			choice = (q.Answer + 1) % len(q.Choices)
 		}
-		typeKeys(fmt.Sprint(choice+1) + enter)
+		s.typeKeys(fmt.Sprint(choice+1) + enter)
 	}
-	saved, ok := next("the transcript").(transcriptSavedMsg)
+	saved, ok := s.next("the transcript").(transcriptSavedMsg)
 	if !ok || saved.err != nil {
 		t.Fatalf("transcript: %#v", saved)
 	}
-	typeKeys("q")
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		t.Fatal("the program did not end after q")
-	}
-	typist.Close()
-	if r.err != nil {
-		t.Fatalf("runProgram: %v", r.err)
-	}
+	m := s.quit()
+	checkSummary(t, m, len(quiz)-1, len(quiz))
+	checkTranscript(t, saved.path, "Cleanup Successful", "GenerateDataKey API Called", "KMS", "GenerateDataKey", "LookupEvents", "ScheduleKeyDeletion")
+}
 
-	m := r.m
-	if m.screen.kind != screenSummary {
-		t.Errorf("final screen = %+v, want the summary", m.screen)
+// checkSummary checks that the tutorial ended on the summary with a score
+// of right of answered, and saw AWS calls.
+func checkSummary(t *testing.T, m *Model, right, answered int) {
+	t.Helper()
+	if !onSummary(m) {
+		t.Errorf("final screen = %s, want the summary", m.screen().Title())
 	}
-	if right, answered := m.score(); right != len(quiz)-1 || answered != len(quiz) {
-		t.Errorf("score = %d right of %d answered, want %d of %d", right, answered, len(quiz)-1, len(quiz))
-	}
-	m.width, m.height = 120, 40
-	m.sync()
-	screen := ansi.Strip(m.render())
-	if want := fmt.Sprintf("Quiz score: %d of %d", len(quiz)-1, len(quiz)); !strings.Contains(screen, want) {
-		t.Errorf("summary lacks %q:\n%s", want, screen)
-	}
-	text, err := os.ReadFile(saved.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"Cleanup Successful", "GenerateDataKey API Called", "KMS", "GenerateDataKey", "LookupEvents", "ScheduleKeyDeletion"} {
-		if !strings.Contains(string(text), want) {
-			t.Errorf("transcript lacks %q", want)
-		}
+	if r, a := m.summary.quiz.score(); r != right || a != answered {
+		t.Errorf("score = %d right of %d answered, want %d of %d", r, a, right, answered)
 	}
 	if m.api.total() == 0 {
 		t.Error("the API pane saw no AWS calls")
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	screen := ansi.Strip(m.render())
+	if want := fmt.Sprintf("Quiz score: %d of %d", right, answered); !strings.Contains(screen, want) {
+		t.Errorf("summary lacks %q:\n%s", want, screen)
+	}
+}
+
+// checkTranscript checks that the transcript at path holds every want.
+func checkTranscript(t *testing.T, path string, wants ...string) {
+	t.Helper()
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("transcript lacks %q", want)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,12 +33,12 @@ func fixtureContent() content {
 		decryptDiagram: " encrypted data key ──▶ KMS Decrypt\n      ▼\n data key ──▶ decrypt locally",
 		lessons:        map[int]string{},
 		steps: []steps.Step{
-			{Number: 1, Title: "Create the KMS key and its alias", Success: "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created"},
+			{Number: 1, Title: "Create the KMS key and its alias", Success: "KMS Master Key with alias name kms_key_cse_usecase_3 successfully created", StartsWorkshop: true},
 			{Number: 2, Title: "Encrypt plaintext_u.txt with a data key", Success: "Module run was successful !!"},
 			{Number: 3, Title: "Decrypt encrypted_e.txt", Success: "Module run was successful !!"},
 			{Number: 4, Title: "Compare the original and the decrypted file", Success: "plaintext_u.txt and plaintext_u_cycled.txt are identical"},
-			{Number: 5, Title: "Find the GenerateDataKey call in CloudTrail", Success: "GenerateDataKey API Called"},
-			{Number: 6, Title: "Clean up", Success: "Cleanup Successful"},
+			{Number: 5, Title: "Find the GenerateDataKey call in CloudTrail", Success: "GenerateDataKey API Called", WaitsForAudit: true},
+			{Number: 6, Title: "Clean up", Success: "Cleanup Successful", CleansUp: true},
 		},
 		quiz: []assets.Question{
 			{
@@ -55,8 +57,8 @@ func fixtureContent() content {
 			},
 		},
 	}
-	for n := 1; n <= stepCount; n++ {
-		c.lessons[n] = "# Step lesson\n\nThis step does one thing, and the lesson says **why** in a few lines of text that wrap.\n\n- first point\n- second point with `code`\n"
+	for _, st := range c.steps {
+		c.lessons[st.Number] = "# Step lesson\n\nThis step does one thing, and the lesson says **why** in a few lines of text that wrap.\n\n- first point\n- second point with `code`\n"
 	}
 	return c
 }
@@ -78,8 +80,18 @@ func newTestModel(t testing.TB, theme string, done ...int) *Model {
 	}
 	m := newModel(context.Background(), Options{Workshop: w, Theme: theme}, fixtureContent())
 	t.Cleanup(m.stop)
-	m.cwd = ""
+	m.c.cwd = ""
 	return m
+}
+
+// Where the tutorial is: which screen, which dialog.
+func onStep(m *Model, n int) bool { return m.screen() == screen(m.steps[n-1]) }
+func onQuiz(m *Model) bool        { return m.screen() == screen(m.summary.quiz) }
+func onSummary(m *Model) bool     { return m.screen() == screen(m.summary) }
+
+func confirming(m *Model) bool {
+	_, ok := m.dialog().(*confirmDialog)
+	return ok
 }
 
 // send feeds messages to the model, ignoring the commands they return.
@@ -114,13 +126,18 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyLeft}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(k, "f")); err == nil && k[0] == 'f' {
+		return tea.KeyPressMsg{Code: tea.KeyF1 + rune(n-1)}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
 // line is a status line at t0 plus sec seconds.
-func line(sec int, level steps.Level, text string, detail any) steps.Line {
+func line(sec int, level steps.Level, text string, detail steps.Detail) steps.Line {
 	return steps.Line{Time: t0.Add(time.Duration(sec) * time.Second), Level: level, Text: text, Detail: detail}
 }
 

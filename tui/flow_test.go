@@ -68,7 +68,7 @@ func (d *driver) handle(msg tea.Msg) {
 		d.quit = true
 		return
 	}
-	if _, ok := msg.(spinner.TickMsg); ok && d.m.running == 0 {
+	if _, ok := msg.(spinner.TickMsg); ok && d.m.c.running == 0 {
 		return
 	}
 	_, cmd := d.m.Update(msg)
@@ -113,11 +113,11 @@ func TestRunStepStreamsLinesAndShowsSuccess(t *testing.T) {
 	m.run = script(stepLines(1), nil)
 	d := newDriver(t, m)
 	d.press("enter", "enter")
-	if m.running != 1 {
-		t.Fatalf("after Enter on step 1, running = %d, want 1", m.running)
+	if m.c.running != 1 {
+		t.Fatalf("after Enter on step 1, running = %d, want 1", m.c.running)
 	}
-	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
-	s := m.stepViews[1]
+	d.until("step 1 done", func(m *Model) bool { return m.steps[0].status == statusDone })
+	s := m.steps[0]
 	if got, want := s.log.entries.len(), len(stepLines(1)); got != want {
 		t.Errorf("log holds %d lines, want %d", got, want)
 	}
@@ -127,12 +127,12 @@ func TestRunStepStreamsLinesAndShowsSuccess(t *testing.T) {
 			t.Errorf("screen after step 1 lacks %q:\n%s", want, screen)
 		}
 	}
-	if !m.done[1] {
+	if !m.c.progress.done[1] {
 		t.Error("done[1] = false after a successful run, want the workshop's progress copied")
 	}
 	d.press("enter")
-	if m.screen != (screenID{screenStep, 2}) {
-		t.Errorf("Enter after success went to %+v, want step 2", m.screen)
+	if !onStep(m, 2) {
+		t.Errorf("Enter after success went to %s, want step 2", m.screen().Title())
 	}
 }
 
@@ -150,12 +150,12 @@ func TestFailedStepShowsAdviceAndRetries(t *testing.T) {
 	}
 	d := newDriver(t, m)
 	d.press("3", "enter")
-	d.until("step 3 failed", func(m *Model) bool { return m.stepViews[3].status == statusFailed })
+	d.until("step 3 failed", func(m *Model) bool { return m.steps[2].status == statusFailed })
 	if screen := d.screen(); !strings.Contains(screen, "the file is damaged or was tampered with") || !strings.Contains(screen, "Press r to retry") {
 		t.Errorf("failed step screen lacks the error or the retry key:\n%s", screen)
 	}
 	d.press("r")
-	d.until("step 3 done", func(m *Model) bool { return m.stepViews[3].status == statusDone })
+	d.until("step 3 done", func(m *Model) bool { return m.steps[2].status == statusDone })
 	if attempts != 2 {
 		t.Errorf("step ran %d times, want 2 (one retry)", attempts)
 	}
@@ -182,8 +182,8 @@ func TestJumpWarnsOfMissingPrerequisite(t *testing.T) {
 			send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 			send(m, press(tc.jump)...)
 			n := int(tc.jump[0] - '0')
-			if m.screen != (screenID{screenStep, n}) {
-				t.Fatalf("after %s, screen = %+v, want step %d", tc.jump, m.screen, n)
+			if !onStep(m, n) {
+				t.Fatalf("after %s, screen = %s, want step %d", tc.jump, m.screen().Title(), n)
 			}
 			screen := ansi.Strip(m.render())
 			warning := fmt.Sprintf("needs step %d first", tc.missing)
@@ -211,18 +211,18 @@ func TestQuitWhileRunningAsksThenCancels(t *testing.T) {
 	}
 	d := newDriver(t, m)
 	d.press("enter", "enter")
-	d.until("the step's first line", func(m *Model) bool { return m.stepViews[1].log.entries.len() == 1 })
+	d.until("the step's first line", func(m *Model) bool { return m.steps[0].log.entries.len() == 1 })
 
 	d.press("q")
-	if !m.quitAsked {
+	if m.quitAsk == nil {
 		t.Fatal("q while a step runs did not ask first")
 	}
 	if screen := d.screen(); !strings.Contains(screen, "Quit the tutorial?") {
 		t.Errorf("quit question not on screen:\n%s", screen)
 	}
 	d.press("n")
-	if m.quitAsked || m.running != 1 {
-		t.Fatalf("after n: quitAsked = %v, running = %d; want the question closed and the step running", m.quitAsked, m.running)
+	if m.quitAsk != nil || m.c.running != 1 {
+		t.Fatalf("after n: quit question open = %v, running = %d; want the question closed and the step running", m.quitAsk != nil, m.c.running)
 	}
 	select {
 	case <-cancelled:
@@ -233,8 +233,8 @@ func TestQuitWhileRunningAsksThenCancels(t *testing.T) {
 	d.press("q", "y")
 	<-cancelled // the step's context is cancelled
 	d.until("the program quits", func(m *Model) bool { return d.quit })
-	if m.stepViews[1].status != statusCancelled {
-		t.Errorf("step status after quitting = %v, want cancelled", m.stepViews[1].status)
+	if m.steps[0].status != statusCancelled {
+		t.Errorf("step status after quitting = %v, want cancelled", m.steps[0].status)
 	}
 }
 
@@ -247,7 +247,7 @@ func TestCtrlCCancelsStepThenQuits(t *testing.T) {
 	d := newDriver(t, m)
 	d.press("2", "enter")
 	d.press("ctrl+c")
-	d.until("step 2 cancelled", func(m *Model) bool { return m.stepViews[2].status == statusCancelled })
+	d.until("step 2 cancelled", func(m *Model) bool { return m.steps[1].status == statusCancelled })
 	if d.quit {
 		t.Fatal("the first Ctrl-C quit; want it to cancel the step only")
 	}
@@ -278,13 +278,13 @@ func TestCheckNowSignalsStep5(t *testing.T) {
 	}
 	d := newDriver(t, m)
 	d.press("5", "enter")
-	d.until("the countdown", func(m *Model) bool { return m.stepViews[5].details.poll != nil })
+	d.until("the countdown", func(m *Model) bool { return m.steps[4].details.poll != nil })
 	if screen := d.screen(); !strings.Contains(screen, "left of 2:00") || !strings.Contains(screen, "not delivered yet") {
 		t.Errorf("step 5 screen lacks the countdown or the look:\n%s", screen)
 	}
 	d.press("c", "c") // the second press must not block
 	<-checked
-	d.until("step 5 done", func(m *Model) bool { return m.stepViews[5].status == statusDone })
+	d.until("step 5 done", func(m *Model) bool { return m.steps[4].status == statusDone })
 	screen := d.screen()
 	for _, want := range []string{`{"whatfor":"usecase-3-cse"}`, "2m12s", "GenerateDataKey API Called"} {
 		if !strings.Contains(screen, want) {
@@ -297,16 +297,17 @@ func TestQuizScoresAndExplains(t *testing.T) {
 	m := newTestModel(t, "")
 	d := newDriver(t, m)
 	d.press("6", "n")
-	if m.screen.kind != screenQuiz {
-		t.Fatalf("screen after step 6 and n = %+v, want the quiz", m.screen)
+	if !onQuiz(m) {
+		t.Fatalf("screen after step 6 and n = %s, want the quiz", m.screen().Title())
 	}
+	quiz := m.summary.quiz
 	d.press("enter") // before an answer: nothing moves
-	if m.quiz.current != 0 {
-		t.Fatalf("Enter before answering moved to question %d", m.quiz.current+1)
+	if quiz.current != 0 {
+		t.Fatalf("Enter before answering moved to question %d", quiz.current+1)
 	}
 	d.press("2") // right
 	d.press("1") // a second answer does not replace the first
-	if got := m.quiz.answers[0]; got != 1 {
+	if got := quiz.answers[0]; got != 1 {
 		t.Errorf("answer to question 1 = %d, want 1 (the first press)", got)
 	}
 	if screen := d.screen(); !strings.Contains(screen, "Right.") || !strings.Contains(screen, "CloudTrail records calls with a lag.") {
@@ -319,12 +320,12 @@ func TestQuizScoresAndExplains(t *testing.T) {
 			t.Errorf("wrong answer screen lacks %q:\n%s", want, screen)
 		}
 	}
-	if right, answered := m.score(); right != 1 || answered != 2 {
+	if right, answered := quiz.score(); right != 1 || answered != 2 {
 		t.Errorf("score() = %d right of %d answered, want 1 of 2", right, answered)
 	}
 	d.press("enter")
-	if m.screen.kind != screenSummary {
-		t.Fatalf("Enter after the last answer went to %+v, want the summary", m.screen)
+	if !onSummary(m) {
+		t.Fatalf("Enter after the last answer went to %s, want the summary", m.screen().Title())
 	}
 	d.until("transcript saved", func(m *Model) bool { return m.summary.path != "" || m.summary.saveErr != nil })
 	if m.summary.saveErr != nil {
@@ -342,10 +343,10 @@ func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
 	d.press("1")
 	m.run = script(stepLines(1), nil)
 	d.press("enter")
-	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	d.until("step 1 done", func(m *Model) bool { return m.steps[0].status == statusDone })
 	m.run = script(stepLines(2), nil)
 	d.press("2", "enter")
-	d.until("step 2 done", func(m *Model) bool { return m.stepViews[2].status == statusDone })
+	d.until("step 2 done", func(m *Model) bool { return m.steps[1].status == statusDone })
 	for _, c := range fixtureCalls() {
 		d.handle(callMsg{call: c})
 	}
@@ -396,17 +397,17 @@ func TestResumeOffersToContinueOrStartOver(t *testing.T) {
 		t.Errorf("welcome with progress does not offer to continue:\n%s", screen)
 	}
 	send(m, press("enter")...)
-	if m.screen != (screenID{screenStep, 3}) {
-		t.Errorf("Enter on the welcome screen with steps 1 and 2 done went to %+v, want step 3", m.screen)
+	if !onStep(m, 3) {
+		t.Errorf("Enter on the welcome screen with steps 1 and 2 done went to %s, want step 3", m.screen().Title())
 	}
 
 	m = newTestModel(t, "", 1, 2)
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	send(m, press("s")...)
-	if m.screen != (screenID{screenStep, 1}) {
-		t.Errorf("s (start over) went to %+v, want step 1", m.screen)
+	if !onStep(m, 1) {
+		t.Errorf("s (start over) went to %s, want step 1", m.screen().Title())
 	}
-	if len(m.w.State.Done) != 0 || len(m.done) != 0 {
+	if len(m.w.State.Done) != 0 || len(m.c.progress.done) != 0 {
 		t.Errorf("after start over, progress = %v, want none", m.w.State.Done)
 	}
 
@@ -419,14 +420,14 @@ func TestResumeOffersToContinueOrStartOver(t *testing.T) {
 
 func TestLiveModeConfirmsBeforeRunning(t *testing.T) {
 	m := newTestModel(t, "")
-	m.live = true
-	m.plan = steps.Plan{Account: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/alice", Region: "eu-west-1"}
+	m.c.live = true
+	m.c.plan = steps.Plan{Account: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/alice", Region: "eu-west-1"}
 	ran := 0
 	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error { ran++; return nil }
 	d := newDriver(t, m)
 	d.press("enter", "enter")
-	if m.screen.kind != screenConfirm {
-		t.Fatalf("Enter on step 1 in live mode went to %+v, want the confirmation", m.screen)
+	if !confirming(m) {
+		t.Fatalf("Enter on step 1 in live mode went to %s, want the confirmation", m.title())
 	}
 	screen := d.screen()
 	for _, want := range []string{"123456789012", "arn:aws:iam::123456789012:user/alice", "eu-west-1", "alias/kms_key_cse_usecase_3", "7 days"} {
@@ -435,16 +436,16 @@ func TestLiveModeConfirmsBeforeRunning(t *testing.T) {
 		}
 	}
 	d.press("esc")
-	if m.screen != (screenID{screenStep, 1}) || m.running != 0 {
-		t.Fatalf("after esc: screen %+v, running %d; want step 1, nothing running", m.screen, m.running)
+	if confirming(m) || !onStep(m, 1) || m.c.running != 0 {
+		t.Fatalf("after esc: screen %s, running %d; want step 1, nothing running", m.title(), m.c.running)
 	}
 	d.press("enter", "y")
-	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	d.until("step 1 done", func(m *Model) bool { return m.steps[0].status == statusDone })
 	if ran != 1 {
 		t.Errorf("step ran %d times, want 1", ran)
 	}
 	d.press("r")
-	if m.screen.kind == screenConfirm {
+	if confirming(m) {
 		t.Error("asked again after the learner agreed once")
 	}
 }
@@ -466,7 +467,7 @@ func TestStepQuestionIsAskedOnScreen(t *testing.T) {
 	if got := <-answers; !got {
 		t.Error("Confirm returned false after y")
 	}
-	d.until("step 1 done", func(m *Model) bool { return m.stepViews[1].status == statusDone })
+	d.until("step 1 done", func(m *Model) bool { return m.steps[0].status == statusDone })
 }
 
 func TestAPIPaneListsCallsAsTheyHappen(t *testing.T) {
@@ -507,6 +508,7 @@ func TestAPIPaneListsCallsAsTheyHappen(t *testing.T) {
 func TestLogScrollsAndKeepsBoundedHistory(t *testing.T) {
 	p := newLogPane()
 	th := newTheme(ThemeAuto, true)
+	keys := newKeyMap(6, 4, false)
 	for i := range logCapacity + 500 {
 		p.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
 	}
@@ -516,12 +518,12 @@ func TestLogScrollsAndKeepsBoundedHistory(t *testing.T) {
 	if got := p.entries.at(0).text; got != "line 500" {
 		t.Errorf("oldest kept line = %q, want line 500", got)
 	}
-	view := ansi.Strip(p.view(&th, 60, 5))
+	view := ansi.Strip(p.view(&th, &keys, 60, 5))
 	if !strings.Contains(view, fmt.Sprintf("line %d", logCapacity+499)) {
 		t.Errorf("log at the bottom does not show the newest line:\n%s", view)
 	}
 	p.scroll(10)
-	view = ansi.Strip(p.view(&th, 60, 5))
+	view = ansi.Strip(p.view(&th, &keys, 60, 5))
 	if strings.Contains(view, fmt.Sprintf("line %d", logCapacity+499)) || !strings.Contains(view, "10 newer lines below") {
 		t.Errorf("scrolled log still shows the newest line or lacks the hint:\n%s", view)
 	}
@@ -559,7 +561,7 @@ func TestPanicInStepBecomesAnError(t *testing.T) {
 	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error { panic("boom") }
 	d := newDriver(t, m)
 	d.press("enter", "enter")
-	d.until("step 1 failed", func(m *Model) bool { return m.stepViews[1].status == statusFailed })
+	d.until("step 1 failed", func(m *Model) bool { return m.steps[0].status == statusFailed })
 	if screen := d.screen(); !strings.Contains(screen, "internal error: boom") {
 		t.Errorf("a panicking step's screen lacks the error:\n%s", screen)
 	}
@@ -568,17 +570,17 @@ func TestPanicInStepBecomesAnError(t *testing.T) {
 func TestBackgroundColourPicksThemeOnce(t *testing.T) {
 	m := newTestModel(t, ThemeAuto)
 	send(m, tea.BackgroundColorMsg{Color: white})
-	if m.theme.name != "light" {
-		t.Errorf("theme after a white background = %s, want light", m.theme.name)
+	if m.c.theme.name != "light" {
+		t.Errorf("theme after a white background = %s, want light", m.c.theme.name)
 	}
 	send(m, tea.BackgroundColorMsg{Color: black})
-	if m.theme.name != "light" {
-		t.Errorf("theme after a second answer = %s, want it unchanged (detected once)", m.theme.name)
+	if m.c.theme.name != "light" {
+		t.Errorf("theme after a second answer = %s, want it unchanged (detected once)", m.c.theme.name)
 	}
 	p := newTestModel(t, ThemePlain)
 	send(p, tea.BackgroundColorMsg{Color: white})
-	if p.theme.name != ThemePlain {
-		t.Errorf("plain theme after a background answer = %s, want plain", p.theme.name)
+	if p.c.theme.name != ThemePlain {
+		t.Errorf("plain theme after a background answer = %s, want plain", p.c.theme.name)
 	}
 }
 
@@ -596,7 +598,7 @@ func TestMouseWheelScrollsWhatIsUnderIt(t *testing.T) {
 		lines = append(lines, line(i, steps.LevelInfo, fmt.Sprintf("line %d", i), nil))
 	}
 	feed(m, 1, lines, true, nil)
-	s := m.stepViews[1]
+	s := m.steps[0]
 
 	send(m, tea.MouseWheelMsg{X: 10, Y: 20, Button: tea.MouseWheelUp})
 	if s.log.offset != 3 {
@@ -653,7 +655,7 @@ func TestCompactLessonShowsItsLastLineAndTheMoreHint(t *testing.T) {
 			fmt.Fprintf(&lesson, "Paragraph %d of the lesson.\n\n", i)
 		}
 		lesson.WriteString("On success: the last line.\n")
-		m.content.lessons[1], m.content.lessons[3] = lesson.String(), lesson.String()
+		m.c.content.lessons[1], m.c.content.lessons[3] = lesson.String(), lesson.String()
 		send(m, tea.WindowSizeMsg{Width: 59, Height: 19})
 		n := "1"
 		if missing {
@@ -675,8 +677,8 @@ func TestCompactLessonShowsItsLastLineAndTheMoreHint(t *testing.T) {
 func TestLessonsFitTheirColumn(t *testing.T) {
 	c := assetContent()
 	docs := map[string]string{"welcome": c.welcome}
-	for n := 1; n <= stepCount; n++ {
-		docs[fmt.Sprintf("lesson %d", n)] = c.lessons[n]
+	for n, lesson := range c.lessons {
+		docs[fmt.Sprintf("lesson %d", n)] = lesson
 	}
 	// Every width a lesson column takes in common terminals; the themes
 	// share the wrapping, so one is enough (rendering is slow).
@@ -701,8 +703,8 @@ func TestSummaryCountsStepsDoneInAnEarlierSession(t *testing.T) {
 	runStep(m, 6) // ends the workshop: the saved progress is cleared
 	runStep(m, 6) // and again, with no progress left to clear
 	send(m, press("enter", "n")...)
-	if m.screen.kind != screenSummary {
-		t.Fatalf("screen = %v, want the summary", m.screen)
+	if !onSummary(m) {
+		t.Fatalf("screen = %s, want the summary", m.screen().Title())
 	}
 	screen := ansi.Strip(m.render())
 	for n, title := range []string{"Create the KMS key", "Encrypt plaintext_u.txt", "Decrypt encrypted_e.txt", "Compare the original", "Find the GenerateDataKey"} {
@@ -721,19 +723,20 @@ func TestSummaryCountsStepsDoneInAnEarlierSession(t *testing.T) {
 	send(m, press("1", "enter")...)
 	feed(m, 1, stepLines(1), false, nil)
 	finish(m, 1, nil)
-	if m.stepDone(2) {
+	if m.steps[1].done() {
 		t.Error("after step 1 of a new workshop, step 2 still counts as done")
 	}
 }
 
 func TestLogScrolledToTheTopStaysFull(t *testing.T) {
 	th := newTheme(ThemeAuto, true)
+	keys := newKeyMap(6, 4, false)
 	p := newLogPane()
 	for i := range 7 {
 		p.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
 	}
 	p.scroll(100) // pgup, pgup, ...: as far as it goes
-	view := strings.Split(ansi.Strip(p.view(&th, 60, 5)), "\n")
+	view := strings.Split(ansi.Strip(p.view(&th, &keys, 60, 5)), "\n")
 	want := []string{"line 0", "line 1", "line 2", "line 3", "3 newer lines below"}
 	for i, w := range want {
 		if !strings.Contains(view[i], w) {
@@ -746,7 +749,7 @@ func TestLogScrolledToTheTopStaysFull(t *testing.T) {
 		small.add(logEntry{at: t0, level: steps.LevelInfo, text: fmt.Sprintf("line %d", i)})
 	}
 	small.scroll(2)
-	if view := ansi.Strip(small.view(&th, 60, 5)); !strings.Contains(view, "line 2") || strings.Contains(view, "below") {
+	if view := ansi.Strip(small.view(&th, &keys, 60, 5)); !strings.Contains(view, "line 2") || strings.Contains(view, "below") {
 		t.Errorf("a log that fits, scrolled up, hides lines or claims some below:\n%s", view)
 	}
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"flag"
 	"fmt"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,14 +28,14 @@ func finish(m *Model, n int, err error) {
 		if w.State.Done == nil {
 			w.State.Done = map[int]time.Time{}
 		}
-		switch n {
-		case 1:
+		step := m.c.content.steps[n-1]
+		if step.StartsWorkshop {
 			w.State.KeyARN = fixtureKeyARN
-		case 6:
+		}
+		if step.CleansUp {
 			w.State.Done = map[int]time.Time{}
 			w.State.KeyDeletionDate = t0.Add(7 * 24 * time.Hour)
-		}
-		if n != 6 {
+		} else {
 			w.State.Done[n] = t0
 		}
 	}
@@ -48,57 +49,45 @@ func runStep(m *Model, n int) {
 	finish(m, n, nil)
 }
 
-// scenarios build each screen worth a snapshot from fixed lines.
-var scenarios = []struct {
+// scenario builds a screen worth a snapshot from fixed lines.
+type scenario struct {
 	name  string
 	theme string
+	done  []int // the steps the workshop folder holds as done
 	build func(m *Model)
-}{
-	{"welcome", "", func(m *Model) {}},
-	{"welcome-progress", "", nil}, // built with steps 1 and 2 done, below
-	{"step1-before", "", func(m *Model) { send(m, press("enter")...) }},
-	{"step1-running", "", func(m *Model) {
+	// compact also draws the screen below the minimum comfortable size.
+	compact bool
+}
+
+var scenarios = []scenario{
+	{name: "welcome", build: func(m *Model) {}, compact: true},
+	{name: "welcome-progress", done: []int{1, 2}, build: func(m *Model) {}},
+	{name: "step1-before", build: func(m *Model) { send(m, press("enter")...) }},
+	{name: "step1-running", build: func(m *Model) {
 		send(m, press("enter", "enter")...)
 		feed(m, 1, stepLines(1)[:2], false, nil)
 	}},
-	{"step1-done", "", func(m *Model) { send(m, press("enter")...); runStep(m, 1) }},
-	{"step2-done", "", func(m *Model) { runStep(m, 1); runStep(m, 2) }},
-	{"step2-large-file", "", func(m *Model) {
+	{name: "step1-done", build: func(m *Model) { send(m, press("enter")...); runStep(m, 1) }},
+	{name: "step2-done", build: func(m *Model) { runStep(m, 1); runStep(m, 2) }, compact: true},
+	{name: "step2-large-file", build: func(m *Model) {
 		runStep(m, 1)
 		send(m, press("2", "enter")...)
 		feed(m, 2, stepLines(2)[:2], false, nil)
 		feed(m, 2, []steps.Line{line(11, steps.LevelInfo, "", &steps.ProgressDetail{DoneBytes: 300 << 20, TotalBytes: 800 << 20})}, false, nil)
 	}},
-	{"step3-failed", "", func(m *Model) {
+	{name: "step3-failed", build: func(m *Model) {
 		send(m, press("3", "enter")...)
 		finish(m, 3, fmt.Errorf("step 3: %w", &steps.PrerequisiteError{Step: 3, Missing: 1}))
 	}},
-	{"step3-jump-missing", "", func(m *Model) { send(m, press("3")...) }},
-	{"step4-done", "", func(m *Model) { runStep(m, 1); runStep(m, 2); runStep(m, 3); runStep(m, 4) }},
-	{"step5-countdown", "", func(m *Model) {
-		runStep(m, 1)
-		runStep(m, 2)
-		send(m, press("5", "enter")...)
-		feed(m, 5, step5Waiting(), false, nil)
-	}},
-	{"step5-check-now", "", func(m *Model) {
-		runStep(m, 1)
-		runStep(m, 2)
-		send(m, press("5", "enter")...)
-		feed(m, 5, step5Waiting(), false, nil)
-		send(m, press("c")...)
-	}},
-	{"step5-found", "", func(m *Model) {
-		runStep(m, 1)
-		runStep(m, 2)
-		send(m, press("5", "enter")...)
-		feed(m, 5, append(step5Waiting(), step5Found()...), false, nil)
-		finish(m, 5, nil)
-	}},
-	{"step6-done", "", func(m *Model) { runStep(m, 1); runStep(m, 6) }},
-	{"quiz-question", "", func(m *Model) { send(m, press("6", "n")...) }},
-	{"quiz-answered", "", func(m *Model) { send(m, press("6", "n", "3")...) }},
-	{"summary", "", func(m *Model) {
+	{name: "step3-jump-missing", build: func(m *Model) { send(m, press("3")...) }},
+	{name: "step4-done", build: func(m *Model) { runStep(m, 1); runStep(m, 2); runStep(m, 3); runStep(m, 4) }},
+	{name: "step5-countdown", build: step5Countdown},
+	{name: "step5-check-now", build: func(m *Model) { step5Countdown(m); send(m, press("c")...) }},
+	{name: "step5-found", build: step5Done, compact: true},
+	{name: "step6-done", build: func(m *Model) { runStep(m, 1); runStep(m, 6) }},
+	{name: "quiz-question", build: func(m *Model) { send(m, press("6", "n")...) }},
+	{name: "quiz-answered", build: func(m *Model) { send(m, press("6", "n", "3")...) }, compact: true},
+	{name: "summary", build: func(m *Model) {
 		for n := 1; n <= 4; n++ {
 			runStep(m, n)
 		}
@@ -109,80 +98,135 @@ var scenarios = []struct {
 		send(m, press("n", "2", "enter", "1", "enter")...)
 		m.Update(transcriptSavedMsg{path: "usecase-3/transcript-20261127-100500.txt"})
 	}},
-	{"help", "", func(m *Model) { send(m, press("enter", "?")...) }},
-	{"api-pane", "", func(m *Model) {
+	{name: "help", build: func(m *Model) { send(m, press("enter", "?")...) }},
+	{name: "api-pane", build: func(m *Model) {
 		runStep(m, 1)
 		for _, c := range fixtureCalls() {
 			m.Update(callMsg{call: c})
 		}
 		send(m, press("a")...)
 	}},
-	{"quit-while-running", "", func(m *Model) {
+	{name: "quit-while-running", build: func(m *Model) {
 		send(m, press("enter", "enter")...)
 		feed(m, 1, stepLines(1)[:1], false, nil)
 		send(m, press("q")...)
 	}},
-	{"step-question", "", func(m *Model) {
+	{name: "step-question", build: func(m *Model) {
 		send(m, press("enter", "enter")...)
 		m.Update(questionMsg{q: stepQuestion{text: "The workshop's KMS key " + fixtureKeyARN + " is scheduled for deletion. Cancel the deletion and use it again?", reply: make(chan bool, 1)}})
 	}},
-	{"live-confirm", "", func(m *Model) {
-		m.live = true
-		m.plan = steps.Plan{
+	{name: "live-confirm", build: func(m *Model) {
+		m.c.live = true
+		m.c.plan = steps.Plan{
 			Account: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/alice", Region: "eu-west-1",
 			Creates:  []string{`one symmetric KMS key ("Master key to encrypt objects written to S3")`, "one alias, alias/kms_key_cse_usecase_3"},
 			CostNote: "A KMS key is billed monthly, prorated by the hour, until it is scheduled for deletion; the deletion then waits at least 7 days, unbilled, and step 6 schedules it.",
 		}
 		send(m, press("enter", "enter")...)
 	}},
-	{"light-step2-done", "", func(m *Model) {
-		m.Update(tea.BackgroundColorMsg{Color: white})
-		runStep(m, 1)
-		runStep(m, 2)
-	}},
-	{"projector-welcome", ThemeProjector, func(m *Model) {}},
-	{"projector-step2-done", ThemeProjector, func(m *Model) { runStep(m, 1); runStep(m, 2) }},
-	{"projector-quiz-answered", ThemeProjector, func(m *Model) { send(m, press("6", "n", "2")...) }},
-	{"plain-welcome", ThemePlain, func(m *Model) {}},
-	{"plain-step2-done", ThemePlain, func(m *Model) { runStep(m, 1); runStep(m, 2) }},
-	{"plain-step5-found", ThemePlain, func(m *Model) {
-		runStep(m, 1)
-		runStep(m, 2)
-		send(m, press("5", "enter")...)
-		feed(m, 5, append(step5Waiting(), step5Found()...), false, nil)
-		finish(m, 5, nil)
-	}},
+	{name: "projector-welcome", theme: ThemeProjector, build: func(m *Model) {}},
+	{name: "projector-step2-done", theme: ThemeProjector, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
+	{name: "projector-quiz-answered", theme: ThemeProjector, build: func(m *Model) { send(m, press("6", "n", "2")...) }},
+	{name: "plain-welcome", theme: ThemePlain, build: func(m *Model) {}},
+	{name: "plain-step2-done", theme: ThemePlain, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
+	{name: "plain-step5-found", theme: ThemePlain, build: step5Done},
+}
+
+// step5Countdown is step 5 waiting for CloudTrail, after one early look.
+func step5Countdown(m *Model) {
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("5", "enter")...)
+	feed(m, 5, step5Waiting(), false, nil)
+}
+
+// step5Done is step 5 after it found the record.
+func step5Done(m *Model) {
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("5", "enter")...)
+	feed(m, 5, append(step5Waiting(), step5Found()...), false, nil)
+	finish(m, 5, nil)
 }
 
 // goldenSizes are the window sizes every screen is drawn at: the smallest
-// comfortable terminal, a wide one, and a compact one below 60x20.
-var goldenSizes = []struct{ w, h int }{{80, 24}, {140, 45}, {50, 16}}
+// comfortable terminal and a wide one.
+var goldenSizes = []struct{ w, h int }{{80, 24}, {140, 45}}
 
-// TestGolden draws every screen at fixed sizes with a forced colour
-// profile and compares it with the snapshot under testdata/.
+// compactSize is the size below the minimum that the scenarios marked
+// compact are drawn at too.
+var compactSize = struct{ w, h int }{50, 16}
+
+// newScenarioModel builds a scenario's screen at a window size.
+func newScenarioModel(t *testing.T, sc scenario, width, height int) *Model {
+	m := newTestModel(t, sc.theme, sc.done...)
+	send(m, tea.WindowSizeMsg{Width: width, Height: height})
+	sc.build(m)
+	return m
+}
+
+// TestGolden draws every screen at fixed sizes and compares its text with
+// the snapshot under testdata/.
 func TestGolden(t *testing.T) {
 	for _, sc := range scenarios {
-		for _, size := range goldenSizes {
-			if size.w == 50 && !(sc.name == "welcome" || sc.name == "step2-done" || sc.name == "step5-found" || sc.name == "quiz-answered") {
-				continue
-			}
+		sizes := goldenSizes
+		if sc.compact {
+			sizes = append(sizes, compactSize)
+		}
+		for _, size := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", sc.name, size.w, size.h)
 			t.Run(name, func(t *testing.T) {
-				var m *Model
-				if sc.name == "welcome-progress" {
-					m = newTestModel(t, sc.theme, 1, 2)
-				} else {
-					m = newTestModel(t, sc.theme)
-				}
-				send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
-				if sc.build != nil {
-					sc.build(m)
-				}
-				got := m.render()
+				got := newScenarioModel(t, sc, size.w, size.h).render()
 				checkSize(t, got, size.w, size.h)
-				checkGolden(t, name, got)
+				checkGolden(t, name, plainText(got))
 			})
 		}
+	}
+}
+
+// plainText is a screen as a reviewer reads it: no escape codes, no
+// spaces at the ends of lines.
+func plainText(screen string) string {
+	lines := strings.Split(ansi.Strip(screen), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// themeScenarios are the screens drawn with their colours and styles, one
+// per look: the default dark and light, the projector, and plain (no
+// colour, but bold and underline).
+var themeScenarios = []struct {
+	name, theme string
+	background  color.Color // the terminal's answer to the background query; nil: none
+}{
+	{"theme-dark", ThemeAuto, black},
+	{"theme-light", ThemeAuto, white},
+	{"theme-projector", ThemeProjector, nil},
+	{"theme-plain", ThemePlain, nil},
+}
+
+// TestThemeGolden draws the screen that uses the most styles (step 5 with
+// its record) in each theme, downsampled to 256 colours as a terminal
+// would see it, and compares it with the snapshot under testdata/.
+func TestThemeGolden(t *testing.T) {
+	const width, height = 140, 45
+	for _, th := range themeScenarios {
+		t.Run(th.name, func(t *testing.T) {
+			m := newTestModel(t, th.theme)
+			send(m, tea.WindowSizeMsg{Width: width, Height: height})
+			if th.background != nil {
+				send(m, tea.BackgroundColorMsg{Color: th.background})
+			}
+			step5Done(m)
+			var b strings.Builder
+			w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI256}
+			if _, err := w.WriteString(m.render()); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, fmt.Sprintf("%s-step5-found-%dx%d", th.name, width, height), b.String())
+		})
 	}
 }
 
@@ -200,16 +244,9 @@ func checkSize(t *testing.T, screen string, width, height int) {
 	}
 }
 
-// checkGolden compares a screen, downsampled to 256 colours as a
-// terminal would see it, with testdata/name.golden.
-func checkGolden(t *testing.T, name, screen string) {
+// checkGolden compares a screen with testdata/name.golden.
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	var b strings.Builder
-	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI256}
-	if _, err := w.WriteString(screen); err != nil {
-		t.Fatal(err)
-	}
-	got := b.String()
 	path := filepath.Join("testdata", name+".golden")
 	if *updateGolden {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

@@ -1,18 +1,24 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // keyMap is every key of the tutorial, with its help text. The help bar,
-// the full help and the welcome screen's key list all read it, so a key is
-// named in this one place.
+// the full help, the welcome screen's key list and every "Press …" of the
+// screens read it, so a key is named in this one place.
 type keyMap struct {
 	Enter      key.Binding
 	Next       key.Binding
 	Prev       key.Binding
-	Jump       key.Binding // 1-6: go to a step
-	Answer     key.Binding // 1-4 on the quiz
+	Jump       key.Binding // a step's number: go to that step
+	Answer     key.Binding // a choice's number on the quiz
 	Retry      key.Binding
-	Check      key.Binding // step 5: look for the record now
+	Check      key.Binding // a step waiting for the audit trail: look now
 	StartOver  key.Binding
 	API        key.Binding
 	ScrollUp   key.Binding
@@ -26,13 +32,16 @@ type keyMap struct {
 	No         key.Binding
 }
 
-func newKeyMap() keyMap {
-	return keyMap{
+// newKeyMap builds the keys for a tutorial of stepCount steps whose quiz
+// questions have at most choices choices. With ascii, the help names the
+// keys in ASCII only, so that it reads the same in any terminal or log.
+func newKeyMap(stepCount, choices int, ascii bool) keyMap {
+	k := keyMap{
 		Enter:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run / continue")),
 		Next:       key.NewBinding(key.WithKeys("n", "right"), key.WithHelp("→/n", "next")),
 		Prev:       key.NewBinding(key.WithKeys("p", "left"), key.WithHelp("←/p", "back")),
-		Jump:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "go to step")),
-		Answer:     key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "answer")),
+		Jump:       numberKeys(stepCount, "go to step"),
+		Answer:     numberKeys(choices, "answer"),
 		Retry:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
@@ -44,30 +53,61 @@ func newKeyMap() keyMap {
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Interrupt:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "cancel step / quit")),
-		Yes:        key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "yes")),
+		Yes:        key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
 	}
-}
-
-// helpKeys is the key map as the help bar shows it on one screen: the
-// keys that do nothing there are disabled, and so hidden.
-type helpKeys struct {
-	k keyMap
-}
-
-// ShortHelp is the one-line help bar.
-func (h helpKeys) ShortHelp() []key.Binding {
-	k := h.k
-	return []key.Binding{k.Yes, k.No, k.Enter, k.Answer, k.Retry, k.Check, k.StartOver, k.Next, k.Prev, k.API, k.Help, k.Quit}
-}
-
-// FullHelp is the help shown by ?, in columns.
-func (h helpKeys) FullHelp() [][]key.Binding {
-	k := h.k
-	return [][]key.Binding{
-		{k.Enter, k.Next, k.Prev, k.Jump, k.Answer, k.StartOver},
-		{k.Retry, k.Check, k.API, k.Help},
-		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},
-		{k.Quit, k.Interrupt, k.Yes, k.No},
+	if ascii {
+		k.Next.SetHelp("n", "next")
+		k.Prev.SetHelp("p", "back")
+		k.ScrollUp.SetHelp("k/up", "scroll text up")
+		k.ScrollDown.SetHelp("j/down", "scroll text down")
 	}
+	return k
+}
+
+// numberKeys is the binding of the keys 1 to n, named "1-n".
+func numberKeys(n int, what string) key.Binding {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = strconv.Itoa(i + 1)
+	}
+	name := strings.Join(keys, "")
+	if n > 1 {
+		name = fmt.Sprintf("1-%d", n)
+	}
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(name, what))
+}
+
+// number is the position (1, 2, …) of the key of a number binding that
+// msg pressed, or 0.
+func number(b key.Binding, pressed string) int {
+	for i, k := range b.Keys() {
+		if k == pressed {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// nth is the name of the key that picks the n-th of a number binding: the
+// key that goes to step n, or that answers choice n.
+func nth(b key.Binding, n int) string {
+	keys := b.Keys()
+	if n < 1 || n > len(keys) {
+		return "?"
+	}
+	return keys[n-1]
+}
+
+// describe is b with what it does here; its key's name stays the keymap's.
+func describe(b key.Binding, what string) key.Binding {
+	b.SetHelp(b.Help().Key, what)
+	return b
+}
+
+// enabled is bs with the bindings whose condition is false disabled, so
+// that the help leaves them out.
+func enabled(b key.Binding, on bool) key.Binding {
+	b.SetEnabled(on)
+	return b
 }

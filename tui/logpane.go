@@ -78,7 +78,7 @@ func (p *logPane) scroll(n int) {
 }
 
 // view draws the pane in exactly height lines of at most width columns.
-func (p *logPane) view(t *theme, width, height int) string {
+func (p *logPane) view(t *theme, k *keyMap, width, height int) string {
 	if height <= 0 || width <= 0 {
 		return ""
 	}
@@ -115,7 +115,7 @@ func (p *logPane) view(t *theme, width, height int) string {
 		for len(lines) < rows {
 			lines = append(lines, "")
 		}
-		lines = append(lines, t.notice.Render(truncate(fmt.Sprintf("%d newer lines below %s pgdn", below, t.dash), width, t)))
+		lines = append(lines, t.notice.Render(truncate(fmt.Sprintf("%d newer lines below %s %s", below, t.dash, k.LogDown.Help().Key), width, t)))
 	}
 	return fitHeight(strings.Join(lines, "\n"), height)
 }

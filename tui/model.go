@@ -5,86 +5,18 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
-	"cse-workshop/assets"
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
 	"cse-workshop/steps"
 )
-
-// screenKind is one kind of screen of the tutorial. The zero value is invalid.
-type screenKind int
-
-const (
-	screenWelcome screenKind = iota + 1
-	screenConfirm            // live mode: what will be created, before it is
-	screenStep
-	screenQuiz
-	screenSummary
-)
-
-// screenID names a screen; step is 1 to 6 for screenStep.
-type screenID struct {
-	kind screenKind
-	step int
-}
-
-// stepCount is the number of workshop steps.
-const stepCount = 6
-
-// order is the path n and p walk: welcome, the six steps, quiz, summary.
-var order = []screenID{
-	{kind: screenWelcome},
-	{screenStep, 1}, {screenStep, 2}, {screenStep, 3}, {screenStep, 4}, {screenStep, 5}, {screenStep, 6},
-	{kind: screenQuiz},
-	{kind: screenSummary},
-}
-
-// content is what the screens show: the embedded assets in the program,
-// fixed texts in tests.
-type content struct {
-	welcome                        string
-	encryptDiagram, decryptDiagram string
-	lessons                        map[int]string
-	steps                          []steps.Step
-	quiz                           []assets.Question
-}
-
-func assetContent() content {
-	c := content{welcome: assets.Welcome(), lessons: map[int]string{}, steps: steps.All(), quiz: assets.Quiz()}
-	c.encryptDiagram, c.decryptDiagram = assets.Diagrams()
-	for n := 1; n <= stepCount; n++ {
-		c.lessons[n] = assets.Lesson(n)
-	}
-	return c
-}
-
-// diagramWidth is the width of the widest line of the diagrams.
-func (c content) diagramWidth() int {
-	w := 0
-	for _, l := range strings.Split(c.encryptDiagram+"\n"+c.decryptDiagram, "\n") {
-		w = max(w, ansi.StringWidth(l))
-	}
-	return w
-}
-
-// stepInfo returns the title and success line of step n.
-func (c content) stepInfo(n int) steps.Step {
-	for _, s := range c.steps {
-		if s.Number == n {
-			return s
-		}
-	}
-	return steps.Step{Number: n, Title: fmt.Sprintf("Step %d", n)}
-}
 
 // preflightMsg carries the live plan (account, what will be created, the
 // cost), or why it could not be read.
@@ -93,91 +25,69 @@ type preflightMsg struct {
 	err  error
 }
 
-// Model is the root of the tutorial: it owns the screens, routes messages
-// to them and switches between them.
+// Model is the root of the tutorial, after soft-serve's UI: it routes
+// messages (the window size to every screen, the keys to the dialog or
+// the screen on top, a run's lines to its step), handles the keys that
+// work everywhere, switches screens, runs the steps, and draws the frame
+// around the components.
 type Model struct {
-	w       *steps.Workshop
-	content content
-	run     runFunc
-	clock   clock.Clock
-
-	// alive is cancelled when the tutorial ends; every step's context
-	// derives from it.
-	alive context.Context
+	c     *common
+	w     *steps.Workshop
+	run   runFunc
+	alive context.Context // cancelled when the tutorial ends; every run derives from it
 	stop  context.CancelFunc
 
 	width, height int
-	cwd           string // to show paths relative to it
-	fast          bool   // waits are shortened (--fast)
+	fast          bool // waits are shortened (--fast)
 	themeName     string
-	theme         theme
 	bgKnown       bool // the terminal answered the background colour query
-	md            *markdown
-	keys          keyMap
 	help          help.Model
-	spinner       spinner.Model
 
-	screen     screenID
-	prevScreen screenID // where the live confirmation returns to
-	welcome    docPane
-	stepViews  [stepCount + 1]*stepScreen // index 1 to 6
-	quiz       quizScreen
-	summary    summaryScreen
-	showAPI    bool
-	api        apiPane
+	// screens is the tutorial's order: welcome, the steps, quiz, summary.
+	screens []screen
+	current int // index in screens
+	steps   []*stepScreen
+	summary *summaryScreen
+	// dialogs open over the screen, the last on top; it takes the keys.
+	dialogs  []component
+	question *questionDialog // a running step's question, while open
+	quitAsk  *quitDialog     // the quit question, while open
 
-	// The progress as this screen knows it: copied from the workshop at
-	// start and after each run, never read while a step may write it.
-	done  map[int]bool
-	state steps.State
-	// doneAtCleanup are the steps done, in any session, when step 6 ended
-	// the workshop and cleared its progress: the summary still counts them.
+	showAPI bool
+	api     *apiPane
+
+	// doneAtCleanup is progress.atCleanup: the steps done when the
+	// clean-up step ended the workshop.
 	doneAtCleanup map[int]bool
-	resumeOffered bool
 
-	running   int // the step running now, 0 when none
 	runID     int
 	runCancel context.CancelFunc
 	events    chan stepEvent
-	// runExited is closed when the last run's goroutine has returned.
-	runExited chan struct{}
+	runExited chan struct{} // closed when the last run's goroutine has returned
 
-	calls <-chan awsclient.Call
-
-	live          bool
-	liveConfirmed bool
-	pendingStep   int // the step the live confirmation will run
-	plan          steps.Plan
-	planErr       error
-	preflight     func(ctx context.Context) (steps.Plan, error)
-
+	calls     <-chan awsclient.Call
 	questions chan stepQuestion // a running step's yes/no questions
-	question  *stepQuestion     // the one on screen
+	preflight func(ctx context.Context) (steps.Plan, error)
 
-	quitAsked   bool // the quit question is open
-	interrupted bool // Ctrl-C cancelled a step; a second one quits
-	quitting    bool // waiting for a cancelled step before quitting
-	notice      string
-	noticeWarn  bool
+	liveConfirmed bool
+	interrupted   bool // Ctrl-C cancelled a step; a second one quits
+	quitting      bool // waiting for a cancelled step before quitting
+	notice        string
+	noticeWarn    bool
 }
 
 // newModel builds the tutorial over a workshop. Nothing runs until Init.
 func newModel(ctx context.Context, opts Options, c content) *Model {
 	alive, stop := context.WithCancel(ctx)
 	m := &Model{
+		c:         &common{content: c, md: newMarkdown(), clock: clock.Real{}, workshop: opts.Workshop, mode: layoutStacked},
 		w:         opts.Workshop,
-		content:   c,
 		run:       steps.Run,
-		clock:     clock.Real{},
 		alive:     alive,
 		stop:      stop,
 		themeName: opts.Theme,
 		fast:      opts.Fast,
-		md:        newMarkdown(),
-		keys:      newKeyMap(),
 		help:      help.New(),
-		screen:    screenID{kind: screenWelcome},
-		done:      map[int]bool{},
 		api:       newAPIPane(),
 		width:     80,
 		height:    24,
@@ -185,51 +95,60 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 	if m.themeName == "" {
 		m.themeName = ThemeAuto
 	}
-	m.cwd, _ = os.Getwd()
+	m.c.cwd, _ = os.Getwd()
 	m.setTheme(true)
-	m.welcome = newDocPane()
-	for n := 1; n <= stepCount; n++ {
-		m.stepViews[n] = newStepScreen(n)
-	}
-	m.quiz = newQuizScreen(len(c.quiz))
-	m.summary = summaryScreen{doc: newDocPane()}
 	if w := m.w; w != nil {
 		if w.Clock != nil {
-			m.clock = w.Clock
+			m.c.clock = w.Clock
 		}
-		m.copyState()
-		m.resumeOffered = len(m.done) > 0
+		m.c.progress = copyProgress(w, nil)
 		// A step's question (reuse a key pending deletion?) is asked on
 		// this screen: the terminal's input belongs to the program.
 		m.questions = make(chan stepQuestion)
 		w.Confirm = askOnScreen(m.questions)
 		if cl := w.Clients; cl != nil {
-			m.live = cl.Live
-			m.plan.Region = cl.Region
+			m.c.live = cl.Live
+			m.c.plan.Region = cl.Region
 			// Preflight reads the workshop's state: give it a copy, taken
 			// before anything runs.
 			snapshot := *w
-			snapshot.State = m.state
+			snapshot.State = m.c.progress.state
 			m.preflight = func(ctx context.Context) (steps.Plan, error) { return steps.Preflight(ctx, &snapshot) }
-			if cl.Calls != nil {
-				for _, call := range cl.Calls.Calls() {
-					m.api.add(call)
-				}
-				ch := make(chan awsclient.Call, 1024)
-				missed := m.api.missed
-				cl.Calls.Subscribe(func(call awsclient.Call) {
-					// Called from the SDK's goroutine: never block it.
-					select {
-					case ch <- call:
-					default:
-						missed.Add(1)
-					}
-				})
-				m.calls = ch
-			}
+			m.calls = m.subscribe(cl.Calls)
 		}
 	}
+	m.screens = append(m.screens, newWelcomeScreen(m.c))
+	for _, s := range c.steps {
+		v := newStepScreen(m.c, s)
+		m.steps = append(m.steps, v)
+		m.screens = append(m.screens, v)
+	}
+	quiz := newQuizScreen(m.c)
+	m.summary = newSummaryScreen(m.c, m.steps, quiz, m.api)
+	m.screens = append(m.screens, quiz, m.summary)
 	return m
+}
+
+// subscribe lists the calls made so far in the API pane and returns the
+// channel of the calls to come.
+func (m *Model) subscribe(rec *awsclient.Recorder) <-chan awsclient.Call {
+	if rec == nil {
+		return nil
+	}
+	for _, call := range rec.Calls() {
+		m.api.add(call)
+	}
+	ch := make(chan awsclient.Call, 1024)
+	missed := m.api.missed
+	rec.Subscribe(func(call awsclient.Call) {
+		// Called from the SDK's goroutine: never block it.
+		select {
+		case ch <- call:
+		default:
+			missed.Add(1)
+		}
+	})
+	return ch
 }
 
 // preflightCmd reads the live plan in the background.
@@ -245,37 +164,16 @@ func preflightCmd(ctx context.Context, preflight func(context.Context) (steps.Pl
 	}
 }
 
-// copyState takes the workshop's progress. Call it only when no step runs.
-func (m *Model) copyState() {
-	m.state = m.w.State
-	m.state.Done = maps.Clone(m.w.State.Done)
-	m.done = map[int]bool{}
-	for n := range m.w.State.Done {
-		m.done[n] = true
-	}
-}
-
-// stepDone reports whether step n is done: in the saved progress, in
-// this session, or before step 6 ended the workshop (and cleared the
-// progress).
-func (m *Model) stepDone(n int) bool {
-	return m.done[n] || m.stepViews[n].status == statusDone || m.doneAtCleanup[n]
-}
-
-// missing returns the step that must run before step n, by the workshop's
-// own rule, applied to this screen's copy of the progress.
-func (m *Model) missing(n int) int {
-	snapshot := &steps.Workshop{State: m.state}
-	return snapshot.Missing(n)
-}
-
 func (m *Model) setTheme(dark bool) {
-	m.theme = newTheme(m.themeName, dark)
-	m.help.Styles = m.theme.help
-	m.help.Ellipsis = m.theme.ellipsis
-	m.help.ShortSeparator = " " + m.theme.markTodo + " "
+	c := m.c
+	c.theme = newTheme(m.themeName, dark)
+	plain := c.theme.name == ThemePlain
+	c.keys = newKeyMap(len(c.content.steps), c.content.maxChoices(), plain)
+	m.help.Styles = c.theme.help
+	m.help.Ellipsis = c.theme.ellipsis
+	m.help.ShortSeparator = " " + c.theme.markTodo + " "
 	s := spinner.Dot
-	if m.theme.name == ThemePlain {
+	if plain {
 		s = spinner.Line
 	}
 	// The frames carry no padding; the screens place the spinner.
@@ -284,15 +182,18 @@ func (m *Model) setTheme(dark bool) {
 		frames[i] = strings.TrimSpace(f)
 	}
 	s.Frames = frames
-	m.spinner = spinner.New(spinner.WithSpinner(s), spinner.WithStyle(m.theme.spinner))
-	m.keys = newKeyMap()
-	if m.theme.name == ThemePlain {
-		// ASCII only, so the help reads the same in any terminal or log.
-		m.keys.Next.SetHelp("n", "next")
-		m.keys.Prev.SetHelp("p", "back")
-		m.keys.ScrollUp.SetHelp("k/up", "scroll text up")
-		m.keys.ScrollDown.SetHelp("j/down", "scroll text down")
+	c.spinner = spinner.New(spinner.WithSpinner(s), spinner.WithStyle(c.theme.spinner))
+}
+
+// screen is the screen shown.
+func (m *Model) screen() screen { return m.screens[m.current] }
+
+// dialog is the dialog on top, or nil.
+func (m *Model) dialog() component {
+	if len(m.dialogs) == 0 {
+		return nil
 	}
+	return m.dialogs[len(m.dialogs)-1]
 }
 
 // Init starts listening for AWS calls and, for the auto theme, asks the
@@ -302,113 +203,109 @@ func (m *Model) Init() tea.Cmd {
 	if m.themeName == ThemeAuto {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
-	if m.live && m.preflight != nil {
+	if m.c.live && m.preflight != nil {
 		cmds = append(cmds, preflightCmd(m.alive, m.preflight))
 	}
 	return tea.Batch(cmds...)
 }
 
-// Update routes a message: window size and global keys here, the rest to
-// the screen it belongs to.
+// Update routes a message, then handles what the components asked for
+// while they handled it, in the order asked, so that a key's effect
+// shows in the next frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{m.route(msg)}
+	for len(m.c.requests) > 0 {
+		req := m.c.requests[0]
+		m.c.requests = m.c.requests[1:]
+		cmds = append(cmds, m.handleRequest(req))
+	}
+	m.resize()
+	return m, tea.Batch(cmds...)
+}
+
+// route hands a message to whoever it is for.
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.sizeAll()
 	case tea.BackgroundColorMsg:
 		if !m.bgKnown && m.themeName == ThemeAuto {
 			m.bgKnown = true
 			m.setTheme(msg.IsDark())
 		}
 	case tea.KeyPressMsg:
-		cmds = append(cmds, m.handleKey(msg))
+		return m.updateKey(msg)
 	case tea.MouseWheelMsg:
-		m.handleWheel(msg)
+		return m.updateWheel(msg)
 	case spinner.TickMsg:
-		if m.running != 0 {
+		if m.c.running != 0 {
 			var cmd tea.Cmd
-			m.spinner, cmd = m.spinner.Update(msg)
-			cmds = append(cmds, cmd)
+			m.c.spinner, cmd = m.c.spinner.Update(msg)
+			return cmd
 		}
 	case stepLineMsg:
 		if msg.run == m.runID {
-			m.stepViews[msg.step].report(msg.line)
-			cmds = append(cmds, waitForStepEventCmd(m.alive, m.events))
+			m.steps[msg.step-1].Update(msg)
+			return waitForStepEventCmd(m.alive, m.events)
 		}
 	case stepDoneMsg:
-		cmds = append(cmds, m.finishRun(msg))
-	case callMsg:
-		m.api.add(msg.call)
-		cmds = append(cmds, waitForCallCmd(m.alive, m.calls))
-	case questionMsg:
-		q := msg.q
-		m.question = &q
-		cmds = append(cmds, waitForQuestionCmd(m.alive, m.questions))
-	case preflightMsg:
-		region := m.plan.Region
-		m.plan, m.planErr = msg.plan, msg.err
-		if m.plan.Region == "" {
-			m.plan.Region = region
-		}
+		return m.finishRun(msg)
 	case transcriptSavedMsg:
-		m.summary.saving = false
-		m.summary.path, m.summary.saveErr = msg.path, msg.err
-	case quitTimeoutMsg:
-		if m.quitting {
-			return m, tea.Quit
-		}
+		return m.summary.Update(msg)
+	default:
+		return m.routeSession(msg)
 	}
-	m.sync()
-	return m, tea.Batch(cmds...)
+	return nil
 }
 
-// handleKey applies a key press: open questions first, then the keys that
-// work everywhere, then the current screen's.
-func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	if key.Matches(msg, k.Interrupt) {
-		return m.interrupt()
-	}
-	if m.quitting {
-		return nil
-	}
-	if m.question != nil {
-		switch {
-		case key.Matches(msg, k.Yes):
-			m.answer(true)
-		case key.Matches(msg, k.No):
-			m.answer(false)
-		case key.Matches(msg, k.Quit):
-			m.answer(false)
-			return m.askQuit()
+// routeSession handles the messages of the session around the screens:
+// AWS calls, a step's questions, the live plan, the quit timeout.
+func (m *Model) routeSession(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case callMsg:
+		m.api.add(msg.call)
+		return waitForCallCmd(m.alive, m.calls)
+	case questionMsg:
+		m.question = newQuestionDialog(m.c, msg.q)
+		m.dialogs = append(m.dialogs, m.question)
+		return waitForQuestionCmd(m.alive, m.questions)
+	case preflightMsg:
+		region := m.c.plan.Region
+		m.c.plan, m.c.planErr = msg.plan, msg.err
+		if m.c.plan.Region == "" {
+			m.c.plan.Region = region
 		}
-		return nil
-	}
-	if m.quitAsked {
-		switch {
-		case key.Matches(msg, k.Yes), key.Matches(msg, k.Quit):
-			return m.quit()
-		case key.Matches(msg, k.No):
-			m.quitAsked = false
+	case quitTimeoutMsg:
+		if m.quitting {
+			return tea.Quit
 		}
-		return nil
 	}
-	if m.screen.kind == screenConfirm {
-		switch {
-		case key.Matches(msg, k.Yes):
-			m.liveConfirmed = true
-			n := m.pendingStep
-			m.screen = screenID{screenStep, n}
-			return m.startStep(n)
-		case key.Matches(msg, k.No):
-			m.screen = m.prevScreen
-			m.setNotice("Nothing was created.", false)
-		case key.Matches(msg, k.Quit):
-			return m.askQuit()
-		}
-		return nil
-	}
+	return nil
+}
 
+// sizeAll gives every screen its room for the window.
+func (m *Model) sizeAll() {
+	l := m.layout()
+	m.c.mode = l.mode
+	r := m.room(l)
+	for _, s := range m.screens {
+		s.SetSize(r.w, r.h)
+	}
+}
+
+// updateKey handles a key: Ctrl-C always; then an open dialog takes every
+// key; then the keys that work on every screen; then the screen's own.
+func (m *Model) updateKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.c.keys
+	switch {
+	case key.Matches(msg, k.Interrupt):
+		return m.interrupt()
+	case m.quitting:
+		return nil
+	case m.dialog() != nil:
+		return m.dialog().Update(msg)
+	}
 	m.clearNotice()
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -419,233 +316,107 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.API):
 		m.showAPI = !m.showAPI
 		return nil
-	case key.Matches(msg, k.LogUp):
-		m.scrollLog(+1)
-		return nil
-	case key.Matches(msg, k.LogDown):
-		m.scrollLog(-1)
-		return nil
-	case key.Matches(msg, k.ScrollUp):
-		m.scrollDoc(-1)
-		return nil
-	case key.Matches(msg, k.ScrollDown):
-		m.scrollDoc(+1)
+	}
+	return m.screen().Update(msg)
+}
+
+// updateWheel hands the mouse wheel to the screen, at the screen's own
+// coordinates.
+func (m *Model) updateWheel(msg tea.MouseWheelMsg) tea.Cmd {
+	if m.dialog() != nil {
 		return nil
 	}
+	l := m.layout()
+	msg.X -= m.c.theme.pad
+	msg.Y -= strings.Count(m.headerView(l.mode), "\n") + 1 + m.gapLines(l.mode)
+	return m.screen().Update(msg)
+}
 
-	switch m.screen.kind {
-	case screenWelcome:
-		switch {
-		case key.Matches(msg, k.Enter):
-			m.resumeOffered = false
-			return m.goTo(m.resumeTarget())
-		case m.resumeOffered && key.Matches(msg, k.StartOver):
-			if m.running != 0 {
-				m.setNotice(fmt.Sprintf("Step %d is running: wait for it before starting over.", m.running), true)
-				return nil
-			}
-			// Forget the progress (the next run saves it); a live key is
-			// kept so that step 1 reuses it and step 6 still deletes it.
-			m.w.Reset()
-			m.copyState()
-			m.doneAtCleanup = nil
-			m.resumeOffered = false
-			return m.goTo(screenID{screenStep, 1})
+// handleRequest does what a component asked.
+func (m *Model) handleRequest(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case moveMsg:
+		return m.move(msg.delta)
+	case goToStepMsg:
+		return m.goTo(msg.step)
+	case resumeMsg:
+		if n := m.c.progress.resumeStep(len(m.steps)); n != 0 {
+			return m.goTo(n)
 		}
-	case screenStep:
-		if cmd, ok := m.stepKey(msg); ok {
-			return cmd
-		}
-	case screenQuiz:
-		if cmd, ok := m.quizKey(msg); ok {
-			return cmd
-		}
-	}
-
-	switch {
-	case key.Matches(msg, k.Next):
-		return m.move(+1)
-	case key.Matches(msg, k.Prev):
-		return m.move(-1)
-	case key.Matches(msg, k.Jump) && m.screen.kind != screenQuiz:
-		return m.goTo(screenID{screenStep, int(msg.Text[0] - '0')})
+		// All done: the screen after the last step.
+		return m.show(m.stepIndex(len(m.steps)) + 1)
+	case runStepMsg:
+		return m.startStep(msg.step)
+	case startOverMsg:
+		return m.startOver()
+	case liveConfirmedMsg:
+		m.liveConfirmed = true
+		return m.startStep(msg.step)
+	case closeDialogMsg:
+		m.closeDialog(msg.dialog)
+	case noticeMsg:
+		m.setNotice(msg.text, msg.warn)
+	case askQuitMsg:
+		return m.askQuit()
+	case quitMsg:
+		return m.quit()
 	}
 	return nil
-}
-
-// scrollLog scrolls the current step's log by a page: +1 older, -1 newer.
-func (m *Model) scrollLog(pages int) {
-	switch m.screen.kind {
-	case screenStep:
-		l := m.layout()
-		page := max(l.side.h/2, 1)
-		m.stepViews[m.screen.step].log.scroll(pages * page)
-	default:
-		// Screens without a log scroll their text instead.
-		for range max(m.layout().bodyH-2, 1) {
-			m.scrollDoc(-pages)
-		}
-	}
-}
-
-// scrollDoc scrolls the current screen's text by a line: +1 down.
-func (m *Model) scrollDoc(lines int) {
-	var d *docPane
-	switch m.screen.kind {
-	case screenWelcome:
-		d = &m.welcome
-	case screenStep:
-		d = &m.stepViews[m.screen.step].lesson
-	case screenQuiz:
-		d = &m.quiz.doc
-	case screenSummary:
-		d = &m.summary.doc
-	default:
-		return
-	}
-	if lines > 0 {
-		d.vp.ScrollDown(lines)
-	} else {
-		d.vp.ScrollUp(-lines)
-	}
-}
-
-// handleWheel scrolls what is under the mouse: the log or the text.
-func (m *Model) handleWheel(msg tea.MouseWheelMsg) {
-	const linesPerNotch = 3
-	dir := 0
-	switch msg.Button {
-	case tea.MouseWheelUp:
-		dir = -1
-	case tea.MouseWheelDown:
-		dir = +1
-	default:
-		return
-	}
-	if m.screen.kind == screenStep && m.overLog(msg.X, msg.Y) {
-		m.stepViews[m.screen.step].log.scroll(-dir * linesPerNotch)
-		return
-	}
-	m.scrollDoc(dir * linesPerNotch)
-}
-
-// overLog reports whether a cell is over the step screen's status and log
-// (the side), as opposed to the lesson.
-func (m *Model) overLog(x, y int) bool {
-	l := m.layout()
-	header := lipgloss.Height(m.headerView(l.mode)) + max(m.theme.gap-1, 0)
-	switch l.mode {
-	case layoutWide:
-		return x >= m.theme.pad+l.text.w
-	case layoutStacked:
-		return y >= header+l.text.h
-	default:
-		s := m.stepViews[m.screen.step]
-		return s.runs > 0
-	}
-}
-
-// stepKey handles the keys of a step screen.
-func (m *Model) stepKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := &m.keys
-	n := m.screen.step
-	s := m.stepViews[n]
-	switch {
-	case key.Matches(msg, k.Enter):
-		switch s.status {
-		case statusDone:
-			return m.move(+1), true
-		case statusRunning:
-			return nil, true
-		default:
-			return m.startStep(n), true
-		}
-	case key.Matches(msg, k.Retry):
-		if s.status == statusFailed || s.status == statusCancelled || s.status == statusDone {
-			return m.startStep(n), true
-		}
-		return nil, true
-	case key.Matches(msg, k.Check):
-		if n == 5 && m.running == 5 && m.w != nil && m.w.CheckNow != nil {
-			// Non-blocking: if a request is already pending, this one
-			// adds nothing.
-			select {
-			case m.w.CheckNow <- struct{}{}:
-			default:
-			}
-			s.checkRequested = true
-		}
-		return nil, true
-	}
-	return nil, false
-}
-
-// resumeTarget is where Enter on the welcome screen goes: the first step
-// not done, or the quiz when all are.
-func (m *Model) resumeTarget() screenID {
-	for n := 1; n <= stepCount; n++ {
-		if !m.done[n] {
-			return screenID{screenStep, n}
-		}
-	}
-	return screenID{kind: screenQuiz}
 }
 
 // move goes to the next (+1) or previous (-1) screen in order.
 func (m *Model) move(delta int) tea.Cmd {
-	cur := m.screen
-	if cur.kind == screenConfirm {
-		cur = m.prevScreen
+	i := m.current + delta
+	if i < 0 || i >= len(m.screens) {
+		return nil
 	}
-	for i, id := range order {
-		if id == cur {
-			j := i + delta
-			if j < 0 || j >= len(order) {
-				return nil
-			}
-			return m.goTo(order[j])
-		}
-	}
-	return nil
+	return m.show(i)
 }
 
-// goTo switches screens, warning when a step's prerequisites are missing.
-func (m *Model) goTo(id screenID) tea.Cmd {
-	m.screen = id
-	switch id.kind {
-	case screenStep:
-		s := m.stepViews[id.step]
-		s.missing = 0
-		if s.status != statusRunning && !m.done[id.step] {
-			s.missing = m.missing(id.step)
-		}
-	case screenSummary:
-		return m.saveTranscript()
+// goTo shows step n's screen.
+func (m *Model) goTo(n int) tea.Cmd { return m.show(m.stepIndex(n)) }
+
+// stepIndex is where step n is in the order.
+func (m *Model) stepIndex(n int) int { return slices.Index(m.screens, screen(m.steps[n-1])) }
+
+// show switches to screens[i] and tells it so.
+func (m *Model) show(i int) tea.Cmd {
+	m.current = i
+	return m.screen().Update(shownMsg{})
+}
+
+// startOver forgets the progress (the next run saves it) and goes to the
+// first step. A live key is kept, so that step 1 reuses it and the
+// clean-up step still deletes it.
+func (m *Model) startOver() tea.Cmd {
+	if m.c.running != 0 {
+		m.setNotice(fmt.Sprintf("Step %d is running: wait for it before starting over.", m.c.running), true)
+		return nil
 	}
-	return nil
+	m.w.Reset()
+	m.doneAtCleanup = nil
+	m.c.progress = copyProgress(m.w, nil)
+	return m.goTo(1)
 }
 
 // startStep runs step n in the background, after the live confirmation.
 func (m *Model) startStep(n int) tea.Cmd {
-	if m.running != 0 {
-		m.setNotice(fmt.Sprintf("Step %d is still running: wait for it, or press Ctrl-C to cancel it.", m.running), true)
+	if m.c.running != 0 {
+		m.setNotice(fmt.Sprintf("Step %d is still running: wait for it, or press %s to cancel it.", m.c.running, m.c.keys.Interrupt.Help().Key), true)
 		return nil
 	}
 	if m.w == nil {
 		m.setNotice("No workshop is open.", true)
 		return nil
 	}
-	if m.live && !m.liveConfirmed {
-		m.pendingStep = n
-		m.prevScreen = m.screen
-		m.screen = screenID{kind: screenConfirm}
+	if m.c.live && !m.liveConfirmed {
+		m.dialogs = append(m.dialogs, newConfirmDialog(m.c, n))
 		return nil
 	}
-	s := m.stepViews[n]
-	s.begin(m.clock.Now())
+	m.steps[n-1].begin(m.c.clock.Now())
 	ctx, cancel := context.WithCancel(m.alive)
 	m.runCancel = cancel
-	m.running = n
+	m.c.running = n
 	m.runID++
 	m.interrupted = false
 	m.events = make(chan stepEvent, eventBuffer)
@@ -653,41 +424,45 @@ func (m *Model) startStep(n int) tea.Cmd {
 	return tea.Batch(
 		runStepCmd(ctx, m.alive, m.run, m.w, n, m.runID, m.events, m.runExited),
 		waitForStepEventCmd(m.alive, m.events),
-		m.spinner.Tick,
+		m.c.spinner.Tick,
 	)
 }
 
 // finishRun records how a run ended.
 func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
-	if msg.run != m.runID || m.running == 0 {
+	if msg.run != m.runID || m.c.running == 0 {
 		return nil
 	}
-	m.running = 0
-	m.question = nil // a question of the run is moot now
+	m.c.running = 0
+	if m.question != nil {
+		// A question of the run is moot now.
+		m.closeDialog(m.question)
+	}
 	if m.runCancel != nil {
 		m.runCancel()
 		m.runCancel = nil
 	}
 	m.events = nil
-	if msg.err == nil && msg.step == 6 {
-		// Merged, not replaced: running step 6 again finds no progress.
+	finished := m.steps[msg.step-1]
+	if msg.err == nil && finished.step.CleansUp {
+		// Merged, not replaced: cleaning up again finds no progress.
 		if m.doneAtCleanup == nil {
 			m.doneAtCleanup = map[int]bool{}
 		}
-		maps.Copy(m.doneAtCleanup, m.done)
+		maps.Copy(m.doneAtCleanup, m.c.progress.done)
 	}
 	// The run is over, so the workshop's state is ours to read: the step's
 	// goroutine wrote it before sending this message.
-	m.copyState()
-	s := m.stepViews[msg.step]
-	s.end(msg.err, m.clock.Now())
-	if msg.err == nil && msg.step != 6 {
+	m.c.progress = copyProgress(m.w, m.doneAtCleanup)
+	finished.Update(msg)
+	if msg.err == nil && !finished.step.CleansUp {
 		// Running a step again makes the results of the steps after it
 		// stale (the workshop forgot them): offer to run them again.
 		m.doneAtCleanup = nil
-		for n := 1; n <= stepCount; n++ {
-			if v := m.stepViews[n]; n != msg.step && v.status == statusDone && !m.done[n] {
-				v.status = statusIdle
+		m.c.progress.atCleanup = nil
+		for _, s := range m.steps {
+			if s != finished {
+				s.forgetIfStale()
 			}
 		}
 	}
@@ -697,11 +472,20 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 	return nil
 }
 
-// answer replies to the step's question and closes it.
-func (m *Model) answer(yes bool) {
-	// The reply channel has room for the answer: this never blocks.
-	m.question.reply <- yes
-	m.question = nil
+// closeDialog closes a dialog, wherever it is in the stack.
+func (m *Model) closeDialog(d component) {
+	for i, open := range m.dialogs {
+		if open == d {
+			m.dialogs = append(m.dialogs[:i], m.dialogs[i+1:]...)
+			break
+		}
+	}
+	switch d {
+	case component(m.question):
+		m.question = nil
+	case component(m.quitAsk):
+		m.quitAsk = nil
+	}
 }
 
 // interrupt is Ctrl-C: it cancels a running step, and quits when nothing
@@ -711,10 +495,10 @@ func (m *Model) interrupt() tea.Cmd {
 		// Already waiting for the step to stop: stop waiting.
 		return tea.Quit
 	}
-	if m.running != 0 && !m.interrupted && !m.quitting {
+	if m.c.running != 0 && !m.interrupted {
 		m.interrupted = true
 		m.runCancel()
-		m.setNotice(fmt.Sprintf("Cancelling step %d. Press Ctrl-C again to quit.", m.running), true)
+		m.setNotice(fmt.Sprintf("Cancelling step %d. Press %s again to quit.", m.c.running, m.c.keys.Interrupt.Help().Key), true)
 		return nil
 	}
 	return m.quit()
@@ -722,133 +506,40 @@ func (m *Model) interrupt() tea.Cmd {
 
 // askQuit quits, asking first when a step runs or a live key would stay.
 func (m *Model) askQuit() tea.Cmd {
-	if m.running != 0 || m.liveKeyReminder() != "" {
-		m.quitAsked = true
+	if m.c.running != 0 || m.c.liveKeyReminder() != "" {
+		if m.quitAsk == nil {
+			m.quitAsk = newQuitDialog(m.c, m.cleanupStep())
+			m.dialogs = append(m.dialogs, m.quitAsk)
+		}
 		return nil
 	}
 	return m.quit()
 }
 
+// cleanupStep is the number of the step that cleans up, or 0.
+func (m *Model) cleanupStep() int {
+	for _, s := range m.steps {
+		if s.step.CleansUp {
+			return s.step.Number
+		}
+	}
+	return 0
+}
+
 // quit cancels any running step and ends the program once it has stopped.
 func (m *Model) quit() tea.Cmd {
-	m.quitAsked = false
-	if m.running != 0 {
+	if m.quitAsk != nil {
+		m.closeDialog(m.quitAsk)
+	}
+	if m.c.running != 0 {
 		m.quitting = true
 		m.runCancel()
-		m.setNotice(fmt.Sprintf("Stopping step %d…", m.running), true)
+		m.setNotice(fmt.Sprintf("Stopping step %d…", m.c.running), true)
 		return quitTimeoutCmd()
 	}
 	m.stop()
 	return tea.Quit
 }
 
-// liveKeyReminder is the clean-up advice for a real KMS key left behind,
-// or "" when there is none.
-func (m *Model) liveKeyReminder() string {
-	if !m.live || m.running != 0 || m.w == nil {
-		return ""
-	}
-	return m.w.LiveKeyReminder()
-}
-
 func (m *Model) setNotice(s string, warn bool) { m.notice, m.noticeWarn = s, warn }
 func (m *Model) clearNotice()                  { m.notice, m.noticeWarn = "", false }
-
-// saveTranscript writes the session's transcript in the background.
-func (m *Model) saveTranscript() tea.Cmd {
-	if m.w == nil || m.w.Dir == "" {
-		return nil
-	}
-	m.summary.saving = true
-	return saveTranscriptCmd(m.w.Dir, m.summary.path, m.clock, m.transcript())
-}
-
-// helpKeyMap is the key map with only the keys that do something now
-// enabled, and Enter described for what it does here: the help bar shows
-// exactly these.
-func (m *Model) helpKeyMap() keyMap {
-	k := m.keys
-	for _, b := range []*key.Binding{
-		&k.Enter, &k.Next, &k.Prev, &k.Jump, &k.Answer, &k.Retry, &k.Check, &k.StartOver,
-		&k.API, &k.ScrollUp, &k.ScrollDown, &k.LogUp, &k.LogDown, &k.Help, &k.Quit,
-		&k.Interrupt, &k.Yes, &k.No,
-	} {
-		b.SetEnabled(false)
-	}
-	on := func(bs ...*key.Binding) {
-		for _, b := range bs {
-			b.SetEnabled(true)
-		}
-	}
-	if m.running != 0 {
-		on(&k.Interrupt)
-	}
-	switch {
-	case m.quitting:
-		return k
-	case m.question != nil:
-		k.Yes.SetHelp("y", "yes")
-		k.No.SetHelp("n/esc", "no")
-		on(&k.Yes, &k.No, &k.Quit)
-		return k
-	case m.quitAsked:
-		k.Yes.SetHelp("y", "quit")
-		k.No.SetHelp("n/esc", "stay")
-		on(&k.Yes, &k.No)
-		return k
-	case m.screen.kind == screenConfirm:
-		k.Yes.SetHelp("y/enter", "go ahead")
-		k.No.SetHelp("n/esc", "go back")
-		on(&k.Yes, &k.No, &k.Quit)
-		return k
-	}
-	on(&k.API, &k.Help, &k.Quit, &k.ScrollUp, &k.ScrollDown)
-	switch m.screen.kind {
-	case screenWelcome:
-		on(&k.Enter, &k.Next, &k.Jump)
-		if m.resumeOffered {
-			target := m.resumeTarget()
-			if target.kind == screenStep {
-				k.Enter.SetHelp("enter", fmt.Sprintf("continue at step %d", target.step))
-			} else {
-				k.Enter.SetHelp("enter", "continue to the quiz")
-			}
-			on(&k.StartOver)
-		} else {
-			k.Enter.SetHelp("enter", "start")
-		}
-	case screenStep:
-		on(&k.Next, &k.Prev, &k.Jump, &k.LogUp, &k.LogDown)
-		s := m.stepViews[m.screen.step]
-		switch s.status {
-		case statusIdle:
-			k.Enter.SetHelp("enter", "run step")
-			on(&k.Enter)
-		case statusDone:
-			k.Enter.SetHelp("enter", "next")
-			on(&k.Enter)
-		case statusFailed, statusCancelled:
-			k.Enter.SetHelp("enter", "run again")
-			on(&k.Enter, &k.Retry)
-		}
-		if m.screen.step == 5 && m.running == 5 {
-			on(&k.Check)
-		}
-	case screenQuiz:
-		on(&k.Next, &k.Prev)
-		switch {
-		case m.quiz.current >= len(m.content.quiz):
-		case m.quiz.answers[m.quiz.current] < 0:
-			on(&k.Answer)
-		case m.quiz.current == len(m.content.quiz)-1:
-			k.Enter.SetHelp("enter", "see your score")
-			on(&k.Enter)
-		default:
-			k.Enter.SetHelp("enter", "next question")
-			on(&k.Enter)
-		}
-	case screenSummary:
-		on(&k.Prev, &k.Jump)
-	}
-	return k
-}

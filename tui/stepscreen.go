@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"cse-workshop/awsclient"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"cse-workshop/steps"
 )
 
@@ -23,9 +25,13 @@ const (
 	statusCancelled
 )
 
-// stepScreen is one step: its lesson, its log and what its last run showed.
+// stepScreen is one step: its lesson, its log and what its last run
+// showed. The root runs the step; the screen shows the run.
 type stepScreen struct {
-	n      int
+	c             *common
+	step          steps.Step
+	width, height int
+
 	status stepStatus
 	lesson docPane
 	log    logPane
@@ -34,12 +40,11 @@ type stepScreen struct {
 	details stepDetails
 	// success is the step's success line as it was reported.
 	success string
-	advice  awsclient.Advice
-	err     error
+	advice  advice
 	// missing is the step that must run first, when known.
 	missing        int
 	checkRequested bool
-	started, ended time.Time
+	ended          time.Time
 	// maskedKeys are the data key previews the runs showed; the
 	// transcript leaves them out, even from the status lines.
 	maskedKeys []string
@@ -57,8 +62,121 @@ type stepDetails struct {
 	deletion *steps.DeletionDetail
 }
 
-func newStepScreen(n int) *stepScreen {
-	return &stepScreen{n: n, lesson: newDocPane(), log: newLogPane()}
+func newStepScreen(c *common, step steps.Step) *stepScreen {
+	return &stepScreen{c: c, step: step, lesson: newDocPane(), log: newLogPane()}
+}
+
+// Update handles the keys of a step screen and the messages of its runs.
+func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case shownMsg:
+		s.missing = 0
+		if s.status != statusRunning && !s.c.progress.done[s.step.Number] {
+			s.missing = s.c.progress.missing(s.step.Number)
+		}
+	case tea.KeyPressMsg:
+		s.updateKey(msg)
+	case tea.MouseWheelMsg:
+		s.wheel(msg)
+	case stepLineMsg:
+		s.report(msg.line)
+	case stepDoneMsg:
+		s.end(msg.err, s.c.clock.Now())
+	}
+	return nil
+}
+
+func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
+	k := &s.c.keys
+	switch {
+	case key.Matches(msg, k.Enter):
+		switch s.status {
+		case statusDone:
+			s.c.send(moveMsg{+1})
+		case statusRunning:
+		default:
+			s.c.send(runStepMsg{s.step.Number})
+		}
+	case key.Matches(msg, k.Retry):
+		if s.canRunAgain() {
+			s.c.send(runStepMsg{s.step.Number})
+		}
+	case key.Matches(msg, k.Check):
+		s.checkNow()
+	case s.scrollKey(msg):
+	default:
+		navKey(s.c, msg, true, true, true)
+	}
+}
+
+func (s *stepScreen) canRunAgain() bool {
+	return s.status == statusFailed || s.status == statusCancelled || s.status == statusDone
+}
+
+// canCheckNow reports whether the check key does something: the step waits
+// for the audit trail, now.
+func (s *stepScreen) canCheckNow() bool {
+	w := s.c.workshop
+	return s.step.WaitsForAudit && s.status == statusRunning && w != nil && w.CheckNow != nil
+}
+
+// checkNow asks the running step to look in the audit trail at once.
+func (s *stepScreen) checkNow() {
+	if !s.canCheckNow() {
+		return
+	}
+	// Non-blocking: if a request is already pending, this one adds nothing.
+	select {
+	case s.c.workshop.CheckNow <- struct{}{}:
+	default:
+	}
+	s.checkRequested = true
+}
+
+// scrollKey scrolls the lesson by a line, or the log by half its height.
+func (s *stepScreen) scrollKey(msg tea.KeyPressMsg) bool {
+	k := &s.c.keys
+	l := s.layout()
+	page := max(l.side.h/2, 1)
+	switch {
+	case key.Matches(msg, k.LogUp):
+		s.log.scroll(+page)
+	case key.Matches(msg, k.LogDown):
+		s.log.scroll(-page)
+	case key.Matches(msg, k.ScrollUp), key.Matches(msg, k.ScrollDown):
+		s.lessonPane(l).scrollKey(msg, k)
+	default:
+		return false
+	}
+	return true
+}
+
+// wheel scrolls what is under the mouse: the log or the lesson.
+func (s *stepScreen) wheel(msg tea.MouseWheelMsg) {
+	l := s.layout()
+	if !s.overLog(l, msg.X, msg.Y) {
+		s.lessonPane(l).wheel(msg)
+		return
+	}
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		s.log.scroll(+wheelLines)
+	case tea.MouseWheelDown:
+		s.log.scroll(-wheelLines)
+	}
+}
+
+// overLog reports whether a cell of the screen is over the status and log
+// (the side), as opposed to the lesson.
+func (s *stepScreen) overLog(l stepLayout, x, y int) bool {
+	switch s.c.mode {
+	case layoutWide:
+		return x >= l.text.w
+	case layoutStacked:
+		return y >= l.text.h
+	default:
+		return s.runs > 0
+	}
 }
 
 // begin resets the screen for a new run, keeping earlier runs in the log.
@@ -69,10 +187,10 @@ func (s *stepScreen) begin(now time.Time) {
 	}
 	s.status = statusRunning
 	s.details = stepDetails{}
-	s.success, s.advice, s.err = "", awsclient.Advice{}, nil
+	s.success, s.advice = "", advice{}
 	s.missing = 0
 	s.checkRequested = false
-	s.started, s.ended = now, time.Time{}
+	s.ended = time.Time{}
 	s.log.offset = 0
 }
 
@@ -105,25 +223,6 @@ func (s *stepScreen) report(l steps.Line) {
 		s.checkRequested = false
 	case *steps.DeletionDetail:
 		d.deletion = v
-	case steps.DataKeyDetail:
-		d.dataKey = &v
-		s.noteMaskedKey(v.MaskedDataKey)
-	case steps.ProgressDetail:
-		d.progress = &v
-	case steps.FilesDetail:
-		d.files = &v
-	case steps.CompareDetail:
-		d.compare = &v
-	case steps.WaitDetail:
-		d.wait = &v
-	case steps.PollDetail:
-		d.poll = &v
-		s.checkRequested = false
-	case steps.RecordDetail:
-		d.record = &v
-		s.checkRequested = false
-	case steps.DeletionDetail:
-		d.deletion = &v
 	}
 }
 
@@ -138,19 +237,27 @@ func (s *stepScreen) end(err error, now time.Time) {
 	case errors.Is(err, context.Canceled):
 		s.status = statusCancelled
 		s.log.add(logEntry{at: now, level: steps.LevelWarn, text: "Cancelled."})
-	case errors.As(err, &pre):
-		s.status = statusFailed
-		s.err = err
-		s.missing = pre.Missing
-		s.advice = awsclient.Advice{
-			What: fmt.Sprintf("Step %d needs step %d to have run first.", pre.Step, pre.Missing),
-			Hint: fmt.Sprintf("press %d to go to step %d and run it, then come back", pre.Missing, pre.Missing),
-		}
 	default:
 		s.status = statusFailed
-		s.err = err
-		s.advice = steps.Explain(err)
+		s.advice = explain(err, &s.c.keys)
+		if errors.As(err, &pre) {
+			s.missing = pre.Missing
+		}
 	}
+}
+
+// forgetIfStale sets a step shown as done back to idle when the progress
+// no longer has it: a step before it ran again.
+func (s *stepScreen) forgetIfStale() {
+	if s.status == statusDone && !s.c.progress.done[s.step.Number] {
+		s.status = statusIdle
+	}
+}
+
+// done reports whether the step counts as done: run in this session, in
+// the saved progress, or before the clean-up ended the workshop.
+func (s *stepScreen) done() bool {
+	return s.status == statusDone || s.c.progress.counts(s.step.Number)
 }
 
 func (s *stepScreen) noteMaskedKey(k string) {
@@ -166,4 +273,59 @@ func (s *stepScreen) redact(text string) string {
 		text = strings.ReplaceAll(text, k, "••••")
 	}
 	return text
+}
+
+// SetSize gives the screen its room.
+func (s *stepScreen) SetSize(width, height int) { s.width, s.height = width, height }
+
+// Title is "Step n of 6".
+func (s *stepScreen) Title() string {
+	return fmt.Sprintf("Step %d of %d", s.step.Number, s.c.stepCount())
+}
+
+// Tab is the step's number, marked while it runs and once it is done.
+func (s *stepScreen) Tab() (string, bool) {
+	label := fmt.Sprint(s.step.Number)
+	switch {
+	case s.status == statusRunning:
+		return s.c.spinner.View() + label, false
+	case s.done():
+		return s.c.theme.markDone + label, true
+	}
+	return label, false
+}
+
+// enter is the Enter key described for what it does now.
+func (s *stepScreen) enter() key.Binding {
+	k := &s.c.keys
+	switch s.status {
+	case statusIdle:
+		return describe(k.Enter, "run step")
+	case statusDone:
+		return describe(k.Enter, "next")
+	case statusFailed, statusCancelled:
+		return describe(k.Enter, "run again")
+	}
+	return enabled(k.Enter, false)
+}
+
+// ShortHelp is the step's keys for the help bar.
+func (s *stepScreen) ShortHelp() []key.Binding {
+	k := &s.c.keys
+	failed := s.status == statusFailed || s.status == statusCancelled
+	return []key.Binding{s.enter(), enabled(k.Retry, failed), enabled(k.Check, s.canCheckNow()), k.Next, k.Prev}
+}
+
+// FullHelp is every key of the step screen.
+func (s *stepScreen) FullHelp() [][]key.Binding {
+	k := &s.c.keys
+	retry := enabled(k.Retry, s.canRunAgain())
+	if s.status == statusDone {
+		retry = describe(retry, "run again")
+	}
+	return [][]key.Binding{
+		{s.enter(), k.Next, k.Prev, k.Jump},
+		{retry, enabled(k.Check, s.canCheckNow())},
+		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},
+	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/progress"
+	progressbar "charm.land/bubbles/v2/progress"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -20,35 +20,83 @@ const largeFileInBytes = 1 << 20
 // minLogRows is the fewest log lines a step screen shows once a run began.
 const minLogRows = 3
 
-// stepView is a step screen: lesson and, beside or below, the status and
-// the log.
-func (m *Model) stepView(l layout) string {
-	s := m.stepViews[m.screen.step]
-	switch l.mode {
+// stepLayout is how a step screen divides its room: the lesson (text) and
+// the status over the log (side). In a compact window only one shows.
+type stepLayout struct {
+	text, side rect
+}
+
+// fresh reports whether the step has not run yet in this session: the
+// lesson is what matters then.
+func (s *stepScreen) fresh() bool { return s.status == statusIdle && s.runs == 0 }
+
+func (s *stepScreen) layout() stepLayout {
+	w, h := s.width, s.height
+	switch s.c.mode {
 	case layoutWide:
-		return m.columns(l, s.lesson.view(&m.theme), m.sideView(s, l.side.w, l.side.h, l.mode))
+		textW := textWidthWide(w)
+		return stepLayout{text: rect{textW, h}, side: rect{w - textW - 3, h}}
 	case layoutStacked:
-		return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h) + "\n" + m.sideView(s, l.side.w, l.side.h, l.mode))
+		var sideH int
+		if s.fresh() {
+			sideH = min(lipgloss.Height(s.statusView(w))+1, h/2)
+		} else {
+			// The lesson was read: the run gets most of the room.
+			sideH = h - max(h/4, 3)
+		}
+		text := rect{w, max(h-sideH, 3)}
+		return stepLayout{text: text, side: rect{w, max(h-text.h, 0)}}
 	default:
-		if s.status == statusIdle && s.runs == 0 {
+		l := stepLayout{text: rect{w, h}, side: rect{w, h}}
+		if s.fresh() {
+			// The line that says how to run the step sits under the
+			// lesson: the lesson scrolls in the room above it.
+			l.text.h = max(h-lipgloss.Height(s.statusLine(w)), 1)
+		}
+		return l
+	}
+}
+
+// lessonPane is the lesson, sized for the layout and rendered for it.
+func (s *stepScreen) lessonPane(l stepLayout) *docPane {
+	t := &s.c.theme
+	src := s.c.content.lessons[s.step.Number]
+	s.lesson.set(fmt.Sprintf("lesson|%s|%d", t.name, l.text.w), l.text.w, l.text.h,
+		func(w int) string { return s.c.md.render(t, src, w) })
+	return &s.lesson
+}
+
+// View is the lesson and, beside or below it, the status and the log.
+func (s *stepScreen) View() string {
+	t, k := &s.c.theme, &s.c.keys
+	l := s.layout()
+	lesson := s.lessonPane(l).view(t, k)
+	switch s.c.mode {
+	case layoutWide:
+		return columns(t, l.text.h, lesson, l.text.w, s.sideView(l.side), l.side.w)
+	case layoutStacked:
+		return fitHeight(lesson, l.text.h) + "\n" + s.sideView(l.side)
+	default:
+		if s.fresh() {
 			// Before the first run the lesson is what matters; the one
 			// line under it says how to run the step.
-			status := m.statusLine(s, l.text.w)
-			return m.padded(fitHeight(s.lesson.view(&m.theme), l.text.h) + "\n" + status)
+			return fitHeight(lesson, l.text.h) + "\n" + s.statusLine(l.text.w)
 		}
-		return m.padded(m.sideView(s, l.side.w, l.side.h, l.mode))
+		return s.sideView(l.side)
 	}
 }
 
 // sideView is the status of the step (with its details) over its log.
-func (m *Model) sideView(s *stepScreen, width, height int, mode layoutMode) string {
+func (s *stepScreen) sideView(r rect) string {
+	width, height := r.w, r.h
 	if height <= 0 {
 		return ""
 	}
-	status := m.statusView(s, width, mode)
+	t := &s.c.theme
+	status := s.statusView(width)
 	statusH := lipgloss.Height(status)
 	logH := height - statusH - 1
-	if s.runs == 0 && s.status == statusIdle {
+	if s.fresh() {
 		// Nothing logged yet: the status alone, no empty log.
 		return fitHeight(status, height)
 	}
@@ -61,32 +109,35 @@ func (m *Model) sideView(s *stepScreen, width, height int, mode layoutMode) stri
 	if s.log.entries.dropped > 0 {
 		title = fmt.Sprintf("Log (%d older lines dropped)", s.log.entries.dropped)
 	}
-	return status + "\n" + m.rule(title, width) + "\n" + s.log.view(&m.theme, width, logH)
+	return status + "\n" + t.rule(title, width) + "\n" + s.log.view(t, &s.c.keys, width, logH)
 }
 
 // statusLine is the one line that says what Enter does now, or what runs.
-func (m *Model) statusLine(s *stepScreen, width int) string {
-	t := &m.theme
+func (s *stepScreen) statusLine(width int) string {
+	t, k := &s.c.theme, &s.c.keys
+	n := s.step.Number
 	var line string
 	switch s.status {
 	case statusRunning:
-		line = m.spinner.View() + " " + t.bold.Render(fmt.Sprintf("Step %d is running", s.n)) + t.subtle.Render(" "+t.dash+" ctrl+c cancels")
+		line = s.c.spinner.View() + " " + t.bold.Render(fmt.Sprintf("Step %d is running", n)) +
+			t.subtle.Render(" "+t.dash+" "+k.Interrupt.Help().Key+" cancels")
 	case statusDone:
 		next := " for the next step."
-		if s.n == stepCount {
+		if n == s.c.stepCount() {
 			next = " for the quiz."
 		}
-		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(next)
+		line = t.press(k.Enter, next)
 	case statusFailed:
-		line = t.failure.Render(t.markError+" Failed.") + t.text.Render(" Press ") + t.help.ShortKey.Render("r") + t.text.Render(" to retry.")
+		line = t.failure.Render(t.markError+" Failed.") + " " + t.press(k.Retry, " to retry.")
 	case statusCancelled:
-		line = t.warn.Render(t.markWarn+" Cancelled.") + t.text.Render(" Press ") + t.help.ShortKey.Render("r") + t.text.Render(" to run it again.")
+		line = t.warn.Render(t.markWarn+" Cancelled.") + " " + t.press(k.Retry, " to run it again.")
 	default:
-		line = t.text.Render("Press ") + t.help.ShortKey.Render("enter") + t.text.Render(fmt.Sprintf(" to run step %d.", s.n))
+		line = t.press(k.Enter, fmt.Sprintf(" to run step %d.", n))
 		if s.missing != 0 {
 			// Not a refusal: a facilitator may know better, and the step
 			// itself says what is missing if it is.
-			line = t.warn.Render(fmt.Sprintf("%s Step %d needs step %d first: press %d to go there.", t.markWarn, s.n, s.missing, s.missing)) + "\n" + line
+			line = t.warn.Render(fmt.Sprintf("%s Step %d needs step %d first: press %s to go there.",
+				t.markWarn, n, s.missing, nth(k.Jump, s.missing))) + "\n" + line
 		}
 	}
 	return fitWidth(line, width)
@@ -94,44 +145,44 @@ func (m *Model) statusLine(s *stepScreen, width int) string {
 
 // statusView is the status of a step: what runs, the success or the
 // failure, and the details the step reported.
-func (m *Model) statusView(s *stepScreen, width int, mode layoutMode) string {
-	t := &m.theme
-	info := m.content.stepInfo(s.n)
+func (s *stepScreen) statusView(width int) string {
+	t := &s.c.theme
+	wide := s.c.mode == layoutWide
 	var parts []string
-	if mode == layoutWide {
+	if wide {
 		// Beside the lesson, say which step this is; elsewhere the
 		// lesson's own title or the header does.
-		parts = append(parts, t.heading.Render(truncate(fmt.Sprintf("Step %d of %d %s %s", s.n, stepCount, t.dash, info.Title), width, t)))
+		parts = append(parts, t.heading.Render(truncate(s.Title()+" "+t.dash+" "+s.step.Title, width, t)))
 	}
 	switch s.status {
 	case statusDone:
 		success := s.success
 		if success == "" {
-			success = info.Success
+			success = s.step.Success
 		}
-		if mode == layoutWide {
+		if wide {
 			parts = append(parts, t.successBox.Render(text.Wrap(t.markSuccess+" "+success, max(width-4, 10))))
 		} else {
 			// One highlighted line costs less height than a box.
 			parts = append(parts, t.successBar.Render(text.Wrap(" "+t.markSuccess+" "+success+" ", width)))
 		}
 	case statusFailed:
-		body := t.failure.Render(text.Wrap(t.markError+" "+s.advice.What, max(width-4, 10)))
-		if s.advice.Hint != "" {
-			body += "\n" + t.text.Render(text.Wrap("hint: "+s.advice.Hint, max(width-4, 10)))
+		body := t.failure.Render(text.Wrap(t.markError+" "+s.advice.what, max(width-4, 10)))
+		if s.advice.hint != "" {
+			body += "\n" + t.text.Render(text.Wrap("hint: "+s.advice.hint, max(width-4, 10)))
 		}
 		parts = append(parts, t.failBox.Render(body))
 	}
-	if d := m.detailsView(s, width, mode); d != "" {
+	if d := s.detailsView(width); d != "" {
 		parts = append(parts, d)
 	}
-	parts = append(parts, m.statusLine(s, width))
+	parts = append(parts, s.statusLine(width))
 	return strings.Join(parts, "\n")
 }
 
 // detailsView shows what the step's details say, by kind.
-func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
-	t := &m.theme
+func (s *stepScreen) detailsView(width int) string {
+	t := &s.c.theme
 	d := s.details
 	kv := newKV(t, width, 18)
 	var b strings.Builder
@@ -148,21 +199,13 @@ func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
 	}
 	if p := d.progress; p != nil && p.TotalBytes >= largeFileInBytes && s.status == statusRunning {
 		b.WriteString(kv.row("Progress", fmt.Sprintf("%s of %s", text.Size(p.DoneBytes), text.Size(p.TotalBytes)), false))
-		b.WriteString(m.progressBar(float64(p.DoneBytes)/float64(p.TotalBytes), width) + "\n")
+		b.WriteString(progressBar(t, float64(p.DoneBytes)/float64(p.TotalBytes), width) + "\n")
 	}
 	if c := d.compare; c != nil {
-		b.WriteString(kv.row("Original", fileLine(c.Original), false))
-		b.WriteString(kv.row("  SHA-256", shortHash(c.Original.SHA256, width-kv.labelW, t), false))
-		b.WriteString(kv.row("Decrypted", fileLine(c.Cycled), false))
-		b.WriteString(kv.row("  SHA-256", shortHash(c.Cycled.SHA256, width-kv.labelW, t), false))
-		if c.Match {
-			b.WriteString(t.success.Render(text.Wrap(t.markSuccess+" MATCH: the two files are identical, byte for byte.", width)) + "\n")
-		} else {
-			b.WriteString(t.failure.Render(text.Wrap(t.markError+" MISMATCH: the files differ.", width)) + "\n")
-		}
+		b.WriteString(compareView(t, c, width, kv))
 	}
-	if s.n == 5 {
-		b.WriteString(m.auditView(s, width, kv, mode == layoutWide))
+	if s.step.WaitsForAudit {
+		b.WriteString(s.auditView(width, kv))
 	}
 	if del := d.deletion; del != nil {
 		b.WriteString(kv.row("KMS key", del.KeyARN, false))
@@ -176,9 +219,25 @@ func (m *Model) detailsView(s *stepScreen, width int, mode layoutMode) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// auditView is step 5: the countdown, the looks and the record found.
-func (m *Model) auditView(s *stepScreen, width int, kv kvTable, withJSON bool) string {
-	t := &m.theme
+// compareView is the comparison of the original and the decrypted file.
+func compareView(t *theme, c *steps.CompareDetail, width int, kv kvTable) string {
+	var b strings.Builder
+	b.WriteString(kv.row("Original", fileLine(c.Original), false))
+	b.WriteString(kv.row("  SHA-256", shortHash(c.Original.SHA256, width-kv.labelW, t), false))
+	b.WriteString(kv.row("Decrypted", fileLine(c.Cycled), false))
+	b.WriteString(kv.row("  SHA-256", shortHash(c.Cycled.SHA256, width-kv.labelW, t), false))
+	if c.Match {
+		b.WriteString(t.success.Render(text.Wrap(t.markSuccess+" MATCH: the two files are identical, byte for byte.", width)) + "\n")
+	} else {
+		b.WriteString(t.failure.Render(text.Wrap(t.markError+" MISMATCH: the files differ.", width)) + "\n")
+	}
+	return b.String()
+}
+
+// auditView is the wait for the audit trail: the countdown, the looks and
+// the record found.
+func (s *stepScreen) auditView(width int, kv kvTable) string {
+	t := &s.c.theme
 	d := s.details
 	var b strings.Builder
 	if w := d.wait; w != nil && d.record == nil {
@@ -188,39 +247,56 @@ func (m *Model) auditView(s *stepScreen, width int, kv kvTable, withJSON bool) s
 		if w.Total > 0 {
 			done = 1 - float64(w.Remaining)/float64(w.Total)
 		}
-		b.WriteString(m.progressBar(done, width) + "\n")
+		b.WriteString(progressBar(t, done, width) + "\n")
 	}
 	if d.record == nil && s.status == statusRunning {
-		switch {
-		case s.checkRequested:
-			b.WriteString(t.notice.Render("Looking in CloudTrail now…") + "\n")
-		case d.poll != nil:
-			b.WriteString(kv.row("Looked", fmt.Sprintf("%s: not delivered yet", times(d.poll.Attempt)), false))
-			b.WriteString(t.subtle.Render(text.Wrap("Press c to look again now.", width)) + "\n")
-		default:
-			b.WriteString(t.subtle.Render(text.Wrap("Press c to look now, before the wait is over.", width)) + "\n")
-		}
+		b.WriteString(s.lookView(width, kv))
 	}
 	if r := d.record; r != nil {
-		b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
-		b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
-		b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
-		b.WriteString(kv.row("Delivery lag", r.Lag.Round(time.Second).String(), true))
-		b.WriteString(kv.row("KMS key", r.KeyARN, false))
-		b.WriteString(kv.row("Encryption context", text.Context(r.EncryptionContext), true))
-		b.WriteString(kv.row("Event ID", r.EventID, false))
-		if r.JSON != "" && withJSON {
-			b.WriteString(m.rule("CloudTrailEvent (excerpt)", width) + "\n")
-			for _, line := range recordExcerpt(r.JSON, t.ellipsis) {
-				line = truncate(line, width, t)
-				if !strings.Contains(line, `"encryptionContext"`) && !isContextLine(line, r.EncryptionContext) {
-					b.WriteString(t.text.Render(line) + "\n")
-					continue
-				}
-				body := strings.TrimLeft(line, " ")
-				b.WriteString(line[:len(line)-len(body)] + t.highlight.Render(body) + "\n")
-			}
+		b.WriteString(recordView(t, r, width, kv, s.c.mode == layoutWide))
+	}
+	return b.String()
+}
+
+// lookView says whether the step is looking now, or what the last look
+// found and how to look again.
+func (s *stepScreen) lookView(width int, kv kvTable) string {
+	t, k := &s.c.theme, &s.c.keys
+	d := s.details
+	switch {
+	case s.checkRequested:
+		return t.notice.Render("Looking in CloudTrail now…") + "\n"
+	case d.poll != nil:
+		return kv.row("Looked", fmt.Sprintf("%s: not delivered yet", times(d.poll.Attempt)), false) +
+			t.subtle.Render(text.Wrap("Press "+k.Check.Help().Key+" to look again now.", width)) + "\n"
+	default:
+		return t.subtle.Render(text.Wrap("Press "+k.Check.Help().Key+" to look now, before the wait is over.", width)) + "\n"
+	}
+}
+
+// recordView is the CloudTrail record found, and with withJSON an excerpt
+// of its JSON.
+func recordView(t *theme, r *steps.RecordDetail, width int, kv kvTable, withJSON bool) string {
+	var b strings.Builder
+	b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
+	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
+	b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
+	b.WriteString(kv.row("Delivery lag", r.Lag.Round(time.Second).String(), true))
+	b.WriteString(kv.row("KMS key", r.KeyARN, false))
+	b.WriteString(kv.row("Encryption context", text.Context(r.EncryptionContext), true))
+	b.WriteString(kv.row("Event ID", r.EventID, false))
+	if r.JSON == "" || !withJSON {
+		return b.String()
+	}
+	b.WriteString(t.rule("CloudTrailEvent (excerpt)", width) + "\n")
+	for _, line := range recordExcerpt(r.JSON, t.ellipsis) {
+		line = truncate(line, width, t)
+		if !strings.Contains(line, `"encryptionContext"`) && !isContextLine(line, r.EncryptionContext) {
+			b.WriteString(t.text.Render(line) + "\n")
+			continue
 		}
+		body := strings.TrimLeft(line, " ")
+		b.WriteString(line[:len(line)-len(body)] + t.highlight.Render(body) + "\n")
 	}
 	return b.String()
 }
@@ -259,9 +335,8 @@ func isContextLine(line string, ctx map[string]string) bool {
 }
 
 // progressBar draws a static bar for done (0 to 1).
-func (m *Model) progressBar(done float64, width int) string {
-	t := &m.theme
-	p := progress.New(progress.WithWidth(min(width, 60)), progress.WithFillCharacters(t.progressFullChar, t.progressEmptyChar))
+func progressBar(t *theme, done float64, width int) string {
+	p := progressbar.New(progressbar.WithWidth(min(width, 60)), progressbar.WithFillCharacters(t.progressFullChar, t.progressEmptyChar))
 	p.FullColor, p.EmptyColor = t.progressFull, t.progressEmpty
 	p.PercentageStyle = t.bold
 	return p.ViewAs(max(0, min(1, done)))

@@ -4,73 +4,147 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
 // summaryScreen is the end: what happened, every AWS call, the score, and
-// where the transcript went.
+// where the transcript went. It reads the other parts of the session (the
+// steps, the quiz, the API pane) and saves the transcript when shown.
 type summaryScreen struct {
-	doc     docPane
+	c             *common
+	width, height int
+	doc           docPane
+
+	steps []*stepScreen
+	quiz  *quizScreen
+	api   *apiPane
+
 	saving  bool
 	path    string // the transcript, once saved
 	saveErr error
 }
 
-// summaryText draws the summary.
-func (m *Model) summaryText(width int) string {
-	t := &m.theme
+func newSummaryScreen(c *common, steps []*stepScreen, quiz *quizScreen, api *apiPane) *summaryScreen {
+	return &summaryScreen{c: c, doc: newDocPane(), steps: steps, quiz: quiz, api: api}
+}
+
+// Update saves the transcript when the screen is shown, and handles its keys.
+func (s *summaryScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case shownMsg:
+		return s.saveCmd()
+	case transcriptSavedMsg:
+		s.saving = false
+		s.path, s.saveErr = msg.path, msg.err
+	case tea.KeyPressMsg:
+		if !s.pane().scrollKey(msg, &s.c.keys) {
+			navKey(s.c, msg, false, true, true)
+		}
+	case tea.MouseWheelMsg:
+		s.pane().wheel(msg)
+	}
+	return nil
+}
+
+// saveCmd writes the session's transcript in the background.
+func (s *summaryScreen) saveCmd() tea.Cmd {
+	w := s.c.workshop
+	if w == nil || w.Dir == "" {
+		return nil
+	}
+	s.saving = true
+	return saveTranscriptCmd(w.Dir, s.path, s.c.clock, s.transcript())
+}
+
+// pane is the summary, sized and rendered for the window.
+func (s *summaryScreen) pane() *docPane {
+	t := &s.c.theme
+	w := min(s.width, maxReadingWidth)
+	key := fmt.Sprintf("summary|%s|%d|%d|%d|%s|%v|%v", t.name, w, s.api.total(), s.c.running, s.path, s.saveErr, s.saving)
+	s.doc.set(key, w, s.height, s.text)
+	return &s.doc
+}
+
+func (s *summaryScreen) View() string { return s.pane().view(&s.c.theme, &s.c.keys) }
+
+// text draws the summary.
+func (s *summaryScreen) text(width int) string {
+	t := &s.c.theme
 	var b strings.Builder
 	section := func(title string) {
 		if b.Len() > 0 {
 			b.WriteString(strings.Repeat("\n", t.gap))
 		}
-		b.WriteString(m.rule(title, width) + "\n")
+		b.WriteString(t.rule(title, width) + "\n")
 	}
 
-	right, answered := m.score()
+	b.WriteString(s.scoreView(width))
+	section("What you did")
+	for _, st := range s.steps {
+		b.WriteString(s.stepRow(st, width) + "\n")
+	}
+	section("In AWS")
+	b.WriteString(s.resourcesView(width))
+	section(fmt.Sprintf("Every AWS call (%d)", s.api.total()))
+	b.WriteString(s.callsView(width))
+	b.WriteString("\n" + t.press(s.c.keys.Quit, " to quit."))
+	return b.String()
+}
+
+// scoreView is the quiz score and where the transcript is.
+func (s *summaryScreen) scoreView(width int) string {
+	t := &s.c.theme
+	var b strings.Builder
+	right, answered := s.quiz.score()
 	if answered == 0 {
 		b.WriteString(t.bold.Render("Quiz: not taken.") + "\n")
 	} else {
-		b.WriteString(t.highlight.Render(fmt.Sprintf(" Quiz score: %d of %d ", right, len(m.content.quiz))))
-		if answered < len(m.content.quiz) {
+		b.WriteString(t.highlight.Render(fmt.Sprintf(" Quiz score: %d of %d ", right, len(s.quiz.answers))))
+		if answered < len(s.quiz.answers) {
 			b.WriteString(t.text.Render(fmt.Sprintf("  (%d answered)", answered)))
 		}
 		b.WriteString("\n")
 	}
 	switch {
-	case m.summary.saveErr != nil:
-		b.WriteString(t.failure.Render(text.Wrap(m.summary.saveErr.Error(), width)) + "\n")
-	case m.summary.path != "":
-		b.WriteString(t.text.Render("Transcript saved to ") + t.value.Render(text.Wrap(m.displayPath(m.summary.path), max(width-20, 10))) + "\n")
-	case m.summary.saving:
+	case s.saveErr != nil:
+		b.WriteString(t.failure.Render(text.Wrap(s.saveErr.Error(), width)) + "\n")
+	case s.path != "":
+		b.WriteString(t.text.Render("Transcript saved to ") + t.value.Render(text.Wrap(s.displayPath(s.path), max(width-20, 10))) + "\n")
+	case s.saving:
 		b.WriteString(t.text.Render("Saving the transcript…") + "\n")
 	}
+	return b.String()
+}
 
-	section("What you did")
-	for n := 1; n <= stepCount; n++ {
-		info := m.content.stepInfo(n)
-		s := m.stepViews[n]
-		mark, style, state := t.markTodo, t.subtle, "not run"
-		switch {
-		case s.status == statusRunning:
-			mark, style, state = t.markInfo, t.notice, "running"
-		case m.stepDone(n):
-			mark, style, state = t.markDone, t.success, "done"
-		case s.status == statusFailed:
-			mark, style, state = t.markError, t.failure, "failed"
-		case s.status == statusCancelled:
-			mark, style, state = t.markWarn, t.warn, "cancelled"
-		}
-		b.WriteString(style.Render(fmt.Sprintf("%s %d ", mark, n)) + t.text.Render(truncate(info.Title, max(width-16, 10), t)) +
-			style.Render(" "+t.dash+" "+state) + "\n")
+// stepRow is one step: its number, its title and how it ended.
+func (s *summaryScreen) stepRow(st *stepScreen, width int) string {
+	t := &s.c.theme
+	mark, style, state := t.markTodo, t.subtle, "not run"
+	switch {
+	case st.status == statusRunning:
+		mark, style, state = t.markInfo, t.notice, "running"
+	case st.done():
+		mark, style, state = t.markDone, t.success, "done"
+	case st.status == statusFailed:
+		mark, style, state = t.markError, t.failure, "failed"
+	case st.status == statusCancelled:
+		mark, style, state = t.markWarn, t.warn, "cancelled"
 	}
+	return style.Render(fmt.Sprintf("%s %d ", mark, st.step.Number)) + t.text.Render(truncate(st.step.Title, max(width-16, 10), t)) +
+		style.Render(" "+t.dash+" "+state)
+}
 
+// resourcesView is what the session made in AWS and what it cleaned up.
+func (s *summaryScreen) resourcesView(width int) string {
+	t := &s.c.theme
+	var b strings.Builder
 	kv := newKV(t, width, 14)
-	section("In AWS")
-	created, cleaned := m.resources()
+	created, cleaned := s.resources()
 	if len(created) == 0 {
 		b.WriteString(t.text.Render(text.Wrap("Nothing was created in this session.", width)) + "\n")
 	}
@@ -83,45 +157,63 @@ func (m *Model) summaryText(width int) string {
 			b.WriteString(t.text.Render("  "+wrapIndent(c, width-2, 2)) + "\n")
 		}
 	} else if len(created) > 0 {
-		b.WriteString(t.warn.Render(text.Wrap(t.markWarn+" Not cleaned up yet: step 6 schedules the key's deletion and deletes the alias and the files.", width)) + "\n")
+		b.WriteString(t.warn.Render(text.Wrap(t.markWarn+" Not cleaned up yet: "+s.cleanupPromise(), width)) + "\n")
 	}
-	if r := m.liveKeyReminder(); r != "" {
+	if r := s.c.liveKeyReminder(); r != "" {
 		b.WriteString(t.warn.Render(text.Wrap(r, width)) + "\n")
 	}
+	return b.String()
+}
 
-	calls := m.api.all()
-	section(fmt.Sprintf("Every AWS call (%d)", m.api.total()))
-	if n := m.api.unlisted(); n > 0 {
+// cleanupPromise says which step cleans up and what it does.
+func (s *summaryScreen) cleanupPromise() string {
+	for _, st := range s.steps {
+		if st.step.CleansUp {
+			return fmt.Sprintf("step %d schedules the key's deletion and deletes the alias and the files.", st.step.Number)
+		}
+	}
+	return "the key's deletion is not scheduled."
+}
+
+// callsView lists every AWS call kept.
+func (s *summaryScreen) callsView(width int) string {
+	t := &s.c.theme
+	var b strings.Builder
+	if n := s.api.unlisted(); n > 0 {
 		b.WriteString(t.subtle.Render(fmt.Sprintf("(%d are not listed)", n)) + "\n")
 	}
+	calls := s.api.all()
 	if len(calls) == 0 {
 		b.WriteString(t.text.Render("None.") + "\n")
 	}
 	for i, c := range calls {
-		b.WriteString(callRow(t, m.api.calls.dropped+i+1, c, width) + "\n")
+		b.WriteString(callRow(t, s.api.calls.dropped+i+1, c, width) + "\n")
 	}
-
-	b.WriteString("\n" + t.text.Render("Press ") + t.help.ShortKey.Render("q") + t.text.Render(" to quit."))
 	return b.String()
 }
 
 // resources lists what the session made in AWS (label, value) and what it
 // cleaned up, from the steps' details and the workshop's state.
-func (m *Model) resources() (created [][2]string, cleaned []string) {
-	keyARN := m.state.KeyARN
+func (s *summaryScreen) resources() (created [][2]string, cleaned []string) {
+	keyARN := s.c.progress.state.KeyARN
 	var deletion *steps.DeletionDetail
-	if s := m.stepViews[6]; s.details.deletion != nil {
-		deletion = s.details.deletion
-		keyARN = deletion.KeyARN
+	cleanedUp := false
+	for _, st := range s.steps {
+		if d := st.details.deletion; st.step.CleansUp && d != nil {
+			deletion, keyARN = d, d.KeyARN
+			cleanedUp = st.status == statusDone
+		}
 	}
-	if d := m.stepViews[2].details.dataKey; keyARN == "" && d != nil {
-		keyARN = d.Header.KeyARN
+	for _, st := range s.steps {
+		if d := st.details.dataKey; keyARN == "" && d != nil {
+			keyARN = d.Header.KeyARN
+		}
 	}
 	if keyARN == "" {
 		return nil, nil
 	}
 	created = append(created, [2]string{"KMS key", keyARN}, [2]string{"Alias", steps.AliasName})
-	if deletion != nil && m.stepViews[6].status == statusDone {
+	if cleanedUp {
 		cleaned = append(cleaned,
 			fmt.Sprintf("the KMS key is scheduled for deletion on %s", text.Date(deletion.DeletionDate)),
 			"the alias "+steps.AliasName+" is deleted",
@@ -132,79 +224,20 @@ func (m *Model) resources() (created [][2]string, cleaned []string) {
 
 // displayPath shows a path relative to the working directory when that is
 // shorter.
-func (m *Model) displayPath(p string) string {
-	if rel, err := filepath.Rel(m.cwd, p); err == nil && !strings.HasPrefix(rel, "..") && len(rel) < len(p) {
+func (s *summaryScreen) displayPath(p string) string {
+	if rel, err := filepath.Rel(s.c.cwd, p); err == nil && !strings.HasPrefix(rel, "..") && len(rel) < len(p) {
 		return rel
 	}
 	return p
 }
 
-// transcript is the record of the session saved at the end: every status
-// line, every AWS call, the quiz answers and the score. It holds no key
-// material: the data key's masked preview, which the screen may show, is
-// cut out of the status lines.
-func (m *Model) transcript() string {
-	var b strings.Builder
-	now := m.clock.Now()
-	fmt.Fprintf(&b, "cse-workshop transcript\n")
-	fmt.Fprintf(&b, "written:  %s\n", now.UTC().Format(time.RFC3339))
-	if m.w != nil {
-		fmt.Fprintf(&b, "folder:   %s\n", m.w.Dir)
-	}
-	if m.live {
-		fmt.Fprintf(&b, "backend:  AWS account %s, region %s\n", m.plan.Account, m.plan.Region)
-	} else {
-		fmt.Fprintf(&b, "backend:  demo (simulated AWS, offline)\n")
-	}
+func (s *summaryScreen) SetSize(width, height int) { s.width, s.height = width, height }
+func (s *summaryScreen) Title() string             { return "Summary" }
+func (s *summaryScreen) Tab() (string, bool)       { return "summary", false }
 
-	for n := 1; n <= stepCount; n++ {
-		s := m.stepViews[n]
-		info := m.content.stepInfo(n)
-		fmt.Fprintf(&b, "\n== Step %d: %s\n", n, info.Title)
-		if s.log.entries.dropped > 0 {
-			fmt.Fprintf(&b, "(%d earlier lines dropped)\n", s.log.entries.dropped)
-		}
-		if s.log.entries.len() == 0 {
-			b.WriteString("not run in this session\n")
-		}
-		for i := range s.log.entries.len() {
-			e := s.log.entries.at(i)
-			b.WriteString(text.StatusLine(e.at, e.level.String(), s.redact(e.text)) + "\n")
-		}
-		if r := s.details.record; r != nil && r.JSON != "" {
-			fmt.Fprintf(&b, "the CloudTrail record found:\n%s\n", r.JSON)
-		}
-		if s.status == statusFailed {
-			fmt.Fprintf(&b, "failed: %s\n", s.advice.What)
-			if s.advice.Hint != "" {
-				fmt.Fprintf(&b, "hint: %s\n", s.advice.Hint)
-			}
-		}
-	}
+func (s *summaryScreen) ShortHelp() []key.Binding { return []key.Binding{s.c.keys.Prev} }
 
-	fmt.Fprintf(&b, "\n== AWS calls (%d)\n", m.api.total())
-	if n := m.api.unlisted(); n > 0 {
-		fmt.Fprintf(&b, "(%d are not listed)\n", n)
-	}
-	for i, c := range m.api.all() {
-		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", m.api.calls.dropped+i+1, text.Clock(c.Start),
-			c.Service, c.Operation, formatDuration(c.Duration), c.Outcome())
-	}
-
-	right, answered := m.score()
-	fmt.Fprintf(&b, "\n== Quiz: %d of %d right (%d answered)\n", right, len(m.content.quiz), answered)
-	for i, q := range m.content.quiz {
-		a := m.quiz.answers[i]
-		fmt.Fprintf(&b, "%d. %s\n", i+1, q.Prompt)
-		if a < 0 {
-			b.WriteString("   not answered\n")
-			continue
-		}
-		verdict := "right"
-		if a != q.Answer {
-			verdict = fmt.Sprintf("wrong; the answer is %d) %s", q.Answer+1, q.Choices[q.Answer])
-		}
-		fmt.Fprintf(&b, "   answered %d) %s: %s\n", a+1, q.Choices[a], verdict)
-	}
-	return b.String()
+func (s *summaryScreen) FullHelp() [][]key.Binding {
+	k := &s.c.keys
+	return [][]key.Binding{{k.Prev, k.Jump}, scrollKeys(k)}
 }

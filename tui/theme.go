@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 	"charm.land/lipgloss/v2"
@@ -283,3 +284,9 @@ func hex(c color.Color) string {
 func uintPtr(u uint) *uint       { return &u }
 func stringPtr(s string) *string { return &s }
 func boolPtr(b bool) *bool       { return &b }
+
+// press is "Press KEY" and the rest of the sentence, the key named as the
+// keymap names it.
+func (t *theme) press(b key.Binding, rest string) string {
+	return t.text.Render("Press ") + t.help.ShortKey.Render(b.Help().Key) + t.text.Render(rest)
+}

@@ -1,13 +1,17 @@
 // Package tui is the terminal tutorial: a bubbletea program over the
 // workshop's steps, from the welcome screen to the quiz score.
 //
-// The root model (Model) routes: the window size and the global keys are
-// its own, each screen (welcome, live confirmation, the six steps, quiz,
-// summary) is a small part that draws itself. A step runs as a command in
-// the background; its status lines come back as messages through a channel
-// that a waiting command reads one line at a time, and the AWS calls come
-// the same way from the recorder. The package holds no AWS or crypto code:
-// it shows what steps and awsclient report.
+// Each screen (welcome, a step, quiz, summary) and each dialog (the live
+// confirmation, a step's question, the quit question) is a component
+// (component.go) that owns its Update, View, size and help. The root model
+// (Model) routes: the window size to every screen, the keys to the dialog
+// or the screen on top after its own, a run's lines to its step; it runs
+// the steps, switches screens when a component asks, and draws the frame.
+// The keymap (keys.go) is the only place a key is named. A step runs as a
+// command in the background; its status lines come back as messages
+// through a channel that a waiting command reads one line at a time, and
+// the AWS calls come the same way from the recorder. The package holds no
+// AWS or crypto code: it shows what steps and awsclient report.
 package tui
 
 import (
@@ -56,7 +60,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if r := m.liveKeyReminder(); r != "" {
+	if r := m.c.liveKeyReminder(); r != "" {
 		out := opts.Output
 		if out == nil {
 			out = os.Stdout

@@ -1,0 +1,104 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
+)
+
+// TestScreensNameKeysAsTheKeymapDoes rebinds keys and finds every screen
+// naming the new keys, and the keys doing what they did.
+func TestScreensNameKeysAsTheKeymapDoes(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 60}) // the whole welcome text
+	k := &m.c.keys
+	k.Enter = key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "run / continue"))
+	k.Retry = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retry"))
+	k.Check = key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "check now"))
+	k.Jump = key.NewBinding(key.WithKeys("f1", "f2", "f3", "f4", "f5", "f6"), key.WithHelp("f1-f6", "go to step"))
+	k.Interrupt = key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "cancel step / quit"))
+	screen := func() string { return ansi.Strip(m.render()) }
+	want := func(when string, wants ...string) {
+		t.Helper()
+		s := screen()
+		for _, w := range wants {
+			if !strings.Contains(s, w) {
+				t.Errorf("%s: screen lacks %q:\n%s", when, w, s)
+			}
+		}
+		for _, old := range []string{"Press enter", "Press c ", "Press r ", "press 1 ", "ctrl+c"} {
+			if strings.Contains(s, old) {
+				t.Errorf("%s: screen names the old key in %q:\n%s", when, old, s)
+			}
+		}
+	}
+
+	want("welcome", "space    run a step", "l        step 5: look in CloudTrail now", "f1-f6    go to a step", "ctrl+x cancels a running step")
+	send(m, press("f3")...)
+	if !onStep(m, 3) {
+		t.Fatalf("f3 went to %s, want step 3", m.screen().Title())
+	}
+	want("step 3 before step 1", "press f1 to go there", "Press space to run step 3.")
+
+	send(m, press("f5", "space")...)
+	feed(m, 5, step5Waiting(), false, nil)
+	want("step 5 waiting", "Press l to look again now.", "l check now", "ctrl+x cancels")
+	send(m, press("l")...)
+	want("step 5 after l", "Looking in CloudTrail now")
+	finish(m, 5, errors.New("throttled"))
+	want("step 5 failed", "Press t to retry.", "t retry")
+}
+
+// TestStepsAreKnownByTheirFieldsNotTheirNumbers runs a workshop of three
+// steps whose second waits for the audit trail and whose third cleans up:
+// the screens follow the steps' fields and count.
+func TestStepsAreKnownByTheirFieldsNotTheirNumbers(t *testing.T) {
+	c := fixtureContent()
+	c.steps = []steps.Step{
+		{Number: 1, Title: "Make a key", Success: "made", StartsWorkshop: true},
+		{Number: 2, Title: "Wait for the audit trail", Success: "found", WaitsForAudit: true},
+		{Number: 3, Title: "Clean up", Success: "cleaned", CleansUp: true},
+	}
+	w := &steps.Workshop{Dir: t.TempDir(), Clock: clock.NewFake(t0), CheckNow: make(chan struct{}, 1)}
+	m := newModel(context.Background(), Options{Workshop: w}, c)
+	t.Cleanup(m.stop)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 60})
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "1  2  3  quiz  summary") || !strings.Contains(screen, "step 2: look in CloudTrail now") {
+		t.Errorf("welcome of a 3-step workshop lacks its tracker or the audit step's key:\n%s", screen)
+	}
+
+	send(m, press("1", "enter")...)
+	finish(m, 1, nil)
+	send(m, press("2", "enter")...)
+	feed(m, 2, step5Waiting(), false, nil)
+	send(m, press("c")...)
+	if len(w.CheckNow) != 1 {
+		t.Error("c on the step that waits for the audit trail did not ask it to look now")
+	}
+	finish(m, 2, nil)
+
+	send(m, press("3", "enter")...)
+	feed(m, 3, stepLines(6), false, nil)
+	finish(m, 3, nil)
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "Press enter for the quiz.") {
+		t.Errorf("the last step, done, does not lead to the quiz:\n%s", screen)
+	}
+	send(m, press("enter", "n", "4")...)
+	if !onSummary(m) {
+		t.Fatalf("after the quiz, n and 4: screen = %s, want the summary (there is no step 4)", m.screen().Title())
+	}
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"✓ 1 Make a key — done", "✓ 2 Wait for the audit trail — done", "✓ 3 Clean up — done", "Cleaned up:"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("summary lacks %q:\n%s", want, screen)
+		}
+	}
+}

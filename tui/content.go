@@ -1,0 +1,47 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/assets"
+	"cse-workshop/steps"
+)
+
+// content is what the screens show: the embedded assets in the program,
+// fixed texts in tests.
+type content struct {
+	welcome                        string
+	encryptDiagram, decryptDiagram string
+	lessons                        map[int]string // by step number
+	steps                          []steps.Step   // in order
+	quiz                           []assets.Question
+}
+
+func assetContent() content {
+	c := content{welcome: assets.Welcome(), lessons: map[int]string{}, steps: steps.All(), quiz: assets.Quiz()}
+	c.encryptDiagram, c.decryptDiagram = assets.Diagrams()
+	for _, s := range c.steps {
+		c.lessons[s.Number] = assets.Lesson(s.Number)
+	}
+	return c
+}
+
+// diagramWidth is the width of the widest line of the diagrams.
+func (c content) diagramWidth() int {
+	w := 0
+	for _, l := range strings.Split(c.encryptDiagram+"\n"+c.decryptDiagram, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
+}
+
+// maxChoices is the most choices a quiz question has.
+func (c content) maxChoices() int {
+	n := 0
+	for _, q := range c.quiz {
+		n = max(n, len(q.Choices))
+	}
+	return n
+}

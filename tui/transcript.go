@@ -1,0 +1,89 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"cse-workshop/internal/text"
+)
+
+// transcript is the record of the session saved at the end: every status
+// line, every AWS call, the quiz answers and the score. It holds no key
+// material: the data key's masked preview, which the screen may show, is
+// cut out of the status lines.
+func (s *summaryScreen) transcript() string {
+	var b strings.Builder
+	c := s.c
+	now := c.clock.Now()
+	fmt.Fprintf(&b, "cse-workshop transcript\n")
+	fmt.Fprintf(&b, "written:  %s\n", now.UTC().Format(time.RFC3339))
+	if c.workshop != nil {
+		fmt.Fprintf(&b, "folder:   %s\n", c.workshop.Dir)
+	}
+	if c.live {
+		fmt.Fprintf(&b, "backend:  AWS account %s, region %s\n", c.plan.Account, c.plan.Region)
+	} else {
+		fmt.Fprintf(&b, "backend:  demo (simulated AWS, offline)\n")
+	}
+
+	for _, st := range s.steps {
+		fmt.Fprintf(&b, "\n== Step %d: %s\n", st.step.Number, st.step.Title)
+		s.writeStepRecord(&b, st)
+	}
+
+	fmt.Fprintf(&b, "\n== AWS calls (%d)\n", s.api.total())
+	if n := s.api.unlisted(); n > 0 {
+		fmt.Fprintf(&b, "(%d are not listed)\n", n)
+	}
+	for i, call := range s.api.all() {
+		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", s.api.calls.dropped+i+1, text.Clock(call.Start),
+			call.Service, call.Operation, formatDuration(call.Duration), call.Outcome())
+	}
+	s.writeQuizRecord(&b)
+	return b.String()
+}
+
+// writeStepRecord writes a step's status lines, without the data key
+// previews, the record it found and how it failed.
+func (s *summaryScreen) writeStepRecord(b *strings.Builder, st *stepScreen) {
+	if st.log.entries.dropped > 0 {
+		fmt.Fprintf(b, "(%d earlier lines dropped)\n", st.log.entries.dropped)
+	}
+	if st.log.entries.len() == 0 {
+		b.WriteString("not run in this session\n")
+	}
+	for i := range st.log.entries.len() {
+		e := st.log.entries.at(i)
+		b.WriteString(text.StatusLine(e.at, e.level.String(), st.redact(e.text)) + "\n")
+	}
+	if r := st.details.record; r != nil && r.JSON != "" {
+		fmt.Fprintf(b, "the CloudTrail record found:\n%s\n", r.JSON)
+	}
+	if st.status == statusFailed {
+		fmt.Fprintf(b, "failed: %s\n", st.advice.what)
+		if st.advice.hint != "" {
+			fmt.Fprintf(b, "hint: %s\n", st.advice.hint)
+		}
+	}
+}
+
+// writeQuizRecord writes the quiz's answers and score.
+func (s *summaryScreen) writeQuizRecord(b *strings.Builder) {
+	quiz := s.c.content.quiz
+	right, answered := s.quiz.score()
+	fmt.Fprintf(b, "\n== Quiz: %d of %d right (%d answered)\n", right, len(quiz), answered)
+	for i, q := range quiz {
+		a := s.quiz.answers[i]
+		fmt.Fprintf(b, "%d. %s\n", i+1, q.Prompt)
+		if a < 0 {
+			b.WriteString("   not answered\n")
+			continue
+		}
+		verdict := "right"
+		if a != q.Answer {
+			verdict = fmt.Sprintf("wrong; the answer is %d) %s", q.Answer+1, q.Choices[q.Answer])
+		}
+		fmt.Fprintf(b, "   answered %d) %s: %s\n", a+1, q.Choices[a], verdict)
+	}
+}
