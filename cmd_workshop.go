@@ -106,17 +106,13 @@ func (a *app) runSteps(ctx context.Context, ns []int) error {
 	return nil
 }
 
-// openWorkshop builds the backend's clients and opens the workshop folder.
-// The returned function saves the demo backend's state.
+// openWorkshop builds the backend's clients and opens the workshop folder,
+// which it holds until the returned function, which saves the demo
+// backend's state and then lets the folder go.
 func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error) {
 	clients, err := a.clients(ctx)
 	if err != nil {
 		return nil, nil, err
-	}
-	closeClients := func() {
-		if err := clients.Close(); err != nil {
-			runner.PrintError(a.stderr, err)
-		}
 	}
 	w, err := steps.Open(steps.Options{
 		Dir:     a.dir,
@@ -127,14 +123,22 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 		Profile: a.profile,
 	})
 	if err != nil {
-		// Nothing was done with the clients. Saving the demo's state would
-		// only rewrite what it read, and in a folder that cannot be
-		// written it would fail too, printing a second error before the
-		// one that matters.
-		clients.Close()
+		// Nothing was done with the clients: saving the demo's state would
+		// only write back what it read, over what the process holding the
+		// folder has done since, and in a folder that cannot be written it
+		// would fail too, printing a second error before the one that
+		// matters.
 		return nil, nil, err
 	}
-	return w, closeClients, nil
+	closeAll := func() {
+		if err := clients.Close(); err != nil {
+			runner.PrintError(a.stderr, err)
+		}
+		if err := w.Close(); err != nil {
+			runner.PrintError(a.stderr, err)
+		}
+	}
+	return w, closeAll, nil
 }
 
 // clients builds the clients of the chosen backend.

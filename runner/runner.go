@@ -20,7 +20,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -127,10 +126,4 @@ func PrintError(errOut io.Writer, err error) {
 	if a.Hint != "" {
 		fmt.Fprintf(errOut, "hint: %s\n", a.Hint)
 	}
-}
-
-// Interrupted reports whether err is the end of a run cut short by the
-// person (Ctrl-C), rather than a failure.
-func Interrupted(ctx context.Context, err error) bool {
-	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }

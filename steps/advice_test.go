@@ -69,7 +69,7 @@ func TestStepAdviceAboutTheKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSetup(t)
 			s.mustRun(tc.done...)
-			keyARN := s.open().State.KeyARN
+			keyARN := s.state().KeyARN
 			if err := tc.change(s.kmsClient(), keyARN); err != nil {
 				t.Fatal(err)
 			}

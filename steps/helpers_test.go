@@ -49,6 +49,8 @@ func newSetup(t *testing.T) *setup {
 
 // open opens the workshop as a new process would: new clients whose fake
 // AWS loads its state from the folder, and progress read from the folder.
+// The workshop holds the folder until it is closed, at the latest when the
+// test ends.
 func (s *setup) open() *steps.Workshop {
 	s.t.Helper()
 	clients, err := awsclient.New(context.Background(), awsclient.Options{Dir: s.dir, Clock: s.clock, Delivery: s.delivery})
@@ -60,7 +62,27 @@ func (s *setup) open() *steps.Workshop {
 	if err != nil {
 		s.t.Fatalf("Open(%s): %v", s.dir, err)
 	}
+	s.t.Cleanup(func() { w.Close() })
 	return w
+}
+
+// exit does what a process does with its workshop on its way out.
+func (s *setup) exit(w *steps.Workshop) {
+	s.t.Helper()
+	if err := w.Clients.Close(); err != nil {
+		s.t.Fatalf("close clients: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		s.t.Fatalf("close workshop: %v", err)
+	}
+}
+
+// state returns the progress saved in the folder, as a new process reads it.
+func (s *setup) state() steps.State {
+	s.t.Helper()
+	w := s.open()
+	defer s.exit(w)
+	return w.State
 }
 
 // run runs step n in a freshly opened workshop and returns its lines.
@@ -69,10 +91,7 @@ func (s *setup) run(n int) (*lines, error) {
 	w := s.open()
 	var l lines
 	err := steps.Run(context.Background(), w, n, &l)
-	// What a process does on its way out.
-	if err := w.Clients.Close(); err != nil {
-		s.t.Fatalf("close clients: %v", err)
-	}
+	s.exit(w)
 	return &l, err
 }
 

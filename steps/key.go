@@ -2,18 +2,20 @@ package steps
 
 import (
 	"context"
-	"cse-workshop/internal/text"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 
 	"cse-workshop/awsclient"
+	"cse-workshop/internal/text"
 )
 
 // The tags that mark a KMS key as this tool's. The first is the original
@@ -34,23 +36,55 @@ const deletionWindowInDays = 7
 // context was cancelled.
 const cleanupTimeout = 30 * time.Second
 
-// runCreateKey is step 1.
+// runCreateKey is step 1. It may be run again after it stopped at any
+// point, even killed: it finds the keys it made for this workshop folder by
+// their tags, gives the alias to one of them (or to a new key), and
+// schedules the deletion of the others, so that no key of the folder stays
+// live without the alias.
 func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
 	p := reporter{w, r}
+	var target *types.KeyMetadata // the alias's key
 	existing, err := w.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(AliasName)})
 	var notFound *types.NotFoundException
 	switch {
 	case errors.As(err, &notFound):
-		return createKey(ctx, w, p)
 	case err != nil:
 		return fmt.Errorf("look up %s: %w", AliasName, err)
+	default:
+		target = existing.KeyMetadata
 	}
-	return reuseKey(ctx, w, p, existing.KeyMetadata)
+	keys, err := folderKeys(ctx, w)
+	if err != nil {
+		return err
+	}
+	if target != nil {
+		if err := retireKeys(ctx, w, p, liveKeys(keys, aws.ToString(target.KeyId)), leftOver); err != nil {
+			return err
+		}
+		return reuseKey(ctx, w, p, target)
+	}
+	if md := keyToFinish(keys, w.State.KeyARN); md != nil {
+		keyARN := aws.ToString(md.Arn)
+		p.info("found KMS key %s, made for this workshop folder by an earlier step 1, without the alias: finishing it", keyARN)
+		if err := retireKeys(ctx, w, p, liveKeys(keys, aws.ToString(md.KeyId)), leftOver); err != nil {
+			return err
+		}
+		return aliasKey(ctx, w, p, md)
+	}
+	if err := retireKeys(ctx, w, p, liveKeys(keys, ""), leftOver); err != nil {
+		return err
+	}
+	return createKey(ctx, w, p)
 }
 
-// createKey makes a new key and its alias, and starts a fresh workshop
-// state. A key whose alias could not be made is scheduled for deletion at
-// once, so a failed step 1 leaves nothing behind that costs money.
+// leftOver is why step 1 and step 6 delete a key of the workshop folder
+// other than the workshop's key.
+const leftOver = "step 1 made it for this workshop folder earlier, and it does not have the alias " + AliasName
+
+// createKey makes a new key and gives it the alias. When KMS's answer to
+// CreateKey is lost (Ctrl-C, a timeout), the key may exist all the same:
+// the keys of the folder without the alias are then scheduled for deletion,
+// so that an interrupted step 1 leaves nothing behind that costs money.
 func createKey(ctx context.Context, w *Workshop, p reporter) error {
 	p.info("creating a symmetric KMS key (%q)", KeyDescription)
 	out, err := w.Clients.KMS.CreateKey(ctx, &kms.CreateKeyInput{
@@ -64,35 +98,200 @@ func createKey(ctx context.Context, w *Workshop, p reporter) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("create KMS key: %w", err)
+		err = fmt.Errorf("create KMS key: %w", err)
+		var answered smithy.APIError
+		if errors.As(err, &answered) {
+			return err // KMS refused: it made nothing
+		}
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		keys, findErr := folderKeys(cctx, w)
+		if findErr == nil {
+			findErr = retireKeys(cctx, w, p, liveKeys(keys, ""), "step 1 made it just now but lost KMS's answer, so it has no alias")
+		}
+		if findErr != nil {
+			return awsclient.WithHint(fmt.Errorf("%w; looking for a key it may have made also failed: %w", err, findErr),
+				"run step 1 again: it finds a key it made for this folder and finishes it")
+		}
+		return err
 	}
 	md := out.KeyMetadata
-	keyARN := aws.ToString(md.Arn)
-	p.info("created KMS key %s", keyARN)
+	p.info("created KMS key %s", aws.ToString(md.Arn))
+	return aliasKey(ctx, w, p, md)
+}
 
-	_, err = w.Clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{
+// aliasKey gives the alias to the key md of this workshop folder and makes
+// it the workshop's key. When CreateAlias fails, it looks at what the alias
+// really is before it says anything: made all the same (only the answer was
+// lost), the key is kept; otherwise the key is scheduled for deletion.
+func aliasKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
+	keyARN := aws.ToString(md.Arn)
+	_, err := w.Clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{
 		AliasName:   aws.String(AliasName),
 		TargetKeyId: md.KeyId,
 	})
 	if err != nil {
 		err = fmt.Errorf("create alias %s: %w", AliasName, err)
-		// The context may be the reason for the failure; the clean-up must
-		// still happen.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
-		_, delErr := w.Clients.KMS.ScheduleKeyDeletion(cctx, &kms.ScheduleKeyDeletionInput{
+		target, checkErr := describeKey(cctx, w, AliasName)
+		switch {
+		case checkErr != nil:
+			return awsclient.WithHint(fmt.Errorf("%w; checking whether the alias was made also failed: %w", err, checkErr),
+				fmt.Sprintf("run step 1 again: it finds KMS key %s and gives it the alias, or schedules its deletion", keyARN))
+		case target != nil && aws.ToString(target.KeyId) == aws.ToString(md.KeyId):
+			// The alias was made (a lost answer, or a retry of a request
+			// that had gone through).
+			if ctx.Err() != nil {
+				w.useKey(md)
+				p.info("alias %s -> %s was made before step 1 stopped; running step 1 again reuses them", AliasName, keyARN)
+				return err
+			}
+		default:
+			why := "the alias was not created"
+			if target != nil {
+				why = fmt.Sprintf("the alias points to another key, %s", aws.ToString(target.Arn))
+			}
+			out, delErr := w.Clients.KMS.ScheduleKeyDeletion(cctx, &kms.ScheduleKeyDeletionInput{
+				KeyId:               md.KeyId,
+				PendingWindowInDays: aws.Int32(deletionWindowInDays),
+			})
+			if delErr != nil {
+				return fmt.Errorf("%w; scheduling the deletion of KMS key %s also failed: %w", err, keyARN, delErr)
+			}
+			p.warn("scheduled KMS key %s for deletion on %s, since %s", keyARN, text.Date(aws.ToTime(out.DeletionDate)), why)
+			return err
+		}
+	}
+	p.info("created alias %s -> %s", AliasName, keyARN)
+	w.useKey(md)
+	p.success(1)
+	return nil
+}
+
+// cleanupContext bounds the AWS calls that undo or check a half-made step 1
+// after ctx was cancelled: they must still reach KMS.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// useKey makes md the workshop's key; progress made with another key is
+// forgotten.
+func (w *Workshop) useKey(md *types.KeyMetadata) {
+	keyARN := aws.ToString(md.Arn)
+	if keyARN != w.State.KeyARN {
+		w.State = State{}
+	}
+	w.State.KeyID = aws.ToString(md.KeyId)
+	w.State.KeyARN = keyARN
+	w.State.KeyDeletionDate = time.Time{}
+}
+
+// folderKeys returns the keys cse-workshop made for this workshop folder,
+// whatever their state, newest first. A key whose tags or metadata may not
+// be read is not one of them (the workshop's keys have the default key
+// policy), and a key deleted meanwhile is skipped.
+func folderKeys(ctx context.Context, w *Workshop) ([]*types.KeyMetadata, error) {
+	var keys []*types.KeyMetadata
+	in := &kms.ListKeysInput{}
+	for {
+		out, err := w.Clients.KMS.ListKeys(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list KMS keys: %w", err)
+		}
+		for _, k := range out.Keys {
+			keyID := aws.ToString(k.KeyId)
+			tags, err := keyTags(ctx, w, keyID)
+			if unreadable(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if tags[createdByTagKey] != toolName || tags[folderTagKey] != folderTagValue(w.Dir) {
+				continue
+			}
+			md, err := describeKey(ctx, w, keyID)
+			if unreadable(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if md != nil {
+				keys = append(keys, md)
+			}
+		}
+		if !out.Truncated || out.NextMarker == nil {
+			break
+		}
+		in.Marker = out.NextMarker
+	}
+	slices.SortStableFunc(keys, func(a, b *types.KeyMetadata) int {
+		return aws.ToTime(b.CreationDate).Compare(aws.ToTime(a.CreationDate))
+	})
+	return keys, nil
+}
+
+// unreadable reports whether err says a key cannot be read by us or no
+// longer exists.
+func unreadable(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "AccessDeniedException", "NotFoundException":
+		return true
+	}
+	return false
+}
+
+// liveKeys returns the keys not pending deletion, except the one whose key
+// ID is except.
+func liveKeys(keys []*types.KeyMetadata, except string) []*types.KeyMetadata {
+	var live []*types.KeyMetadata
+	for _, md := range keys {
+		if md.KeyState != types.KeyStatePendingDeletion && aws.ToString(md.KeyId) != except {
+			live = append(live, md)
+		}
+	}
+	return live
+}
+
+// keyToFinish picks, among the keys of the folder, the one a step 1 that
+// stopped before the alias should finish: the workshop's own key if it is
+// usable, else the newest usable one; nil if none is.
+func keyToFinish(keys []*types.KeyMetadata, keyARN string) *types.KeyMetadata {
+	var newest *types.KeyMetadata
+	for _, md := range keys {
+		if md.KeyState != types.KeyStateEnabled {
+			continue
+		}
+		if aws.ToString(md.Arn) == keyARN {
+			return md
+		}
+		if newest == nil {
+			newest = md
+		}
+	}
+	return newest
+}
+
+// retireKeys schedules the deletion of keys of the workshop folder that the
+// workshop does not use, saying why for each.
+func retireKeys(ctx context.Context, w *Workshop, p reporter, keys []*types.KeyMetadata, why string) error {
+	for _, md := range keys {
+		keyARN := aws.ToString(md.Arn)
+		out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
 			KeyId:               md.KeyId,
 			PendingWindowInDays: aws.Int32(deletionWindowInDays),
 		})
-		if delErr != nil {
-			return fmt.Errorf("%w; scheduling the deletion of the new key %s also failed: %w", err, keyARN, delErr)
+		if err != nil {
+			return fmt.Errorf("schedule deletion of %s: %w", keyARN, err)
 		}
-		p.warn("scheduled the new key %s for deletion, since it has no alias", keyARN)
-		return err
+		p.warn("scheduled KMS key %s for deletion on %s: %s", keyARN, text.Date(aws.ToTime(out.DeletionDate)), why)
 	}
-	p.info("created alias %s -> %s", AliasName, keyARN)
-	w.State = State{KeyID: aws.ToString(md.KeyId), KeyARN: keyARN}
-	p.success(1)
 	return nil
 }
 
@@ -131,12 +330,7 @@ func reuseKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadat
 		return awsclient.WithHint(fmt.Errorf("the workshop's KMS key %s is %s and cannot be used", keyARN, md.KeyState), hint)
 	}
 
-	if keyARN != w.State.KeyARN {
-		w.State = State{}
-	}
-	w.State.KeyID = aws.ToString(md.KeyId)
-	w.State.KeyARN = keyARN
-	w.State.KeyDeletionDate = time.Time{}
+	w.useKey(md)
 	p.success(1)
 	return nil
 }
@@ -202,7 +396,9 @@ func folderTagValue(dir string) string {
 	return string(v)
 }
 
-// runCleanup is step 6.
+// runCleanup is step 6. Besides the workshop's key, it schedules the
+// deletion of every other key step 1 made for this workshop folder and left
+// live (an interrupted step 1, a lost answer).
 func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 	p := reporter{w, r}
 	keyARN := w.State.KeyARN
@@ -210,6 +406,7 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 	if err != nil {
 		return err
 	}
+	var deleted []string // key IDs whose alias goes too
 	if md == nil {
 		p.warn("KMS key %s no longer exists: nothing to delete", keyARN)
 	} else {
@@ -225,7 +422,21 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 		if err := scheduleDeletion(ctx, w, p, md); err != nil {
 			return err
 		}
-		if err := deleteAlias(ctx, w, p, aws.ToString(md.KeyId)); err != nil {
+		deleted = append(deleted, aws.ToString(md.KeyId))
+	}
+	keys, err := folderKeys(ctx, w)
+	if err != nil {
+		return err
+	}
+	others := liveKeys(keys, w.State.KeyID)
+	if err := retireKeys(ctx, w, p, others, "step 1 made it for this workshop folder earlier"); err != nil {
+		return err
+	}
+	for _, o := range others {
+		deleted = append(deleted, aws.ToString(o.KeyId))
+	}
+	if len(deleted) > 0 {
+		if err := deleteAlias(ctx, w, p, deleted); err != nil {
 			return err
 		}
 	}
@@ -281,8 +492,9 @@ func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.Ke
 	return nil
 }
 
-// deleteAlias deletes the workshop's alias if it still points to keyID.
-func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyID string) error {
+// deleteAlias deletes the workshop's alias if it still points to one of
+// the keys keyIDs.
+func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyIDs []string) error {
 	target, err := describeKey(ctx, w, AliasName)
 	switch {
 	case err != nil:
@@ -290,7 +502,7 @@ func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyID string) err
 	case target == nil:
 		p.info("alias %s was already deleted", AliasName)
 		return nil
-	case aws.ToString(target.KeyId) != keyID:
+	case !slices.Contains(keyIDs, aws.ToString(target.KeyId)):
 		p.warn("alias %s now points to another key (%s): left alone", AliasName, aws.ToString(target.Arn))
 		return nil
 	}

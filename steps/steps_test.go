@@ -84,7 +84,7 @@ func TestStepsAsSeparateProcesses(t *testing.T) {
 
 func TestOpenWritesSampleOnlyWhenMissing(t *testing.T) {
 	s := newSetup(t)
-	s.open()
+	s.state()
 	if got := readFile(t, s.dir, steps.PlaintextFile); !bytes.Equal(got, assets.SamplePlaintext()) {
 		t.Errorf("new workshop's %s is not the sample", steps.PlaintextFile)
 	}
@@ -92,7 +92,7 @@ func TestOpenWritesSampleOnlyWhenMissing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.dir, steps.PlaintextFile), mine, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.open()
+	s.state()
 	if got := readFile(t, s.dir, steps.PlaintextFile); !bytes.Equal(got, mine) {
 		t.Errorf("Open replaced the learner's %s", steps.PlaintextFile)
 	}
@@ -257,12 +257,12 @@ func TestStep4Match(t *testing.T) {
 func TestStep1ReusesItsOwnKey(t *testing.T) {
 	s := newSetup(t)
 	s.mustRun(1)
-	first := s.open().State.KeyARN
+	first := s.state().KeyARN
 	l, err := s.run(1)
 	if err != nil {
 		t.Fatalf("step 1 again = %v, want success", err)
 	}
-	if got := s.open().State.KeyARN; got != first {
+	if got := s.state().KeyARN; got != first {
 		t.Errorf("key after step 1 again = %s, want the first one %s", got, first)
 	}
 	if !l.contains("reusing") {
@@ -302,7 +302,7 @@ func TestStep1RefusesForeignAlias(t *testing.T) {
 func TestStep1KeyPendingDeletion(t *testing.T) {
 	s := newSetup(t)
 	s.mustRun(1)
-	keyARN := s.open().State.KeyARN
+	keyARN := s.state().KeyARN
 	k := s.kmsClient()
 	if _, err := k.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyARN), PendingWindowInDays: aws.Int32(7)}); err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestStep1KeyPendingDeletion(t *testing.T) {
 	if got := keyState(t, s.kmsClient(), keyARN); got != types.KeyStateEnabled {
 		t.Errorf("key after step 1 cancelled its deletion = %s, want Enabled", got)
 	}
-	if got := s.open().State.KeyARN; got != keyARN {
+	if got := s.state().KeyARN; got != keyARN {
 		t.Errorf("key after step 1 = %s, want the restored %s", got, keyARN)
 	}
 }
@@ -368,6 +368,7 @@ func TestStep6DeletesOnlyItsOwnKey(t *testing.T) {
 	if err := w.Save(); err != nil {
 		t.Fatal(err)
 	}
+	s.exit(w)
 	_, err = s.run(6)
 	if err == nil || !strings.Contains(err.Error(), "did not create") {
 		t.Fatalf("step 6 on a foreign key = %v, want refusal", err)
@@ -380,7 +381,7 @@ func TestStep6DeletesOnlyItsOwnKey(t *testing.T) {
 func TestStep6(t *testing.T) {
 	s := newSetup(t)
 	s.mustRun(1, 2, 3)
-	keyARN := s.open().State.KeyARN
+	keyARN := s.state().KeyARN
 	l, err := s.run(6)
 	if err != nil {
 		t.Fatalf("step 6 = %v, want success", err)
@@ -410,7 +411,7 @@ func TestStep6(t *testing.T) {
 
 	// A new step 1 starts afresh.
 	s.mustRun(1)
-	if got := s.open().State.KeyARN; got == keyARN || got == "" {
+	if got := s.state().KeyARN; got == keyARN || got == "" {
 		t.Errorf("key after step 6 and step 1 = %q, want a new key", got)
 	}
 }
@@ -466,10 +467,11 @@ func TestLiveKeyReminder(t *testing.T) {
 	if got := w.LiveKeyReminder(); got != "" {
 		t.Errorf("reminder after step 6 = %q, want none", got)
 	}
+	s.exit(w)
 
 	// The demo's progress in the same folder is separate.
-	if demo := s.open(); demo.HasProgress() {
-		t.Errorf("demo progress after a live run = %v, want none", demo.State.Done)
+	if done := s.state().Done; len(done) > 0 {
+		t.Errorf("demo progress after a live run = %v, want none", done)
 	}
 }
 

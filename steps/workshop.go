@@ -75,10 +75,13 @@ type Workshop struct {
 
 	backend string
 	others  map[string]*State // the other backends' progress, kept as read
+	lock    *folderLock
 }
 
 // Open loads the workshop folder, creating it and the sample plaintext if
-// needed.
+// needed, and holds it until Close: while it is open, another Open of the
+// same folder, in this process or another, fails with an error that says
+// who holds it.
 func Open(opts Options) (*Workshop, error) {
 	dir := opts.Dir
 	if dir == "" {
@@ -105,13 +108,24 @@ func Open(opts Options) (*Workshop, error) {
 	if err := os.MkdirAll(w.path(privateDir), 0o700); err != nil {
 		return nil, awsclient.WithHint(fmt.Errorf("create workshop folder: %w", err), unwritable)
 	}
+	if w.lock, err = lockFolder(abs); err != nil {
+		return nil, err
+	}
 	if err := w.writeSampleIfMissing(); err != nil {
+		w.Close()
 		return nil, awsclient.WithHint(err, unwritable)
 	}
 	if err := w.load(); err != nil {
+		w.Close()
 		return nil, err
 	}
 	return w, nil
+}
+
+// Close lets other processes open the workshop folder. It saves nothing
+// (Run saves after each step). Closing twice is harmless.
+func (w *Workshop) Close() error {
+	return w.lock.unlock()
 }
 
 // path returns the path of a file of the workshop.
