@@ -97,7 +97,7 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 		if !w.Clock.Now().Before(giveUpAt) {
 			return awsclient.WithHint(
 				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", FormatDuration(t.giveUpAfter), attempt),
-				fmt.Sprintf("event history can lag by several minutes; run `cse-workshop step 5 --dir %s%s` again later", shellQuote(w.Dir), w.flagsForCommands()))
+				"event history can lag by several minutes; run "+w.command("step 5")+" again later")
 		}
 		select {
 		case <-ctx.Done():
