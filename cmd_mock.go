@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ to it with --endpoint-url. It accepts any credentials, so it listens on loopback
 only unless you pass --allow-remote. Like a real regional endpoint it serves one
 region (--region, default us-east-1) and refuses requests signed for another.
 Its keys and audit trail are kept in the workshop folder (--dir), shared with
-the demo. Ctrl-C stops it.`,
+the demo. Ctrl-C stops it, with exit code 0.`,
 		Example: `  cse-workshop mock-aws &
   AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 kms list-keys`,
 		Args: cobra.NoArgs,
@@ -58,11 +59,16 @@ the demo. Ctrl-C stops it.`,
 			fmt.Fprintf(a.stdout, "state: %s\n", stateFile)
 			fmt.Fprintf(a.stdout, "try:   AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s kms list-keys\n", endpoint, region)
 			fmt.Fprintln(a.stdout, "Ctrl-C stops it.")
-			err = fakeaws.Serve(cmd.Context(), ln, fake)
+			errorLog := log.New(a.stderr, "mock-aws: ", log.LstdFlags)
+			err = fakeaws.Serve(cmd.Context(), ln, fake, fakeaws.ServeOptions{ErrorLog: errorLog})
 			if saveErr := fake.Save(); err == nil && saveErr != nil {
 				err = fmt.Errorf("save fake aws state: %w", saveErr)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "stopped; the keys and audit trail stay in %s\n", stateFile)
+			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on, host:port")

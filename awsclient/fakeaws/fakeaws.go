@@ -154,13 +154,18 @@ const maxRequestBytes = 1 << 20
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newUUID()
 	w.Header().Set("x-amzn-RequestId", requestID)
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err != nil {
-		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "SerializationException", Message: "could not read request body"})
+	if r.ContentLength > maxRequestBytes {
+		writeJSONError(w, tooLarge)
 		return
 	}
-	if len(body) > maxRequestBytes {
-		writeJSONError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException", Message: "Request body is too large"})
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSONError(w, tooLarge)
+		return
+	case err != nil:
+		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "SerializationException", Message: "could not read request body"})
 		return
 	}
 	req := &request{http: r, body: body, id: requestID}
@@ -187,6 +192,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveSTS(w, req)
 	}
 }
+
+// tooLarge is the answer to a request body over maxRequestBytes.
+var tooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException", Message: "Request body is too large"}
 
 // Service names as Fault.Service spells them.
 const (
@@ -272,29 +280,4 @@ func deliveryDraw() float64 { return rand.Float64() }
 func (s *Server) visibleAt(e *trailEvent) time.Time {
 	spread := s.delivery.Max - s.delivery.Min
 	return e.Time.Add(s.delivery.Min + time.Duration(e.DeliveryDraw*float64(spread)))
-}
-
-// Serve answers requests on ln until ctx is done.
-func Serve(ctx context.Context, ln net.Listener, s *Server) error {
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve fake aws: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down fake aws: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve fake aws: %w", err)
-	}
-	return nil
 }
