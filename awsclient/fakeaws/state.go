@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -74,6 +75,44 @@ func newState() *state {
 	}
 }
 
+// StateFileError is a failure to use the state file: to lock it, to read it
+// (a file that does not hold a valid state included) or to save it. Its
+// message names the file and the cause, which is what a person can act on.
+type StateFileError struct {
+	Op   string // StateLock, StateRead, StateDamaged or StateSave
+	Path string // the state file
+	Err  error
+}
+
+// StateFileError operations.
+const (
+	StateLock    = "lock"
+	StateRead    = "read"
+	StateDamaged = "damaged" // the file was read but does not hold a valid state
+	StateSave    = "save"
+)
+
+func (e *StateFileError) Error() string {
+	cause := e.Err.Error()
+	// The operating system's error names a file this message names already
+	// (the state file, its temporary copy, its lock file): keep its cause.
+	var pathErr *fs.PathError
+	if errors.As(e.Err, &pathErr) {
+		cause = pathErr.Err.Error()
+	}
+	switch e.Op {
+	case StateLock:
+		return fmt.Sprintf("lock the demo's state file %s: %s", e.Path, cause)
+	case StateRead:
+		return fmt.Sprintf("read the demo's state from %s: %s", e.Path, cause)
+	case StateDamaged:
+		return fmt.Sprintf("the demo's state file %s is damaged: %s", e.Path, cause)
+	}
+	return fmt.Sprintf("save the demo's state to %s: %s", e.Path, cause)
+}
+
+func (e *StateFileError) Unwrap() error { return e.Err }
+
 // loadState reads the state file; it returns nil, nil when there is none.
 func loadState(path string) (*state, error) {
 	data, err := os.ReadFile(path)
@@ -81,14 +120,29 @@ func loadState(path string) (*state, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load fake aws state: %w", err)
+		return nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
-	st := newState()
-	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("load fake aws state %s: %w", path, err)
+	st, err := decodeState(data)
+	if err != nil {
+		return nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("load fake aws state %s: version %d, want %d", path, st.Version, stateVersion)
+	return st, nil
+}
+
+// decodeState parses a state file and checks every record in it: a record
+// the fake could not use would make the first request that meets it panic
+// or misbehave, so a damaged file is refused as a whole.
+func decodeState(data []byte) (*state, error) {
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	switch st.Version {
+	case stateVersion:
+	case 0: // also a file that is just null, or {}
+		return nil, errors.New("it has no format version, so it does not hold the demo's state")
+	default:
+		return nil, fmt.Errorf("format version %d, want %d (was it written by another version of cse-workshop?)", st.Version, stateVersion)
 	}
 	if st.Keys == nil {
 		st.Keys = make(map[string]*kmsKey)
@@ -96,19 +150,101 @@ func loadState(path string) (*state, error) {
 	if st.Aliases == nil {
 		st.Aliases = make(map[string]*alias)
 	}
-	// A key the fake could not use would make every request naming it
-	// panic, so a damaged one stops the load instead.
+	if err := st.check(); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// regionPattern is the shape of a region name: "us-east-1", "us-gov-west-1".
+var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
+
+// check tells what is wrong with a state just read, if anything.
+func (st *state) check() error {
+	if st.Region != "" && !regionPattern.MatchString(st.Region) {
+		return fmt.Errorf("region %q is not a region name", st.Region)
+	}
 	for id, k := range st.Keys {
-		if k == nil || k.ID != id || !keyIDPattern.MatchString(id) || len(k.Material) != keyMaterialBytes {
-			return nil, fmt.Errorf("load fake aws state %s: key %q is damaged", path, id)
+		if err := k.check(id); err != nil {
+			return fmt.Errorf("key %q: %w", id, err)
 		}
 	}
 	for name, a := range st.Aliases {
-		if a == nil || a.Name != name {
-			return nil, fmt.Errorf("load fake aws state %s: alias %q is damaged", path, name)
+		switch {
+		case a == nil:
+			return fmt.Errorf("alias %q is null", name)
+		case a.Name != name:
+			return fmt.Errorf("alias %q is filed under %q", a.Name, name)
+		case !aliasNamePattern.MatchString(name) || len(name) > maxAliasNameLength:
+			return fmt.Errorf("alias %q is not an alias name", name)
+		case st.Keys[a.KeyID] == nil:
+			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
 		}
 	}
-	return st, nil
+	if st.NextSeq < 0 {
+		return fmt.Errorf("next event number %d is negative", st.NextSeq)
+	}
+	last := int64(-1)
+	for i, e := range st.Events {
+		if e == nil {
+			return fmt.Errorf("event %d is null", i)
+		}
+		if err := e.check(); err != nil {
+			return fmt.Errorf("event %d (%q): %w", i, e.ID, err)
+		}
+		if e.Seq <= last {
+			return fmt.Errorf("event %d (%q): number %d does not follow %d", i, e.ID, e.Seq, last)
+		}
+		last = e.Seq
+	}
+	if st.NextSeq <= last {
+		return fmt.Errorf("next event number %d is not after the last event's, %d", st.NextSeq, last)
+	}
+	return nil
+}
+
+// check tells what is wrong with the key filed under id, if anything.
+func (k *kmsKey) check(id string) error {
+	switch {
+	case k == nil:
+		return errors.New("null")
+	case k.ID != id:
+		return fmt.Errorf("filed under another key ID (its own is %q)", k.ID)
+	case !keyIDPattern.MatchString(id):
+		return errors.New("not a key ID")
+	case len(k.Material) != keyMaterialBytes:
+		return fmt.Errorf("key material of %d bytes, want %d", len(k.Material), keyMaterialBytes)
+	}
+	switch k.State {
+	case keyStateEnabled, keyStateDisabled:
+		if !k.DeletionDate.IsZero() {
+			return fmt.Errorf("a deletion date on a key that is %s", k.State)
+		}
+	case keyStatePendingDeletion:
+		if k.DeletionDate.IsZero() {
+			return errors.New("pending deletion without a deletion date")
+		}
+	default:
+		return fmt.Errorf("unknown key state %q", k.State)
+	}
+	return nil
+}
+
+// check tells what is wrong with a CloudTrail event, if anything.
+func (e *trailEvent) check() error {
+	switch {
+	case e.Seq < 0:
+		return fmt.Errorf("negative number %d", e.Seq)
+	case e.ID == "" || e.Name == "" || e.Source == "":
+		return errors.New("no ID, name or source")
+	case e.Time.IsZero():
+		return errors.New("no time")
+	case !(e.DeliveryDraw >= 0 && e.DeliveryDraw <= 1):
+		return fmt.Errorf("delivery draw %v is outside 0 to 1", e.DeliveryDraw)
+	case len(e.Record) == 0 || e.Record[0] != '{':
+		return errors.New("its record is not a JSON object")
+	}
+	return nil
 }
 
 // Save writes the state to opts.StateFile (no-op without one).
