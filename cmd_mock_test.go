@@ -3,15 +3,29 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"cse-workshop/awsclient"
+	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/clock"
+	"cse-workshop/steps"
 )
 
 // mockAWS is a mock-aws process serving a workshop folder.
@@ -99,6 +113,122 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// liveClients are SDK clients for the live backend, pointed at endpoint
+// (a mock-aws) through the environment, as a person would.
+func liveClients(t *testing.T, endpoint string) *awsclient.Clients {
+	t.Helper()
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            endpoint,
+		"AWS_ACCESS_KEY_ID":           "AKIDMOCK",
+		"AWS_SECRET_ACCESS_KEY":       "mock",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             empty,
+		"AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	c, err := awsclient.New(context.Background(), awsclient.Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// mock-aws and the demo on one folder at the same time: each sees the keys
+// the other made, and when both are done the folder holds them all.
+func TestMockAWSSharesTheFolderWithTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	m := startMockAWS(t, dir)
+	live := liveClients(t, m.endpoint)
+	ctx := context.Background()
+
+	clk := autoClock()
+	if r := inProcess(t, clk, "step", "1", "--dir", dir); r.code != exitOK {
+		t.Fatalf("step 1 while mock-aws serves the folder: exit %d, %s", r.code, r.stderr)
+	}
+	desc, err := live.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(steps.AliasName)})
+	if err != nil {
+		t.Fatalf("DescribeKey(%s) through mock-aws, after step 1 made it: %v", steps.AliasName, err)
+	}
+	made, err := live.KMS.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatalf("CreateKey through mock-aws: %v", err)
+	}
+	files, in := notesFile(t)
+	enc := filepath.Join(files, "notes.enc")
+	if r := inProcess(t, clk, "encrypt", in, enc, "--key", aws.ToString(made.KeyMetadata.Arn), "--dir", dir); r.code != exitOK {
+		t.Fatalf("encrypt under the key mock-aws made: exit %d, %s", r.code, r.stderr)
+	}
+	if code, _ := m.interrupt(t); code != exitOK {
+		t.Errorf("mock-aws stopped by Ctrl-C: exit %d, want 0; stderr %q", code, m.errors())
+	}
+
+	// mock-aws wrote no older copy over the demo's key: both keys are there,
+	// and the file opens.
+	fake, err := fakeaws.New(fakeaws.Options{StateFile: filepath.Join(dir, awsclient.StateFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fakeKeys(t, fake); n != 2 {
+		t.Errorf("keys in the folder after step 1 and mock-aws's CreateKey = %d, want 2 (step 1's is %s)", n, aws.ToString(desc.KeyMetadata.KeyId))
+	}
+	if r := inProcess(t, clk, "decrypt", enc, filepath.Join(files, "notes.out"), "--dir", dir); r.code != exitOK {
+		t.Errorf("decrypt after mock-aws stopped: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// Encrypts run at once on one folder, each its own process: every
+// GenerateDataKey call reaches the audit trail.
+func TestConcurrentEncryptsKeepEveryEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir, _ := workshopWithKey(t)
+	files, in := notesFile(t)
+	const n = 8
+	var cmds []*exec.Cmd
+	var outputs []*bytes.Buffer
+	for i := range n {
+		cmd := command("encrypt", in, filepath.Join(files, fmt.Sprintf("notes.%d.enc", i)), "--dir", dir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outputs = append(cmds, cmd), append(outputs, &out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("encrypt %d: %v\n%s", i, err, outputs[i])
+		}
+	}
+	fake, err := fakeaws.New(fakeaws.Options{StateFile: filepath.Join(dir, awsclient.StateFileName), Clock: clock.NewFake(time.Now().Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := awsclient.New(context.Background(), awsclient.Options{Fake: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.CloudTrail.LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{
+		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("GenerateDataKey")}},
+		StartTime:        aws.Time(time.Now().Add(-time.Hour)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != n {
+		t.Errorf("GenerateDataKey events after %d encrypts at once = %d, want %d", n, len(out.Events), n)
+	}
+}
+
 // Ctrl-C stops mock-aws, exit code 0, even while a client stalls in the
 // middle of a request.
 func TestMockAWSStopsWhileAClientStalls(t *testing.T) {
@@ -119,5 +249,63 @@ func TestMockAWSStopsWhileAClientStalls(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "stopped") {
 		t.Errorf("mock-aws stopped by Ctrl-C printed %q, want it to say it stopped", stdout)
+	}
+}
+
+// A damaged state file stops mock-aws and the demo with an error that names
+// it and says what to do, not a crash.
+func TestDamagedStateFile(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, filepath.FromSlash(awsclient.StateFileName))
+	if err := os.MkdirAll(filepath.Dir(stateFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stateFile, []byte(`{"version":1,"keys":null,"events":[null]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"mock-aws", "--listen", "127.0.0.1:0"}, {"step", "1"}} {
+		r := inProcess(t, autoClock(), append(args, "--dir", dir)...)
+		want := "the demo's state file " + stateFile + " is damaged: event 0 is null"
+		if r.code != exitFailed || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "hint: ") {
+			t.Errorf("%s on a damaged state file: exit %d, stderr %q; want 1 and an error saying %q, with a hint", args[0], r.code, r.stderr, want)
+		}
+	}
+}
+
+// When the demo's state cannot be saved, the person reads that first, with
+// the file and the cause, and not an AWS internal error to wait out.
+func TestStateFileFailureComesFirst(t *testing.T) {
+	dir, clk := workshopWithKey(t)
+	files, in := notesFile(t)
+	private := filepath.Join(dir, ".cse-workshop")
+	stateFile := filepath.Join(dir, filepath.FromSlash(awsclient.StateFileName))
+	var out, errOut bytes.Buffer
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	a := &app{stdin: devNull, stdout: &out, stderr: &errOut, clock: clk}
+	// Once the demo has read its state, its folder becomes a file: every
+	// later lock or save fails with "not a directory".
+	a.onClients = func(*awsclient.Clients) {
+		if err := os.RemoveAll(private); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(private, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := a.main([]string{"encrypt", in, filepath.Join(files, "notes.enc"), "--dir", dir})
+	first, _, _ := strings.Cut(errOut.String(), "\n")
+	want := "the demo's state file " + stateFile + ": not a directory"
+	if code != exitFailed || !strings.HasPrefix(first, "error: ") || !strings.Contains(first, want) {
+		t.Errorf("encrypt when the demo's state cannot be saved: exit %d, stderr %q; want 1 and a first line that says %q", code, errOut.String(), want)
+	}
+	if strings.Contains(errOut.String(), "Internal") || strings.Contains(errOut.String(), "wait a moment") {
+		t.Errorf("encrypt when the demo's state cannot be saved: stderr %q, want no AWS internal error", errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "hint: ") {
+		t.Errorf("encrypt when the demo's state cannot be saved: stderr %q, want a hint", errOut.String())
 	}
 }

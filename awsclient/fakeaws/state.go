@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,20 +114,35 @@ func (e *StateFileError) Error() string {
 
 func (e *StateFileError) Unwrap() error { return e.Err }
 
-// loadState reads the state file; it returns nil, nil when there is none.
-func loadState(path string) (*state, error) {
-	data, err := os.ReadFile(path)
+// RetryableError tells the AWS SDK not to send the request again: the file
+// will not heal in the next second, and the cause should reach the person
+// at once.
+func (e *StateFileError) RetryableError() bool { return false }
+
+// loadState reads the state file and the file's identity as it was read; it
+// returns nil, nil, nil when there is no file.
+func loadState(path string) (*state, fs.FileInfo, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
 	st, err := decodeState(data)
 	if err != nil {
-		return nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
+		return nil, nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
 	}
-	return st, nil
+	return st, info, nil
 }
 
 // decodeState parses a state file and checks every record in it: a record
@@ -247,59 +263,96 @@ func (e *trailEvent) check() error {
 	return nil
 }
 
-// Save writes the state to opts.StateFile (no-op without one).
+// Save makes sure the state file exists and holds the current state. Every
+// request that changes the state saves it already, so Save writes only when
+// there is no file yet or events have outlived CloudTrail's retention.
 func (s *Server) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.mu.err != nil {
+		return s.mu.err
+	}
+	if s.seen.info != nil && !s.hasExpiredEventsLocked() {
+		return nil
+	}
 	return s.saveLocked()
 }
 
 // eventRetention is how long CloudTrail event history keeps events.
 const eventRetention = 90 * 24 * time.Hour
 
-// saveLocked writes the state file atomically: a temporary file in the same
-// folder, renamed over the old one, so that a crash leaves either the old
-// state or the new one.
+// saveLocked writes the state file (no-op without one). It refuses to when
+// this server could not lock or read the file, since its state in memory
+// may then be older than the file's. After a failure, the state in memory
+// holds a change that was not saved: it is read again at the next lock.
 func (s *Server) saveLocked() error {
 	if s.stateFile == "" {
 		return nil
 	}
-	s.dropOldEventsLocked()
-	data, err := json.MarshalIndent(s.st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
+	if s.mu.err != nil {
+		return s.mu.err
 	}
-	dir := filepath.Dir(s.stateFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.stateFile)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.stateFile); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
+	if err := s.writeStateLocked(); err != nil {
+		s.stale = true
+		return &StateFileError{Op: StateSave, Path: s.stateFile, Err: err}
 	}
 	return nil
 }
 
-func (s *Server) dropOldEventsLocked() {
+// writeStateLocked writes the state file atomically: a temporary file in
+// the same folder, renamed over the old one, so that a crash leaves either
+// the old state or the new one. Before the rename, it leaves a new token in
+// the lock file, so that other servers know to read the file again.
+func (s *Server) writeStateLocked() error {
+	s.dropExpiredEventsLocked()
+	data, err := json.MarshalIndent(s.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := s.createTemp(filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	token, err := writeSaveToken(s.mu.file)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), s.stateFile); err != nil {
+		return err
+	}
+	info, err := os.Stat(s.stateFile)
+	if err != nil {
+		// Saved, but this server cannot tell the file apart from the next
+		// one: it reads it again at the next lock.
+		s.stale = true
+		return nil
+	}
+	s.seen = fileVersion{token: token, info: info}
+	return nil
+}
+
+func (s *Server) hasExpiredEventsLocked() bool {
+	cutoff := s.clock.Now().Add(-eventRetention)
+	return len(s.st.Events) > 0 && !s.st.Events[0].Time.After(cutoff)
+}
+
+func (s *Server) dropExpiredEventsLocked() {
 	cutoff := s.clock.Now().Add(-eventRetention)
 	kept := s.st.Events[:0]
 	for _, e := range s.st.Events {

@@ -5,9 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
+	"log"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
 
@@ -55,9 +61,13 @@ func TestStateSurvivesANewServer(t *testing.T) {
 	if bytes.Contains(saved, []byte(base64.StdEncoding.EncodeToString(gen.Plaintext))) || bytes.Contains(saved, gen.Plaintext) {
 		t.Errorf("state file contains the plaintext data key")
 	}
+	var names []string
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("state folder holds %d entries, want only the state file (no temporary files left)", len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"fake-aws.json", "fake-aws.json.lock"}; !slices.Equal(names, want) {
+		t.Errorf("state folder holds %q, want only %q (no temporary files left)", names, want)
 	}
 
 	clk := clock.NewFake(first.clock.Now().Add(testDelivery.Max))
@@ -264,7 +274,8 @@ func FuzzStateFile(f *testing.F) {
 		if err := os.WriteFile(stateFile, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		srv, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Clock: clock.NewFake(start)})
+		var logged bytes.Buffer
+		srv, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Clock: clock.NewFake(start), ErrorLog: log.New(&logged, "", 0)})
 		if err != nil {
 			return
 		}
@@ -295,8 +306,55 @@ func FuzzStateFile(f *testing.F) {
 		if err := srv.Save(); err != nil {
 			t.Errorf("Save of a state that loaded: %v", err)
 		}
+		if logged.Len() > 0 {
+			t.Errorf("a state that loaded made the server fail inside: %s", logged.String())
+		}
 		if _, err := fakeaws.New(fakeaws.Options{StateFile: stateFile}); err != nil {
 			t.Errorf("the state saved from a state that loaded does not load: %v", err)
 		}
 	})
+}
+
+// A change the server cannot save (a full disk, a read-only folder) fails
+// with an error that names the state file and the cause; in process it is
+// not an AWS error, which would send the person after the wrong problem. The
+// change is dropped, as the caller was told it failed.
+func TestSaveFailureNamesTheStateFile(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	c := newClients(t, fakeaws.Options{StateFile: stateFile})
+	fakeaws.FailSaves(c.srv, syscall.ENOSPC)
+	_, err := c.kms.CreateKey(context.Background(), &kms.CreateKeyInput{})
+	want := "save the demo's state to " + stateFile + ": no space left on device"
+	var fileErr *fakeaws.StateFileError
+	if !errors.As(err, &fileErr) || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
+		t.Errorf("CreateKey on a full disk = %v, want a StateFileError saying %q", err, want)
+	}
+	if code := errorCode(err); code != "" {
+		t.Errorf("CreateKey on a full disk = AWS error %s, want the state file's error", code)
+	}
+
+	fakeaws.FailSaves(c.srv, nil)
+	keys, err := c.kms.ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil || len(keys.Keys) != 0 {
+		t.Errorf("ListKeys after a CreateKey that could not be saved = %v, %v; want no key", keys, err)
+	}
+
+	// Over a socket, the AWS error the client gets says the same.
+	fakeaws.FailSaves(c.srv, syscall.ENOSPC)
+	endpoint := fakeawstest.Serve(t, c.srv)
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "TrentService.CreateKey")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), want) {
+		t.Errorf("CreateKey over a socket on a full disk = %d %s, want 500 with %q", resp.StatusCode, body, want)
+	}
 }
