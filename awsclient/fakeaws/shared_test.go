@@ -3,7 +3,6 @@ package fakeaws_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -157,24 +156,5 @@ func TestProcessesShareTheStateFile(t *testing.T) {
 	}
 	if len(out.Events) != want {
 		t.Errorf("GenerateDataKey events after %d calls from %d processes on one state file = %d, want %d", want, processes+1, len(out.Events), want)
-	}
-}
-
-// A server that cannot get the state file's lock, because another keeps it
-// (a process stopped with Ctrl-Z while it held it, say), fails its request
-// with an error that names the file, instead of waiting for ever.
-func TestStateFileLockedByAnother(t *testing.T) {
-	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
-	c := newClients(t, fakeaws.Options{StateFile: stateFile})
-	fakeaws.SetLockWait(c.srv, 50*time.Millisecond)
-	hold := holdLock(t, stateFile+".lock")
-	_, err := c.kms.CreateKey(context.Background(), &kms.CreateKeyInput{})
-	var fileErr *fakeaws.StateFileError
-	if !errors.As(err, &fileErr) || !errors.Is(err, fakeaws.ErrStateLocked) || fileErr.Path != stateFile {
-		t.Errorf("CreateKey while another holds the state file's lock = %v, want a StateFileError on %s saying another program keeps it locked", err, stateFile)
-	}
-	hold()
-	if _, err := c.kms.CreateKey(context.Background(), &kms.CreateKeyInput{}); err != nil {
-		t.Errorf("CreateKey once the lock is released: %v", err)
 	}
 }
