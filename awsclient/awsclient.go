@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -104,7 +105,7 @@ func newDemo(opts Options) (*Clients, error) {
 		}
 		var err error
 		if fake, err = fakeaws.New(fo); err != nil {
-			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), DemoStateHint(err, fo.StateFile))
+			return nil, WithHint(fmt.Errorf("start demo backend: %w", err), DemoStateHint(err))
 		}
 	}
 	// The fake serves one region; the clients must sign for it.
@@ -121,7 +122,7 @@ func newDemo(opts Options) (*Clients, error) {
 		Credentials: credentials.NewStaticCredentialsProvider(fakeaws.DemoAccessKeyID, fakeaws.DemoSecretAccessKey, ""),
 		HTTPClient:  &http.Client{Transport: fake.RoundTripper()},
 		Retryer:     func() aws.Retryer { return retryer },
-		APIOptions:  []func(*middleware.Stack) error{rec.addMiddleware(nil)},
+		APIOptions:  []func(*middleware.Stack) error{rec.addMiddleware(nil), addStateErrors},
 	}
 	c := newClients(cfg, rec)
 	c.fake = fake
@@ -200,13 +201,43 @@ func newClients(cfg aws.Config, rec *Recorder) *Clients {
 	}
 }
 
-// Close saves the demo backend's state.
+// Close makes sure the demo backend's state file exists. The fake saves
+// every change as it makes it, so there is nothing else left to save.
 func (c *Clients) Close() error {
 	if c.fake == nil {
 		return nil
 	}
 	if err := c.fake.Save(); err != nil {
-		return fmt.Errorf("save demo state: %w", err)
+		return WithHint(err, DemoStateHint(err))
+	}
+	return nil
+}
+
+// addStateErrors puts a failure of the demo's state file first in the error
+// of the call it failed. The in-process fake returns it as its transport's
+// error, which the SDK would report as a request it could not send, with
+// the file's name and the cause at the end of a line about HTTP.
+func addStateErrors(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("DemoStateErrors", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleInitialize(ctx, in)
+		if stateErr := demoStateError(err); stateErr != nil {
+			err = WithHint(stateErr, DemoStateHint(stateErr))
+		}
+		return out, md, err
+	}), middleware.After)
+}
+
+// demoStateError is the failure of the demo's state file within err, or nil.
+func demoStateError(err error) error {
+	var file *fakeaws.StateFileError
+	var region *fakeaws.RegionMismatchError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &file):
+		return file
+	case errors.As(err, &region):
+		return region
 	}
 	return nil
 }
@@ -224,16 +255,29 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	}, nil
 }
 
-// DemoStateHint says what to do when the demo's state file cannot be used
-// (fakeaws.New failed with err): right for the demo and for mock-aws,
-// which share it.
-func DemoStateHint(err error, stateFile string) string {
+// DemoStateHint says what to do when the demo's state file cannot be used:
+// err is from fakeaws.New or from a call the demo backend could not save.
+func DemoStateHint(err error) string {
 	var region *fakeaws.RegionMismatchError
-	switch {
-	case errors.As(err, &region):
+	if errors.As(err, &region) {
 		return fmt.Sprintf("pass --region %s (or leave --region out) to go on with this folder, or choose another --dir for a workshop in %s", region.Saved, region.Wanted)
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Sprintf("make %s readable and writable for you, or choose another --dir", filepath.Dir(stateFile))
 	}
-	return fmt.Sprintf("the demo's simulated AWS account is kept in %s; move that file away to start with an empty one (only simulated keys are lost)", stateFile)
+	var file *fakeaws.StateFileError
+	if !errors.As(err, &file) {
+		return ""
+	}
+	folder := filepath.Dir(file.Path)
+	switch {
+	case errors.Is(err, fakeaws.ErrStateLocked):
+		return fmt.Sprintf("another cse-workshop (a step, encrypt, decrypt or mock-aws) seems stuck while using %s: let it finish or stop it, then try again", folder)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("make %s readable and writable for you, or choose another --dir", folder)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Sprintf("free some space on the disk that holds %s, or choose another --dir", folder)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Sprintf("%s is on a read-only file system: choose another --dir", folder)
+	case file.Op == fakeaws.StateLock || file.Op == fakeaws.StateSave:
+		return fmt.Sprintf("check that %s is a folder you can write to, or choose another --dir", folder)
+	}
+	return fmt.Sprintf("the demo's simulated AWS account is kept in %s; move that file away to start with an empty one (only simulated keys are lost)", file.Path)
 }

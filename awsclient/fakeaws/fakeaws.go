@@ -22,9 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +68,13 @@ type Options struct {
 	Delivery  DeliveryDelay // RealisticDelivery when zero
 	// StateFile, when set, is loaded by New (if it exists) and rewritten
 	// after every request that changes state: mode 0600, its folder 0700.
+	// Any number of servers, in this process or others, may share one
+	// state file: each request locks the file (through a lock file beside
+	// it, StateFile+".lock") and works on its latest saved state.
 	StateFile string
+	// ErrorLog, when set, is told about requests that failed inside the
+	// server (a panic). It never sees request bodies or key material.
+	ErrorLog *log.Logger
 }
 
 // Server is the fake AWS. It is safe for concurrent use.
@@ -76,28 +84,44 @@ type Server struct {
 	clock     clock.Clock
 	delivery  DeliveryDelay
 	stateFile string
+	errorLog  *log.Logger
 
-	mu     sync.Mutex // guards everything below
+	mu     stateLock // guards everything below; with a state file, also locks the file
 	st     *state
-	faults []*activeFault
+	seen   fileVersion // the state file as this server last read or wrote it
+	stale  bool        // the state in memory may not be the file's: read it at the next lock
 	lookup tokenBucket // CloudTrail LookupEvents rate limit
+
+	faultMu sync.Mutex // guards faults
+	faults  []*activeFault
+
+	// lockWait is how long a request waits for another process's lock on
+	// the state file; createTemp makes the temporary file a save writes.
+	// Tests change them.
+	lockWait   time.Duration
+	createTemp func(dir, pattern string) (*os.File, error)
+	// testHookLocked, when set, runs under the state lock before each
+	// change (tests make it panic).
+	testHookLocked func()
 }
 
 // New returns a server, loading opts.StateFile if it exists.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		accountID: opts.AccountID,
-		region:    opts.Region,
-		clock:     opts.Clock,
-		delivery:  opts.Delivery,
-		stateFile: opts.StateFile,
-		st:        newState(),
+		accountID:  opts.AccountID,
+		region:     opts.Region,
+		clock:      opts.Clock,
+		delivery:   opts.Delivery,
+		stateFile:  opts.StateFile,
+		errorLog:   opts.ErrorLog,
+		st:         newState(),
+		stale:      true,
+		lockWait:   defaultLockWait,
+		createTemp: os.CreateTemp,
 	}
+	s.mu.server = s
 	if s.accountID == "" {
 		s.accountID = DefaultAccountID
-	}
-	if s.region == "" {
-		s.region = DefaultRegion
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
@@ -109,22 +133,20 @@ func New(opts Options) (*Server, error) {
 		s.delivery.Max = s.delivery.Min
 	}
 	s.lookup = newTokenBucket(lookupEventsPerSecond, s.clock.Now())
-	if s.stateFile != "" {
-		st, err := loadState(s.stateFile)
-		if err != nil {
-			return nil, err
+	if s.stateFile == "" {
+		if s.region == "" {
+			s.region = DefaultRegion
 		}
-		if st != nil {
-			s.st = st
-		}
-	}
-	switch saved := s.st.Region; {
-	case saved == "":
 		s.st.Region = s.region
-	case opts.Region == "":
-		s.region = saved
-	case opts.Region != saved:
-		return nil, &RegionMismatchError{StateFile: s.stateFile, Saved: saved, Wanted: opts.Region}
+		return s, nil
+	}
+	// The first lock reads the file; without opts.Region, the server
+	// serves the region the file's keys live in.
+	s.mu.Lock()
+	err := s.mu.err
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -148,19 +170,32 @@ func (s *Server) Region() string { return s.region }
 const maxRequestBytes = 1 << 20
 
 // ServeHTTP answers one AWS request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	requestID := newUUID()
-	w.Header().Set("x-amzn-RequestId", requestID)
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err != nil {
+	rw.Header().Set("x-amzn-RequestId", requestID)
+	w := &answerWriter{ResponseWriter: rw}
+	req := &request{http: r, id: requestID}
+	defer func() {
+		if p := recover(); p != nil {
+			s.answerPanic(w, req, p)
+		}
+	}()
+
+	if r.ContentLength > maxRequestBytes {
+		writeJSONError(w, tooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxRequestBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSONError(w, tooLarge)
+		return
+	case err != nil:
 		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "SerializationException", Message: "could not read request body"})
 		return
 	}
-	if len(body) > maxRequestBytes {
-		writeJSONError(w, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException", Message: "Request body is too large"})
-		return
-	}
-	req := &request{http: r, body: body, id: requestID}
+	req.body = body
 
 	target := r.Header.Get("X-Amz-Target")
 	if region := req.signingRegion(); target != "" && region != "" && region != s.region {
@@ -183,6 +218,70 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.service = serviceSTS
 		s.serveSTS(w, req)
 	}
+}
+
+// tooLarge is the answer to a request body over maxRequestBytes.
+var tooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException", Message: "Request body is too large"}
+
+// answerWriter is the http.ResponseWriter a request is answered through. It
+// remembers whether the answer has begun, so that a panic gets an error
+// answer only when no other one was started.
+type answerWriter struct {
+	http.ResponseWriter
+	started bool
+}
+
+func (w *answerWriter) WriteHeader(status int) {
+	w.started = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *answerWriter) Write(p []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// answerPanic answers a request whose handler panicked as the service
+// answers an internal failure, so that the client sees an AWS error and
+// the server goes on serving; the locks were released on the way out. An
+// answer already begun cannot be taken back: the connection is dropped.
+func (s *Server) answerPanic(w *answerWriter, req *request, p any) {
+	if s.errorLog != nil {
+		// The panic's value only: a stack trace prints argument words,
+		// which could be key material.
+		s.errorLog.Printf("internal error answering %s %s (request %s): %v", req.service, req.operation, req.id, p)
+	}
+	if w.started {
+		panic(http.ErrAbortHandler)
+	}
+	e := &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: internalFailureMessage}
+	switch req.service {
+	case serviceKMS:
+		e.Code = "KMSInternalException"
+	case serviceSTS:
+		writeSTSError(w, req, e)
+		return
+	}
+	writeJSONError(w, e)
+}
+
+// writeStateError answers a request whose change could not be saved, or
+// that found the state file unusable. In process, err itself goes back to
+// the caller, as a transport's failure: the cause is this computer's file,
+// not AWS, and it must read that way. Over a socket, the client gets the
+// service's internal error with err as its message.
+func writeStateError(w http.ResponseWriter, err error) {
+	if aw, ok := w.(*answerWriter); ok {
+		w = aw.ResponseWriter
+	}
+	if rec, ok := w.(*responseRecorder); ok {
+		rec.fail(err)
+		return
+	}
+	writeJSONError(w, &apiError{Status: http.StatusInternalServerError, Code: "KMSInternalException", Message: err.Error()})
 }
 
 // Service names as Fault.Service spells them.
@@ -269,29 +368,4 @@ func deliveryDraw() float64 { return rand.Float64() }
 func (s *Server) visibleAt(e *trailEvent) time.Time {
 	spread := s.delivery.Max - s.delivery.Min
 	return e.Time.Add(s.delivery.Min + time.Duration(e.DeliveryDraw*float64(spread)))
-}
-
-// Serve answers requests on ln until ctx is done.
-func Serve(ctx context.Context, ln net.Listener, s *Server) error {
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve fake aws: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down fake aws: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve fake aws: %w", err)
-	}
-	return nil
 }

@@ -76,15 +76,15 @@ func (s *Server) InjectFault(f Fault) {
 	if left <= 0 {
 		left = -1
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	s.faults = append(s.faults, &activeFault{Fault: f, left: left})
 }
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	s.faults = nil
 }
 
@@ -97,9 +97,23 @@ func (f *Fault) matches(service, operation string) bool {
 // returns the error one of them dictates, if any. It fails only when the
 // request's context ends during the wait.
 func (s *Server) applyFaults(req *request) (*apiError, error) {
-	s.mu.Lock()
+	latency, failure := s.takeFaults(req)
+	if err := s.wait(req.http.Context(), latency); err != nil {
+		return nil, err
+	}
+	if failure == nil {
+		return nil, nil
+	}
+	return s.faultError(req, *failure), nil
+}
+
+// takeFaults counts req against the faults that match it, and returns
+// their total latency and the first one that fails it, if any.
+func (s *Server) takeFaults(req *request) (time.Duration, *Fault) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	var latency time.Duration
-	var failure *apiError
+	var failure *Fault
 	kept := s.faults[:0]
 	for _, f := range s.faults {
 		if f.matches(req.service, req.operation) {
@@ -109,7 +123,7 @@ func (s *Server) applyFaults(req *request) (*apiError, error) {
 				affected = true
 			}
 			if f.Status != 0 && failure == nil {
-				failure = s.faultErrorLocked(req, f.Fault)
+				failure = &f.Fault
 				affected = true
 			}
 			if affected && f.left > 0 {
@@ -122,12 +136,7 @@ func (s *Server) applyFaults(req *request) (*apiError, error) {
 	}
 	clear(s.faults[len(kept):])
 	s.faults = kept
-	s.mu.Unlock()
-
-	if err := s.wait(req.http.Context(), latency); err != nil {
-		return nil, err
-	}
-	return failure, nil
+	return latency, failure
 }
 
 // serviceCodes maps a code to its spelling, and HTTP status, in services
@@ -157,7 +166,7 @@ var serviceCodes = map[string]map[string]struct {
 // internalFailureMessage is AWS's wording of an unexplained server failure.
 const internalFailureMessage = "The request processing has failed because of an unknown error, exception or failure."
 
-func (s *Server) faultErrorLocked(req *request, f Fault) *apiError {
+func (s *Server) faultError(req *request, f Fault) *apiError {
 	e := &apiError{Status: f.Status, Code: f.Code, Message: f.Message}
 	if e.Code == "" {
 		e.Code = "InternalFailure"
@@ -171,7 +180,7 @@ func (s *Server) faultErrorLocked(req *request, f Fault) *apiError {
 	if e.Message == "" {
 		switch e.Code {
 		case "AccessDeniedException", "AccessDenied":
-			e.Message = s.accessDeniedMessageLocked(req)
+			e.Message = s.accessDeniedMessage(req)
 		case "ThrottlingException", "Throttling":
 			e.Message = "Rate exceeded"
 		case "ExpiredTokenException", "ExpiredToken":
@@ -185,9 +194,9 @@ func (s *Server) faultErrorLocked(req *request, f Fault) *apiError {
 	return e
 }
 
-// accessDeniedMessageLocked words an AccessDenied error as IAM does: the
-// user, the action and, for KMS, the key it was asked about.
-func (s *Server) accessDeniedMessageLocked(req *request) string {
+// accessDeniedMessage words an AccessDenied error as IAM does: the user,
+// the action and, for KMS, the key it was asked about.
+func (s *Server) accessDeniedMessage(req *request) string {
 	action := req.service + ":" + req.operation
 	if req.service != serviceKMS {
 		return fmt.Sprintf("User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", s.userARN(), action, action)
@@ -196,6 +205,8 @@ func (s *Server) accessDeniedMessageLocked(req *request) string {
 	var in struct{ KeyId, TargetKeyId string }
 	if json.Unmarshal(req.body, &in) == nil {
 		if ref := firstNonEmpty(in.KeyId, in.TargetKeyId); ref != "" {
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			if k, err := s.resolveKeyLocked(ref, keyIDsOrAlias); err == nil {
 				resource = s.keyARN(k.ID)
 			}

@@ -158,25 +158,24 @@ func (s *Server) serveKMS(w http.ResponseWriter, req *request) {
 		return // the caller has gone
 	}
 
-	s.mu.Lock()
-	c := &kmsCall{req: req, now: s.clock.Now()}
-	s.expireKeysLocked(c.now)
 	var resp any
 	var aerr *apiError
-	if fault != nil {
-		aerr = fault
-	} else {
-		resp, aerr = op.run(s, c)
-	}
-	if !c.malformed {
-		s.recordKMSLocked(c, op.readOnly, aerr)
-	}
-	saveErr := s.saveLocked()
-	s.mu.Unlock()
+	stateErr := s.update(func() {
+		c := &kmsCall{req: req, now: s.clock.Now()}
+		s.expireKeysLocked(c.now)
+		if fault != nil {
+			aerr = fault
+		} else {
+			resp, aerr = op.run(s, c)
+		}
+		if !c.malformed {
+			s.recordKMSLocked(c, op.readOnly, aerr)
+		}
+	})
 
 	switch {
-	case saveErr != nil:
-		writeJSONError(w, &apiError{Status: http.StatusInternalServerError, Code: "KMSInternalException", Message: saveErr.Error()})
+	case stateErr != nil:
+		writeStateError(w, stateErr)
 	case aerr != nil:
 		writeJSONError(w, aerr)
 	default:

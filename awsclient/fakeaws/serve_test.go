@@ -1,12 +1,18 @@
 package fakeaws_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -101,4 +107,204 @@ func TestCloudTrailFullTargetName(t *testing.T) {
 			t.Errorf("POST %s = %s, want an Events list", tt.target, body)
 		}
 	}
+}
+
+// serveWith serves srv on 127.0.0.1 with opts until the test ends; it
+// returns the address and a function that stops the server and returns what
+// Serve returned.
+func serveWith(t *testing.T, srv *fakeaws.Server, opts fakeaws.ServeOptions) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- fakeaws.Serve(ctx, ln, srv, opts) }()
+	var once sync.Once
+	var served error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			served = <-done
+		})
+		return served
+	}
+	t.Cleanup(func() { stop() })
+	return ln.Addr().String(), stop
+}
+
+// waitClosed reads from c until the server closes it; it fails the test if
+// the server keeps it open for more than a generous guard time.
+func waitClosed(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, err := io.Copy(io.Discard, c)
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		t.Errorf("%s: the server kept the connection open", what)
+	}
+}
+
+const requestHead = "POST / HTTP/1.1\r\nHost: kms\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Type: application/x-amz-json-1.1\r\n"
+
+// A client that trickles its request (a body byte now and then, or headers
+// that never end) is cut off, so that it cannot hold a connection, and a
+// file descriptor, for as long as it likes.
+func TestServeCutsOffSlowClients(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveWith(t, srv, fakeaws.ServeOptions{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	for _, tc := range []struct{ name, send string }{
+		{"headers that never end", "POST / HTTP/1.1\r\nHost: kms\r\n"},
+		{"a body that never comes", requestHead + "Content-Length: 100\r\n\r\n{"},
+		{"a body trickled a byte at a time", requestHead + "Content-Length: 100\r\n\r\n"},
+		{"an idle kept-alive connection", requestHead + "Content-Length: 2\r\n\r\n{}"},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, tc.send); err != nil {
+			t.Fatal(err)
+		}
+		if tc.name == "a body trickled a byte at a time" {
+			go func() {
+				for {
+					time.Sleep(50 * time.Millisecond)
+					if _, err := c.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		waitClosed(t, c, tc.name)
+		c.Close()
+	}
+}
+
+// A request body over the limit is refused as AWS refuses one, without the
+// server reading it all.
+func TestServeRefusesLargeBodies(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := fakeawstest.Serve(t, srv)
+	large := strings.Repeat(" ", 5<<20) + "{}"
+	for _, tc := range []struct {
+		name string
+		body io.Reader
+	}{
+		{"with its length", strings.NewReader(large)},
+		{"chunked", io.MultiReader(strings.NewReader(large))}, // length unknown
+	} {
+		req, err := http.NewRequest(http.MethodPost, endpoint+"/", tc.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("a 5 MiB request %s: %v, want 413 RequestEntityTooLargeException", tc.name, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "RequestEntityTooLargeException") {
+			t.Errorf("a 5 MiB request %s = %d %s, want 413 RequestEntityTooLargeException", tc.name, resp.StatusCode, body)
+		}
+	}
+}
+
+// Beyond MaxConnections, new connections are closed at once; once some are
+// closed, the server answers again.
+func TestServeCapsConnections(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	var logMu sync.Mutex
+	addr, _ := serveWith(t, srv, fakeaws.ServeOptions{MaxConnections: 2, ErrorLog: log.New(&lockedWriter{w: &logged, mu: &logMu}, "", 0)})
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, extra, "a connection beyond the cap")
+	extra.Close()
+	logMu.Lock()
+	if !strings.Contains(logged.String(), "refusing new connections") {
+		t.Errorf("error log = %q, want a note that connections are refused", logged.String())
+	}
+	logMu.Unlock()
+
+	for _, c := range held {
+		c.Close()
+	}
+	// The server frees the slots as it notices the closes.
+	client := kms.NewFromConfig(aws.Config{
+		Region:       fakeaws.DefaultRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "secret", ""),
+		BaseEndpoint: aws.String("http://" + addr),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		_, err := client.ListKeys(ctx, &kms.ListKeysInput{})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("ListKeys once the held connections are closed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// Stopping the server while a client stalls in the middle of a request
+// closes that client's connection and is not a failure.
+func TestServeStopsWhileAClientStalls(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, stop := serveWith(t, srv, fakeaws.ServeOptions{ShutdownTimeout: 100 * time.Millisecond})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, requestHead+"Content-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	// The request has reached the handler once the server asks for more of
+	// the body; a stop before that is a stop with an idle connection.
+	time.Sleep(50 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Errorf("Serve stopped while a client stalls = %v, want nil", err)
+	}
+	waitClosed(t, c, "a stalled client after the server stopped")
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -78,21 +80,89 @@ func newState() *state {
 	}
 }
 
-// loadState reads the state file; it returns nil, nil when there is none.
-func loadState(path string) (*state, error) {
-	data, err := os.ReadFile(path)
+// StateFileError is a failure to use the state file: to lock it, to read it
+// (a file that does not hold a valid state included) or to save it. Its
+// message names the file and the cause, which is what a person can act on.
+type StateFileError struct {
+	Op   string // StateLock, StateRead, StateDamaged or StateSave
+	Path string // the state file
+	Err  error
+}
+
+// StateFileError operations.
+const (
+	StateLock    = "lock"
+	StateRead    = "read"
+	StateDamaged = "damaged" // the file was read but does not hold a valid state
+	StateSave    = "save"
+)
+
+func (e *StateFileError) Error() string {
+	cause := e.Err.Error()
+	// The operating system's error names a file this message names already
+	// (the state file, its temporary copy, its lock file): keep its cause.
+	var pathErr *fs.PathError
+	if errors.As(e.Err, &pathErr) {
+		cause = pathErr.Err.Error()
+	}
+	switch e.Op {
+	case StateLock:
+		return fmt.Sprintf("lock the demo's state file %s: %s", e.Path, cause)
+	case StateRead:
+		return fmt.Sprintf("read the demo's state from %s: %s", e.Path, cause)
+	case StateDamaged:
+		return fmt.Sprintf("the demo's state file %s is damaged: %s", e.Path, cause)
+	}
+	return fmt.Sprintf("save the demo's state to %s: %s", e.Path, cause)
+}
+
+func (e *StateFileError) Unwrap() error { return e.Err }
+
+// RetryableError tells the AWS SDK not to send the request again: the file
+// will not heal in the next second, and the cause should reach the person
+// at once.
+func (e *StateFileError) RetryableError() bool { return false }
+
+// loadState reads the state file and the file's identity as it was read; it
+// returns nil, nil, nil when there is no file.
+func loadState(path string) (*state, fs.FileInfo, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load fake aws state: %w", err)
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
-	st := newState()
-	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("load fake aws state %s: %w", path, err)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("load fake aws state %s: version %d, want %d", path, st.Version, stateVersion)
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+	}
+	st, err := decodeState(data)
+	if err != nil {
+		return nil, nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
+	}
+	return st, info, nil
+}
+
+// decodeState parses a state file and checks every record in it: a record
+// the fake could not use would make the first request that meets it panic
+// or misbehave, so a damaged file is refused as a whole.
+func decodeState(data []byte) (*state, error) {
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	switch st.Version {
+	case stateVersion:
+	case 0: // also a file that is just null, or {}
+		return nil, errors.New("it has no format version, so it does not hold the demo's state")
+	default:
+		return nil, fmt.Errorf("format version %d, want %d (was it written by another version of cse-workshop?)", st.Version, stateVersion)
 	}
 	if st.Keys == nil {
 		st.Keys = make(map[string]*kmsKey)
@@ -100,74 +170,193 @@ func loadState(path string) (*state, error) {
 	if st.Aliases == nil {
 		st.Aliases = make(map[string]*alias)
 	}
-	// A key the fake could not use would make every request naming it
-	// panic, so a damaged one stops the load instead.
+	if err := st.check(); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// regionPattern is the shape of a region name: "us-east-1", "us-gov-west-1".
+var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
+
+// check tells what is wrong with a state just read, if anything.
+func (st *state) check() error {
+	if st.Region != "" && !regionPattern.MatchString(st.Region) {
+		return fmt.Errorf("region %q is not a region name", st.Region)
+	}
 	for id, k := range st.Keys {
-		if k == nil || k.ID != id || !keyIDPattern.MatchString(id) || len(k.Material) != keyMaterialBytes {
-			return nil, fmt.Errorf("load fake aws state %s: key %q is damaged", path, id)
+		if err := k.check(id); err != nil {
+			return fmt.Errorf("key %q: %w", id, err)
 		}
 	}
 	for name, a := range st.Aliases {
-		if a == nil || a.Name != name {
-			return nil, fmt.Errorf("load fake aws state %s: alias %q is damaged", path, name)
+		switch {
+		case a == nil:
+			return fmt.Errorf("alias %q is null", name)
+		case a.Name != name:
+			return fmt.Errorf("alias %q is filed under %q", a.Name, name)
+		case !aliasNamePattern.MatchString(name) || len(name) > maxAliasNameLength:
+			return fmt.Errorf("alias %q is not an alias name", name)
+		case st.Keys[a.KeyID] == nil:
+			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
 		}
 	}
-	return st, nil
+	if st.NextSeq < 0 {
+		return fmt.Errorf("next event number %d is negative", st.NextSeq)
+	}
+	last := int64(-1)
+	for i, e := range st.Events {
+		if e == nil {
+			return fmt.Errorf("event %d is null", i)
+		}
+		if err := e.check(); err != nil {
+			return fmt.Errorf("event %d (%q): %w", i, e.ID, err)
+		}
+		if e.Seq <= last {
+			return fmt.Errorf("event %d (%q): number %d does not follow %d", i, e.ID, e.Seq, last)
+		}
+		last = e.Seq
+	}
+	if st.NextSeq <= last {
+		return fmt.Errorf("next event number %d is not after the last event's, %d", st.NextSeq, last)
+	}
+	return nil
 }
 
-// Save writes the state to opts.StateFile (no-op without one).
+// check tells what is wrong with the key filed under id, if anything.
+func (k *kmsKey) check(id string) error {
+	switch {
+	case k == nil:
+		return errors.New("null")
+	case k.ID != id:
+		return fmt.Errorf("filed under another key ID (its own is %q)", k.ID)
+	case !keyIDPattern.MatchString(id):
+		return errors.New("not a key ID")
+	case len(k.Material) != keyMaterialBytes:
+		return fmt.Errorf("key material of %d bytes, want %d", len(k.Material), keyMaterialBytes)
+	}
+	switch k.State {
+	case keyStateEnabled, keyStateDisabled:
+		if !k.DeletionDate.IsZero() {
+			return fmt.Errorf("a deletion date on a key that is %s", k.State)
+		}
+	case keyStatePendingDeletion:
+		if k.DeletionDate.IsZero() {
+			return errors.New("pending deletion without a deletion date")
+		}
+	default:
+		return fmt.Errorf("unknown key state %q", k.State)
+	}
+	return nil
+}
+
+// check tells what is wrong with a CloudTrail event, if anything.
+func (e *trailEvent) check() error {
+	switch {
+	case e.Seq < 0:
+		return fmt.Errorf("negative number %d", e.Seq)
+	case e.ID == "" || e.Name == "" || e.Source == "":
+		return errors.New("no ID, name or source")
+	case e.Time.IsZero():
+		return errors.New("no time")
+	case !(e.DeliveryDraw >= 0 && e.DeliveryDraw <= 1):
+		return fmt.Errorf("delivery draw %v is outside 0 to 1", e.DeliveryDraw)
+	case len(e.Record) == 0 || e.Record[0] != '{':
+		return errors.New("its record is not a JSON object")
+	}
+	return nil
+}
+
+// Save makes sure the state file exists and holds the current state. Every
+// request that changes the state saves it already, so Save writes only when
+// there is no file yet or events have outlived CloudTrail's retention.
 func (s *Server) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.mu.err != nil {
+		return s.mu.err
+	}
+	if s.seen.info != nil && !s.hasExpiredEventsLocked() {
+		return nil
+	}
 	return s.saveLocked()
 }
 
 // eventRetention is how long CloudTrail event history keeps events.
 const eventRetention = 90 * 24 * time.Hour
 
-// saveLocked writes the state file atomically: a temporary file in the same
-// folder, renamed over the old one, so that a crash leaves either the old
-// state or the new one.
+// saveLocked writes the state file (no-op without one). It refuses to when
+// this server could not lock or read the file, since its state in memory
+// may then be older than the file's. After a failure, the state in memory
+// holds a change that was not saved: it is read again at the next lock.
 func (s *Server) saveLocked() error {
 	if s.stateFile == "" {
 		return nil
 	}
-	s.dropOldEventsLocked()
-	data, err := json.MarshalIndent(s.st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
+	if s.mu.err != nil {
+		return s.mu.err
 	}
-	dir := filepath.Dir(s.stateFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.stateFile)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.stateFile); err != nil {
-		return fmt.Errorf("save fake aws state: %w", err)
+	if err := s.writeStateLocked(); err != nil {
+		s.stale = true
+		return &StateFileError{Op: StateSave, Path: s.stateFile, Err: err}
 	}
 	return nil
 }
 
-func (s *Server) dropOldEventsLocked() {
+// writeStateLocked writes the state file atomically: a temporary file in
+// the same folder, renamed over the old one, so that a crash leaves either
+// the old state or the new one. Before the rename, it leaves a new token in
+// the lock file, so that other servers know to read the file again.
+func (s *Server) writeStateLocked() error {
+	s.dropExpiredEventsLocked()
+	data, err := json.MarshalIndent(s.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := s.createTemp(filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	token, err := writeSaveToken(s.mu.file)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), s.stateFile); err != nil {
+		return err
+	}
+	info, err := os.Stat(s.stateFile)
+	if err != nil {
+		// Saved, but this server cannot tell the file apart from the next
+		// one: it reads it again at the next lock.
+		s.stale = true
+		return nil
+	}
+	s.seen = fileVersion{token: token, info: info}
+	return nil
+}
+
+func (s *Server) hasExpiredEventsLocked() bool {
+	cutoff := s.clock.Now().Add(-eventRetention)
+	return len(s.st.Events) > 0 && !s.st.Events[0].Time.After(cutoff)
+}
+
+func (s *Server) dropExpiredEventsLocked() {
 	cutoff := s.clock.Now().Add(-eventRetention)
 	kept := s.st.Events[:0]
 	for _, e := range s.st.Events {

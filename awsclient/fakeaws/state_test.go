@@ -4,15 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
+	"io"
+	"log"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
 )
 
@@ -52,9 +61,13 @@ func TestStateSurvivesANewServer(t *testing.T) {
 	if bytes.Contains(saved, []byte(base64.StdEncoding.EncodeToString(gen.Plaintext))) || bytes.Contains(saved, gen.Plaintext) {
 		t.Errorf("state file contains the plaintext data key")
 	}
+	var names []string
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("state folder holds %d entries, want only the state file (no temporary files left)", len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"fake-aws.json", "fake-aws.json.lock"}; !slices.Equal(names, want) {
+		t.Errorf("state folder holds %q, want only %q (no temporary files left)", names, want)
 	}
 
 	clk := clock.NewFake(first.clock.Now().Add(testDelivery.Max))
@@ -178,5 +191,170 @@ func TestDeliveryFollowsTheServerThatLooks(t *testing.T) {
 	}
 	if len(out.Events) != 0 {
 		t.Errorf("LookupEvents(GenerateDataKey) %v after the call, with the realistic delay = %d events, want 0", fakeaws.FastDelivery.Max, len(out.Events))
+	}
+}
+
+// A state file that parses but holds a record the fake cannot use is
+// refused at load, with an error that names the file and the record, rather
+// than making a later request panic or misbehave.
+func TestNewRefusesADamagedState(t *testing.T) {
+	const id = "0b5e6c1a-7f3d-4e2a-9c8b-1d2e3f4a5b6c"
+	key := func(fields string) string {
+		return `{"` + id + `": {"id": "` + id + `", "material": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ` + fields + `}}`
+	}
+	enabled := key(`"state": "Enabled"`)
+	event := func(seq, fields string) string {
+		return `{"seq": ` + seq + `, "id": "e` + seq + `", "name": "CreateKey", "source": "kms.amazonaws.com", "time": "2024-03-01T12:00:00Z", "record": {}` + fields + `}`
+	}
+	for _, tc := range []struct{ name, state, want string }{
+		{"file that is null", `null`, "no format version"},
+		{"empty object", `{}`, "no format version"},
+		{"another version", `{"version": 2}`, "format version 2, want 1"},
+		{"null event", `{"version": 1, "keys": null, "events": [null]}`, "event 0 is null"},
+		{"unknown key state", `{"version": 1, "keys": ` + key(`"state": "Deleted"`) + `}`, `unknown key state "Deleted"`},
+		{"key state missing", `{"version": 1, "keys": ` + key(`"created": "2024-03-01T12:00:00Z"`) + `}`, `unknown key state ""`},
+		{"pending deletion without date", `{"version": 1, "keys": ` + key(`"state": "PendingDeletion"`) + `}`, "without a deletion date"},
+		{"alias of a missing key", `{"version": 1, "aliases": {"alias/x": {"name": "alias/x", "keyId": "` + id + `"}}}`, "not in the file"},
+		{"alias not an alias name", `{"version": 1, "keys": ` + enabled + `, "aliases": {"x": {"name": "x", "keyId": "` + id + `"}}}`, "not an alias name"},
+		{"negative event number", `{"version": 1, "events": [` + event("-1", "") + `], "nextSeq": 5}`, "negative"},
+		{"duplicate event numbers", `{"version": 1, "events": [` + event("1", "") + `, ` + event("1", "") + `], "nextSeq": 5}`, "does not follow"},
+		{"next number taken", `{"version": 1, "events": [` + event("3", "") + `], "nextSeq": 3}`, "next event number 3"},
+		{"record not an object", `{"version": 1, "events": [` + event("0", `, "record": null`) + `], "nextSeq": 1}`, "not a JSON object"},
+		{"delivery draw out of range", `{"version": 1, "events": [` + event("0", `, "deliveryDraw": 7`) + `], "nextSeq": 1}`, "delivery draw"},
+		{"event without time", `{"version": 1, "events": [{"seq": 0, "id": "e", "name": "n", "source": "s", "record": {}}], "nextSeq": 1}`, "no time"},
+		{"bad region", `{"version": 1, "region": "../x"}`, "not a region name"},
+	} {
+		stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+		if err := os.WriteFile(stateFile, []byte(tc.state), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := fakeaws.New(fakeaws.Options{StateFile: stateFile})
+		var fileErr *fakeaws.StateFileError
+		if !errors.As(err, &fileErr) || fileErr.Op != fakeaws.StateDamaged || !strings.Contains(err.Error(), stateFile) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(state with a %s) = %v, want an error that says %s is damaged: %s", tc.name, err, stateFile, tc.want)
+		}
+	}
+}
+
+// A state that passes the checks loads, and its records all work: the
+// fuzzed loader must either refuse a file or give a server that answers
+// every request without panicking.
+func FuzzStateFile(f *testing.F) {
+	// A real state as seed: a key with its alias, events, a deletion date.
+	seedFile := filepath.Join(f.TempDir(), "fake-aws.json")
+	seedServer, err := fakeaws.New(fakeaws.Options{StateFile: seedFile, Clock: clock.NewFake(start)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	seedKMS := kms.NewFromConfig(sdkConfig(seedServer))
+	ctx := context.Background()
+	key, err := seedKMS.CreateKey(ctx, &kms.CreateKeyInput{Tags: []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := seedKMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(workshopAlias), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := seedKMS.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(workshopAlias), KeySpec: types.DataKeySpecAes256, EncryptionContext: workshopContext}); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := seedKMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: key.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)}); err != nil {
+		f.Fatal(err)
+	}
+	saved, err := os.ReadFile(seedFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(saved)
+	for _, seed := range []string{`null`, `{}`, `{"version":1}`, `{"version":1,"keys":null,"events":[null]}`, `{"version":1,"aliases":{"alias/a":null}}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+		if err := os.WriteFile(stateFile, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		srv, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Clock: clock.NewFake(start), ErrorLog: log.New(&logged, "", 0)})
+		if err != nil {
+			return
+		}
+		client := kms.NewFromConfig(sdkConfig(srv))
+		keys, _ := client.ListKeys(ctx, &kms.ListKeysInput{})
+		aliases, _ := client.ListAliases(ctx, &kms.ListAliasesInput{})
+		var refs []*string
+		if keys != nil {
+			for _, k := range keys.Keys {
+				refs = append(refs, k.KeyId)
+			}
+		}
+		if aliases != nil {
+			for _, a := range aliases.Aliases {
+				refs = append(refs, a.AliasName)
+			}
+		}
+		for _, ref := range refs {
+			client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: ref})
+			client.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: ref})
+			if gen, err := client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: ref, KeySpec: types.DataKeySpecAes256}); err == nil {
+				client.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gen.CiphertextBlob})
+			}
+		}
+		client.CreateKey(ctx, &kms.CreateKeyInput{})
+		trail := cloudtrail.NewFromConfig(sdkConfig(srv))
+		trail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+		if err := srv.Save(); err != nil {
+			t.Errorf("Save of a state that loaded: %v", err)
+		}
+		if logged.Len() > 0 {
+			t.Errorf("a state that loaded made the server fail inside: %s", logged.String())
+		}
+		if _, err := fakeaws.New(fakeaws.Options{StateFile: stateFile}); err != nil {
+			t.Errorf("the state saved from a state that loaded does not load: %v", err)
+		}
+	})
+}
+
+// A change the server cannot save (a full disk, a read-only folder) fails
+// with an error that names the state file and the cause; in process it is
+// not an AWS error, which would send the person after the wrong problem. The
+// change is dropped, as the caller was told it failed.
+func TestSaveFailureNamesTheStateFile(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	c := newClients(t, fakeaws.Options{StateFile: stateFile})
+	fakeaws.FailSaves(c.srv, syscall.ENOSPC)
+	_, err := c.kms.CreateKey(context.Background(), &kms.CreateKeyInput{})
+	want := "save the demo's state to " + stateFile + ": no space left on device"
+	var fileErr *fakeaws.StateFileError
+	if !errors.As(err, &fileErr) || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
+		t.Errorf("CreateKey on a full disk = %v, want a StateFileError saying %q", err, want)
+	}
+	if code := errorCode(err); code != "" {
+		t.Errorf("CreateKey on a full disk = AWS error %s, want the state file's error", code)
+	}
+
+	fakeaws.FailSaves(c.srv, nil)
+	keys, err := c.kms.ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil || len(keys.Keys) != 0 {
+		t.Errorf("ListKeys after a CreateKey that could not be saved = %v, %v; want no key", keys, err)
+	}
+
+	// Over a socket, the AWS error the client gets says the same.
+	fakeaws.FailSaves(c.srv, syscall.ENOSPC)
+	endpoint := fakeawstest.Serve(t, c.srv)
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "TrentService.CreateKey")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), want) {
+		t.Errorf("CreateKey over a socket on a full disk = %d %s, want 500 with %q", resp.StatusCode, body, want)
 	}
 }

@@ -10,7 +10,10 @@ import (
 
 // RoundTripper returns a transport that hands requests straight to the
 // server, with no socket. A request whose context ends before the answer is
-// ready fails with the context's error, as a real transport would.
+// ready fails with the context's error, as a real transport would. So does
+// a request whose change the server could not save: RoundTrip returns the
+// *StateFileError, which names the file and the cause. A handler that
+// panics answers an internal error, and never takes the program down.
 func (s *Server) RoundTripper() http.RoundTripper { return roundTripper{s} }
 
 type roundTripper struct{ s *Server }
@@ -41,15 +44,23 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	rec := newResponseRecorder()
-	done := make(chan struct{})
+	done := make(chan any, 1)
 	go func() {
-		defer close(done)
+		// ServeHTTP answers its handlers' panics; what is left (an answer
+		// begun, then a panic) must not end the program either.
+		defer func() { done <- recover() }()
 		rt.s.ServeHTTP(rec, in)
 	}()
 	select {
-	case <-done:
+	case p := <-done:
+		if p != nil {
+			return nil, fmt.Errorf("fake aws: %s %s failed inside the server", in.Method, in.URL)
+		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if rec.err != nil {
+		return nil, rec.err
 	}
 	return rec.response(req), nil
 }
@@ -59,7 +70,11 @@ type responseRecorder struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	err    error // the server's own failure, given back instead of an answer
 }
+
+// fail replaces the answer with err.
+func (r *responseRecorder) fail(err error) { r.err = err }
 
 func newResponseRecorder() *responseRecorder {
 	return &responseRecorder{header: make(http.Header)}

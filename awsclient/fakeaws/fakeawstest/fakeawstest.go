@@ -21,7 +21,7 @@ func Serve(t testing.TB, s *fakeaws.Server) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- fakeaws.Serve(ctx, ln, s) }()
+	go func() { done <- fakeaws.Serve(ctx, ln, s, fakeaws.ServeOptions{}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

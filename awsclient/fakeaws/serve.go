@@ -1,0 +1,151 @@
+package fakeaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServeOptions bound what the clients of a server on a socket can hold of
+// it. A zero field takes the default given beside it.
+type ServeOptions struct {
+	// ReadHeaderTimeout bounds the reading of a request's headers (10s),
+	// ReadTimeout the reading of the whole request, body included (30s):
+	// a client that trickles its request is cut off.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	// WriteTimeout bounds the time from the end of a request's headers to
+	// the end of its answer (60s): longer than a request can wait for the
+	// state file's lock.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request (60s).
+	IdleTimeout time.Duration
+	// MaxConnections is how many connections may be open at once (128);
+	// the ones beyond are closed as soon as they are accepted, so that no
+	// client can use up the process's file descriptors.
+	MaxConnections int
+	// ShutdownTimeout is how long Serve lets requests in progress finish
+	// once its context is done (3s); then it closes their connections.
+	ShutdownTimeout time.Duration
+	// ErrorLog, when set, is told about refused connections and about
+	// requests cut off when stopping.
+	ErrorLog *log.Logger
+}
+
+func (o ServeOptions) withDefaults() ServeOptions {
+	orDefault := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	orDefault(&o.ReadHeaderTimeout, 10*time.Second)
+	orDefault(&o.ReadTimeout, 30*time.Second)
+	orDefault(&o.WriteTimeout, 60*time.Second)
+	orDefault(&o.IdleTimeout, 60*time.Second)
+	orDefault(&o.ShutdownTimeout, 3*time.Second)
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 128
+	}
+	return o
+}
+
+// maxHeaderBytes bounds a request's headers; SigV4 headers take a few
+// hundred bytes.
+const maxHeaderBytes = 64 << 10
+
+// Serve answers requests on ln until ctx is done. Then it stops accepting,
+// lets the requests in progress finish for at most opts.ShutdownTimeout,
+// closes the connections that are left and returns nil: a stop is never a
+// failure, even with a client that stalls.
+func Serve(ctx context.Context, ln net.Listener, s *Server, opts ServeOptions) error {
+	opts = opts.withDefaults()
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
+		WriteTimeout:      opts.WriteTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          opts.ErrorLog,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if srv.ErrorLog == nil {
+		// net/http would print to the standard logger: to stderr, in the
+		// middle of the program's own output.
+		srv.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(newLimitListener(ln, opts.MaxConnections, opts.ErrorLog)) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve fake aws: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		if opts.ErrorLog != nil {
+			opts.ErrorLog.Printf("closing the connections of requests still in progress after %v", opts.ShutdownTimeout)
+		}
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve fake aws: %w", err)
+	}
+	return nil
+}
+
+// limitListener keeps at most cap(slots) of its connections open: it
+// closes, as soon as it accepts it, any connection beyond. A client gets a
+// closed connection, which AWS SDKs retry, rather than a server that stops
+// accepting altogether.
+type limitListener struct {
+	net.Listener
+	slots    chan struct{}
+	errorLog *log.Logger
+	refusing atomic.Bool // a refusal was logged and no connection accepted since
+}
+
+func newLimitListener(ln net.Listener, max int, errorLog *log.Logger) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, max), errorLog: errorLog}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			l.refusing.Store(false)
+			return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+		default:
+			c.Close()
+			if l.errorLog != nil && !l.refusing.Swap(true) {
+				l.errorLog.Printf("refusing new connections: %d are open, the most this server keeps", cap(l.slots))
+			}
+		}
+	}
+}
+
+// limitedConn gives its slot back when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
