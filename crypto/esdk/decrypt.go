@@ -1,0 +1,303 @@
+package esdk
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/sha512"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"maps"
+	"slices"
+
+	"cse-workshop/internal/text"
+)
+
+// Decrypt reads a message from src and writes its plaintext to dst. It calls
+// KMS Decrypt once (more only if the message has several encrypted data
+// keys and the first ones fail), and returns the header, now authenticated.
+//
+// Nothing reaches dst before the header has been authenticated; then each
+// regular frame's plaintext once that frame has been, and the final frame's
+// once the signature (if any) has been verified and the message is known to
+// end there. The message as a whole is authentic only if Decrypt returns no
+// error: on error, discard whatever dst received. DecryptFile does that for
+// files.
+func Decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts DecryptOptions) (*Header, error) {
+	return decrypt(ctx, k, dst, src, -1, opts)
+}
+
+func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes int64, opts DecryptOptions) (*Header, error) {
+	r := bufio.NewReaderSize(src, batchSizeInBytes)
+	h, body, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	if !h.Suite.Committing() && !opts.AllowLegacy {
+		return nil, fmt.Errorf("%w: suite %s", ErrLegacySuite, h.Suite)
+	}
+	var publicKey *ecdsa.PublicKey
+	encodedPublicKey, hasPublicKey := h.EncryptionContext[publicKeyContextKey]
+	switch {
+	case h.Suite.Signed() && !hasPublicKey, !h.Suite.Signed() && hasPublicKey:
+		return nil, ErrTampered
+	case h.Suite.Signed():
+		var ok bool
+		if publicKey, ok = decodePublicKey(h.Suite, encodedPublicKey); !ok {
+			return nil, ErrTampered
+		}
+	}
+	authenticateOnly, err := checkRequiredContext(h.EncryptionContext, opts.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	encodedAuthenticateOnly, err := marshalEncryptionContext(authenticateOnly)
+	if err != nil {
+		return nil, fmt.Errorf("required encryption context: %w", err)
+	}
+	// KMS sees the context the data key was made under: the message's,
+	// and the pairs authenticated but not stored.
+	kmsContext := maps.Clone(h.EncryptionContext)
+	maps.Copy(kmsContext, authenticateOnly)
+
+	dataKey, err := unwrapDataKey(ctx, k, h.EncryptedDataKeys, kmsContext, opts.KeyIDs)
+	if err != nil && len(authenticateOnly) > 0 && !errors.Is(err, ErrNoAllowedKey) {
+		// KMS refuses a context with pairs the data key was not made under.
+		return nil, fmt.Errorf("%w: the message's context is %s; the required context %s has pairs it lacks: %w",
+			ErrEncryptionContextMismatch, text.Context(h.EncryptionContext), text.Context(opts.EncryptionContext), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys := deriveKeys(h.Suite, dataKey, h.MessageID)
+	clear(dataKey)
+	if h.Suite.Committing() && !checkCommitKey(keys.commitKey, h.CommitKey) {
+		return nil, ErrTampered
+	}
+	nonce := h.IV // version 1 keeps the header's IV; version 2's is zero
+	if h.Version == 2 {
+		nonce = make([]byte, ivSizeInBytes)
+	}
+	headerAAD := append(slices.Clip(body), encodedAuthenticateOnly...)
+	if _, err := keys.aead.Open(nil, nonce, h.AuthenticationTag, headerAAD); err != nil {
+		if len(authenticateOnly) > 0 {
+			return nil, fmt.Errorf("%w (or the message was tampered with): the message's context is %s; the required context %s has pairs it lacks",
+				ErrEncryptionContextMismatch, text.Context(h.EncryptionContext), text.Context(opts.EncryptionContext))
+		}
+		return nil, ErrTampered
+	}
+
+	var signature hash.Hash
+	if publicKey != nil {
+		signature = sha512.New384()
+		signature.Write(body)
+		if h.Version == 1 {
+			signature.Write(h.IV)
+		}
+		signature.Write(h.AuthenticationTag)
+	}
+	b := newBatcher(func(batch []byte) error {
+		if signature != nil {
+			signature.Write(batch)
+		}
+		return nil
+	}, signature != nil, finalFrameOverheadInBytes+int(h.FrameLengthInBytes))
+	defer b.close()
+
+	totalBytes := int64(-1)
+	if srcBytes >= 0 {
+		totalBytes = plaintextSize(h, srcBytes-int64(len(body)+len(h.IV)+len(h.AuthenticationTag)))
+	}
+	o := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
+	final, err := o.openAll(ctx, b, r, dst, progressReporter{callback: opts.OnProgress, totalBytes: totalBytes})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.close(); err != nil {
+		return nil, err
+	}
+	if signature != nil {
+		if err := readFooter(r, publicKey, signature.Sum(nil)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := r.Peek(1); err != io.EOF {
+		if err != nil {
+			return nil, fmt.Errorf("read message: %w", err)
+		}
+		return nil, ErrTampered // data after the end of the message
+	}
+	if _, err := dst.Write(final.plaintext); err != nil {
+		return nil, fmt.Errorf("write plaintext: %w", err)
+	}
+	clear(final.plaintext)
+	final.progress.finish()
+	return h, nil
+}
+
+// checkRequiredContext checks the required (reproduced) encryption context
+// against the message's, as the default CMM does (framework/cmm-interface.md,
+// "Decrypt Materials"): a key both have must have one value. It returns the
+// pairs only the required context has, which the header's tag must also
+// cover, as they would have been authenticated but not stored
+// (client-apis/decrypt.md, "Verify the header").
+func checkRequiredContext(stored, required map[string]string) (map[string]string, error) {
+	authenticateOnly := map[string]string{}
+	for k, v := range required {
+		storedValue, ok := stored[k]
+		switch {
+		case !ok:
+			authenticateOnly[k] = v
+		case storedValue != v:
+			return nil, fmt.Errorf("%w: the message's context is %s, the required context %s",
+				ErrEncryptionContextMismatch, text.Context(stored), text.Context(required))
+		}
+	}
+	return authenticateOnly, nil
+}
+
+// readFooter reads the footer and verifies the signature over the digest of
+// the header and body.
+func readFooter(r io.Reader, publicKey *ecdsa.PublicKey, digest []byte) error {
+	var size [2]byte
+	if err := readFull(r, size[:]); err != nil {
+		return err
+	}
+	// An ECDSA P-384 signature in DER takes at most 104 bytes.
+	sig := make([]byte, binary.BigEndian.Uint16(size[:]))
+	if len(sig) > 128 {
+		return ErrTampered
+	}
+	if err := readFull(r, sig); err != nil {
+		return err
+	}
+	if !ecdsa.VerifyASN1(publicKey, digest, sig) {
+		return ErrTampered
+	}
+	return nil
+}
+
+// readFull reads len(p) bytes; a message that ends early is ErrTampered.
+func readFull(r io.Reader, p []byte) error {
+	if _, err := io.ReadFull(r, p); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return ErrTampered
+		}
+		return fmt.Errorf("read message: %w", err)
+	}
+	return nil
+}
+
+// frameOpener decrypts and authenticates frames (client-apis/decrypt.md,
+// "Decrypt the message body").
+type frameOpener struct {
+	aead        cipher.AEAD
+	messageID   []byte
+	frameLength int
+	sealer      frameSealer // for the nonces and AADs, the same both ways
+}
+
+// finalFrame is the final frame's plaintext, held back until the end of the
+// message has been verified.
+type finalFrame struct {
+	plaintext []byte
+	progress  progressReporter
+}
+
+// openAll reads frames from r until the final frame, each whole into a batch
+// that goes to b (for the signature) once full; it writes the plaintext of
+// each regular frame to dst once authenticated and returns the final
+// frame's.
+func (o *frameOpener) openAll(ctx context.Context, b *batcher, r io.Reader, dst io.Writer, progress progressReporter) (finalFrame, error) {
+	o.sealer.messageID = o.messageID
+	plaintext := make([]byte, 0, o.frameLength)
+	batch := b.buffer()
+	for sequenceNumber := uint32(1); ; sequenceNumber++ {
+		if err := ctx.Err(); err != nil {
+			return finalFrame{}, err
+		}
+		if len(batch)+finalFrameOverheadInBytes+o.frameLength > cap(batch) {
+			if err := b.submit(batch); err != nil {
+				return finalFrame{}, err
+			}
+			batch = b.buffer()
+			progress.report()
+		}
+		// A frame starts with its sequence number, or the final frame's
+		// marker and then its sequence number; then its IV, and for the
+		// final frame its content length.
+		start := len(batch)
+		batch = batch[:start+sequenceNumberInBytes]
+		if err := readFull(r, batch[start:]); err != nil {
+			return finalFrame{}, err
+		}
+		final := binary.BigEndian.Uint32(batch[start:]) == finalFrameMarker
+		readFrom := len(batch)
+		if final {
+			start = readFrom
+			batch = batch[:start+sequenceNumberInBytes+ivSizeInBytes+4]
+		} else {
+			batch = batch[:start+sequenceNumberInBytes+ivSizeInBytes]
+		}
+		if err := readFull(r, batch[readFrom:]); err != nil {
+			return finalFrame{}, err
+		}
+		fields := batch[start:]
+		// The sequence number and IV must be the ones this frame's place
+		// gives: no frame is dropped, repeated or moved.
+		if binary.BigEndian.Uint32(fields) != sequenceNumber || sequenceNumber > maxSequenceNumber ||
+			!bytes.Equal(fields[sequenceNumberInBytes:sequenceNumberInBytes+ivSizeInBytes], o.sealer.frameNonce(sequenceNumber)) {
+			return finalFrame{}, ErrTampered
+		}
+		size := o.frameLength
+		if final {
+			size = int(binary.BigEndian.Uint32(fields[sequenceNumberInBytes+ivSizeInBytes:]))
+			if size > o.frameLength {
+				return finalFrame{}, ErrTampered
+			}
+		}
+		sealed := batch[len(batch) : len(batch)+size+tagSizeInBytes]
+		batch = batch[:len(batch)+size+tagSizeInBytes]
+		if err := readFull(r, sealed); err != nil {
+			return finalFrame{}, err
+		}
+		nonce := o.sealer.frameNonce(sequenceNumber)
+		opened, err := o.aead.Open(plaintext[:0], nonce, sealed, o.sealer.frameAAD(final, sequenceNumber, size))
+		if err != nil {
+			return finalFrame{}, ErrTampered
+		}
+		progress.add(len(opened))
+		if final {
+			if err := b.submit(batch); err != nil {
+				return finalFrame{}, err
+			}
+			return finalFrame{plaintext: opened, progress: progress}, nil
+		}
+		if _, err := dst.Write(opened); err != nil {
+			return finalFrame{}, fmt.Errorf("write plaintext: %w", err)
+		}
+	}
+}
+
+// plaintextSize returns the plaintext size of a message whose body and
+// footer take rest bytes, or -1 if no message of that size is valid. The
+// size of a signature varies by a byte or two, so for signed suites it is an
+// estimate.
+func plaintextSize(h *Header, rest int64) int64 {
+	if h.Suite.Signed() {
+		rest -= 2 + 103
+	}
+	// Regular frames of regularFrameOverheadInBytes+frameLength bytes, then
+	// a final frame of finalFrameOverheadInBytes and at most frameLength.
+	rest -= finalFrameOverheadInBytes
+	if rest < 0 {
+		return -1
+	}
+	regularFrames := rest / (regularFrameOverheadInBytes + int64(h.FrameLengthInBytes))
+	return rest - regularFrames*regularFrameOverheadInBytes
+}
