@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"io"
 	"testing"
+	"time"
 )
 
 // The benchmarks compare the message format with its primitives over the
@@ -20,7 +21,9 @@ import (
 
 const benchPlaintextSize = 16 << 20
 
-func benchPlaintext() []byte { return bytes.Repeat([]byte("cse-workshop benchmark plaintext"), benchPlaintextSize/32) }
+func benchPlaintext() []byte {
+	return bytes.Repeat([]byte("cse-workshop benchmark plaintext"), benchPlaintextSize/32)
+}
 
 func BenchmarkEncrypt(b *testing.B) {
 	for _, suite := range []Suite{SuiteCommitKey, SuiteCommitKeyECDSAP384} {
@@ -97,5 +100,75 @@ func BenchmarkBaselineSHA384(b *testing.B) {
 		h := sha512.New384()
 		h.Write(plaintext)
 		h.Sum(nil)
+	}
+}
+
+// BenchmarkRatio runs each operation and its baseline in turn over the same
+// bytes, so that both see the same load, and reports the ratio of their
+// speeds (1 is as fast as the baseline): 0x0478 against AES-256-GCM in
+// frames, 0x0578 against the slower of that and SHA-384 over the message.
+func BenchmarkRatio(b *testing.B) {
+	plaintext := benchPlaintext()
+	block, _ := aes.NewCipher(make([]byte, 32))
+	aead, _ := cipher.NewGCM(block)
+	nonce := make([]byte, 12)
+	frame := make([]byte, 0, DefaultFrameLengthInBytes+16)
+	sealFrames := func() {
+		for i := 0; i < len(plaintext); i += DefaultFrameLengthInBytes {
+			frame = aead.Seal(frame[:0], nonce, plaintext[i:min(i+DefaultFrameLengthInBytes, len(plaintext))], nil)
+		}
+	}
+	var sealed [][]byte
+	for i := 0; i < len(plaintext); i += DefaultFrameLengthInBytes {
+		sealed = append(sealed, aead.Seal(nil, nonce, plaintext[i:min(i+DefaultFrameLengthInBytes, len(plaintext))], nil))
+	}
+	opened := make([]byte, 0, DefaultFrameLengthInBytes)
+	openFrames := func() {
+		for _, f := range sealed {
+			opened, _ = aead.Open(opened[:0], nonce, f, nil)
+		}
+	}
+	k := &testKMS{}
+	for _, suite := range []Suite{SuiteCommitKey, SuiteCommitKeyECDSAP384} {
+		msg := encryptForTest(b, k, plaintext, EncryptOptions{Suite: suite})
+		hashMessage := func() {
+			h := sha512.New384()
+			h.Write(msg)
+			h.Sum(nil)
+		}
+		for _, direction := range []string{"encrypt", "decrypt"} {
+			b.Run(suite.String()+"/"+direction, func(b *testing.B) {
+				op, gcm := func() {
+					if _, err := Encrypt(context.Background(), k, io.Discard, bytes.NewReader(plaintext), EncryptOptions{KeyID: testKeyARN, Suite: suite}); err != nil {
+						b.Fatal(err)
+					}
+				}, sealFrames
+				if direction == "decrypt" {
+					op = func() {
+						if _, err := Decrypt(context.Background(), k, io.Discard, bytes.NewReader(msg), DecryptOptions{}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					gcm = openFrames
+				}
+				var opTime, gcmTime, hashTime time.Duration
+				timed := func(f func()) time.Duration {
+					start := time.Now()
+					f()
+					return time.Since(start)
+				}
+				for b.Loop() {
+					opTime += timed(op)
+					gcmTime += timed(gcm)
+					if suite.Signed() {
+						hashTime += timed(hashMessage)
+					}
+				}
+				baseline := max(gcmTime, hashTime)
+				b.ReportMetric(float64(baseline)/float64(opTime), "ratio")
+				b.ReportMetric(float64(len(plaintext)*b.N)/opTime.Seconds()/1e6, "MB/s")
+				b.ReportMetric(float64(len(plaintext)*b.N)/baseline.Seconds()/1e6, "baseline-MB/s")
+			})
+		}
 	}
 }

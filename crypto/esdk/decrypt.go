@@ -1,7 +1,6 @@
 package esdk
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/cipher"
@@ -33,8 +32,7 @@ func Decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts Decr
 }
 
 func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes int64, opts DecryptOptions) (*Header, error) {
-	r := bufio.NewReaderSize(src, batchSizeInBytes)
-	h, body, err := readHeader(r)
+	h, headerBody, err := readHeader(src)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +81,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	if h.Version == 2 {
 		nonce = make([]byte, ivSizeInBytes)
 	}
-	headerAAD := append(slices.Clip(body), encodedAuthenticateOnly...)
+	headerAAD := append(slices.Clip(headerBody), encodedAuthenticateOnly...)
 	if _, err := keys.aead.Open(nil, nonce, h.AuthenticationTag, headerAAD); err != nil {
 		if len(authenticateOnly) > 0 {
 			return nil, fmt.Errorf("%w (or the message was tampered with): the message's context is %s; the required context %s has pairs it lacks",
@@ -95,7 +93,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	var signature hash.Hash
 	if publicKey != nil {
 		signature = sha512.New384()
-		signature.Write(body)
+		signature.Write(headerBody)
 		if h.Version == 1 {
 			signature.Write(h.IV)
 		}
@@ -111,10 +109,11 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 
 	totalBytes := int64(-1)
 	if srcBytes >= 0 {
-		totalBytes = plaintextSize(h, srcBytes-int64(len(body)+len(h.IV)+len(h.AuthenticationTag)))
+		totalBytes = plaintextSize(h, srcBytes-int64(len(headerBody)+len(h.IV)+len(h.AuthenticationTag)))
 	}
 	o := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
-	final, err := o.openAll(ctx, b, r, dst, progressReporter{callback: opts.OnProgress, totalBytes: totalBytes})
+	body := &bodyReader{r: src, b: b, frameRoom: finalFrameOverheadInBytes + int(h.FrameLengthInBytes)}
+	final, err := o.openAll(ctx, body, dst, progressReporter{callback: opts.OnProgress, totalBytes: totalBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -122,15 +121,12 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 		return nil, err
 	}
 	if signature != nil {
-		if err := readFooter(r, publicKey, signature.Sum(nil)); err != nil {
+		if err := readFooter(body, publicKey, signature.Sum(nil)); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := r.Peek(1); err != io.EOF {
-		if err != nil {
-			return nil, fmt.Errorf("read message: %w", err)
-		}
-		return nil, ErrTampered // data after the end of the message
+	if err := body.end(); err != nil {
+		return nil, err
 	}
 	if _, err := dst.Write(final.plaintext); err != nil {
 		return nil, fmt.Errorf("write plaintext: %w", err)
@@ -163,17 +159,18 @@ func checkRequiredContext(stored, required map[string]string) (map[string]string
 
 // readFooter reads the footer and verifies the signature over the digest of
 // the header and body.
-func readFooter(r io.Reader, publicKey *ecdsa.PublicKey, digest []byte) error {
-	var size [2]byte
-	if err := readFull(r, size[:]); err != nil {
+func readFooter(r *bodyReader, publicKey *ecdsa.PublicKey, digest []byte) error {
+	size, err := r.next(2)
+	if err != nil {
 		return err
 	}
 	// An ECDSA P-384 signature in DER takes at most 104 bytes.
-	sig := make([]byte, binary.BigEndian.Uint16(size[:]))
-	if len(sig) > 128 {
+	n := int(binary.BigEndian.Uint16(size))
+	if n > 128 {
 		return ErrTampered
 	}
-	if err := readFull(r, sig); err != nil {
+	sig, err := r.next(n)
+	if err != nil {
 		return err
 	}
 	if !ecdsa.VerifyASN1(publicKey, digest, sig) {
@@ -209,61 +206,55 @@ type finalFrame struct {
 	progress  progressReporter
 }
 
-// openAll reads frames from r until the final frame, each whole into a batch
-// that goes to b (for the signature) once full; it writes the plaintext of
+// openAll reads frames until the final frame; it writes the plaintext of
 // each regular frame to dst once authenticated and returns the final
 // frame's.
-func (o *frameOpener) openAll(ctx context.Context, b *batcher, r io.Reader, dst io.Writer, progress progressReporter) (finalFrame, error) {
+func (o *frameOpener) openAll(ctx context.Context, r *bodyReader, dst io.Writer, progress progressReporter) (finalFrame, error) {
 	o.sealer.messageID = o.messageID
 	plaintext := make([]byte, 0, o.frameLength)
-	batch := b.buffer()
 	for sequenceNumber := uint32(1); ; sequenceNumber++ {
 		if err := ctx.Err(); err != nil {
 			return finalFrame{}, err
 		}
-		if len(batch)+finalFrameOverheadInBytes+o.frameLength > cap(batch) {
-			if err := b.submit(batch); err != nil {
+		if r.batchDone() {
+			if err := r.submit(); err != nil {
 				return finalFrame{}, err
 			}
-			batch = b.buffer()
 			progress.report()
 		}
 		// A frame starts with its sequence number, or the final frame's
 		// marker and then its sequence number; then its IV, and for the
-		// final frame its content length.
-		start := len(batch)
-		batch = batch[:start+sequenceNumberInBytes]
-		if err := readFull(r, batch[start:]); err != nil {
+		// final frame its content length. No slice of r is kept across
+		// calls of next, which may move the bytes.
+		first, err := r.peek(sequenceNumberInBytes)
+		if err != nil {
 			return finalFrame{}, err
 		}
-		final := binary.BigEndian.Uint32(batch[start:]) == finalFrameMarker
-		readFrom := len(batch)
+		final := binary.BigEndian.Uint32(first) == finalFrameMarker
+		fieldsSize := sequenceNumberInBytes + ivSizeInBytes
 		if final {
-			start = readFrom
-			batch = batch[:start+sequenceNumberInBytes+ivSizeInBytes+4]
-		} else {
-			batch = batch[:start+sequenceNumberInBytes+ivSizeInBytes]
+			r.next(sequenceNumberInBytes)
+			fieldsSize += 4
 		}
-		if err := readFull(r, batch[readFrom:]); err != nil {
+		field, err := r.next(fieldsSize)
+		if err != nil {
 			return finalFrame{}, err
 		}
-		fields := batch[start:]
 		// The sequence number and IV must be the ones this frame's place
 		// gives: no frame is dropped, repeated or moved.
-		if binary.BigEndian.Uint32(fields) != sequenceNumber || sequenceNumber > maxSequenceNumber ||
-			!bytes.Equal(fields[sequenceNumberInBytes:sequenceNumberInBytes+ivSizeInBytes], o.sealer.frameNonce(sequenceNumber)) {
+		if binary.BigEndian.Uint32(field) != sequenceNumber || sequenceNumber > maxSequenceNumber ||
+			!bytes.Equal(field[sequenceNumberInBytes:sequenceNumberInBytes+ivSizeInBytes], o.sealer.frameNonce(sequenceNumber)) {
 			return finalFrame{}, ErrTampered
 		}
 		size := o.frameLength
 		if final {
-			size = int(binary.BigEndian.Uint32(fields[sequenceNumberInBytes+ivSizeInBytes:]))
+			size = int(binary.BigEndian.Uint32(field[sequenceNumberInBytes+ivSizeInBytes:]))
 			if size > o.frameLength {
 				return finalFrame{}, ErrTampered
 			}
 		}
-		sealed := batch[len(batch) : len(batch)+size+tagSizeInBytes]
-		batch = batch[:len(batch)+size+tagSizeInBytes]
-		if err := readFull(r, sealed); err != nil {
+		sealed, err := r.next(size + tagSizeInBytes)
+		if err != nil {
 			return finalFrame{}, err
 		}
 		nonce := o.sealer.frameNonce(sequenceNumber)
@@ -273,7 +264,7 @@ func (o *frameOpener) openAll(ctx context.Context, b *batcher, r io.Reader, dst 
 		}
 		progress.add(len(opened))
 		if final {
-			if err := b.submit(batch); err != nil {
+			if err := r.submit(); err != nil {
 				return finalFrame{}, err
 			}
 			return finalFrame{plaintext: opened, progress: progress}, nil
@@ -282,6 +273,90 @@ func (o *frameOpener) openAll(ctx context.Context, b *batcher, r io.Reader, dst 
 			return finalFrame{}, fmt.Errorf("write plaintext: %w", err)
 		}
 	}
+}
+
+// bodyReader reads the message body straight into the batches that go to
+// the batcher (for the signature), in large reads, and hands out its fields
+// from there without a further copy.
+type bodyReader struct {
+	r      io.Reader
+	b      *batcher
+	batch  []byte // bytes read; those before parsed are handed out
+	parsed int
+	eof    bool
+	// frameRoom is the size of the largest frame.
+	frameRoom int
+}
+
+// next returns the next n bytes of the message, valid until the next call.
+// A message that ends before them is ErrTampered.
+func (r *bodyReader) next(n int) ([]byte, error) {
+	field, err := r.peek(n)
+	r.parsed += len(field)
+	return field, err
+}
+
+// peek is next without moving on.
+func (r *bodyReader) peek(n int) ([]byte, error) {
+	if r.batch == nil {
+		r.batch = r.b.buffer()
+	}
+	for len(r.batch)-r.parsed < n {
+		if r.eof {
+			return nil, ErrTampered
+		}
+		if cap(r.batch)-r.parsed < n {
+			// submit makes room for a frame before each.
+			panic("esdk: no room in the batch for a field")
+		}
+		m, err := r.r.Read(r.batch[len(r.batch):cap(r.batch)])
+		r.batch = r.batch[:len(r.batch)+m]
+		if err == io.EOF {
+			r.eof = true
+		} else if err != nil {
+			return nil, fmt.Errorf("read message: %w", err)
+		}
+	}
+	return r.batch[r.parsed : r.parsed+n], nil
+}
+
+// batchDone reports whether the batch may lack room for another frame.
+func (r *bodyReader) batchDone() bool {
+	return r.batch != nil && cap(r.batch)-r.parsed < r.frameRoom
+}
+
+// submit hands the bytes parsed so far to the batcher and carries the rest
+// into a new batch.
+func (r *bodyReader) submit() error {
+	if r.batch == nil {
+		return nil
+	}
+	old := r.batch
+	err := r.b.submit(old[:r.parsed])
+	r.batch = r.b.buffer()
+	r.batch = r.batch[:copy(r.batch[:cap(r.batch)], old[r.parsed:])]
+	r.parsed = 0
+	return err
+}
+
+// end checks that the message ends where it should: no byte is left.
+func (r *bodyReader) end() error {
+	if len(r.batch) > r.parsed {
+		return ErrTampered
+	}
+	var one [1]byte
+	for !r.eof {
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			return ErrTampered // data after the end of the message
+		}
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("read message: %w", err)
+		}
+	}
+	return nil
 }
 
 // plaintextSize returns the plaintext size of a message whose body and

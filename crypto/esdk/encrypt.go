@@ -1,7 +1,6 @@
 package esdk
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -148,54 +147,68 @@ type frameSealer struct {
 // bytes, then a final frame of the rest. As the SDKs do, a plaintext that is
 // a whole number of frames ends in a full final frame, and an empty one is a
 // single empty final frame.
+//
+// The plaintext is read a batch at a time straight into one buffer, with a
+// byte more than its frames hold, so that the last full frame is known to be
+// the last without a copy through another buffer.
 func (w *frameSealer) sealAll(ctx context.Context, b *batcher, src io.Reader, frameLength int, progress progressReporter) error {
-	r := bufio.NewReaderSize(src, min(frameLength+1, batchSizeInBytes))
-	plaintext := make([]byte, frameLength)
+	chunk := make([]byte, max(1, batchSizeInBytes/frameLength)*frameLength+1)
+	defer clear(chunk)
+	carried := 0 // the byte read ahead, at the start of chunk
 	batch := b.buffer()
-	for sequenceNumber := uint32(1); ; sequenceNumber++ {
+	sequenceNumber := uint32(1)
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := io.ReadFull(r, plaintext)
-		final := err != nil
-		if err == nil {
-			_, err = r.Peek(1)
-			final = err != nil
-		}
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		n, err := io.ReadFull(src, chunk[carried:])
+		n += carried
+		end := err != nil
+		if end && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("read plaintext: %w", err)
 		}
-		if sequenceNumber > maxSequenceNumber {
-			return errors.New("encrypt: too many frames for one message; use a larger frame length")
-		}
-
-		if len(batch)+finalFrameOverheadInBytes+n > cap(batch) {
-			if err := b.submit(batch); err != nil {
-				return err
+		off := 0
+		for end || off+frameLength < n {
+			size := min(frameLength, n-off)
+			final := end && off+frameLength >= n
+			if sequenceNumber > maxSequenceNumber {
+				return errors.New("encrypt: too many frames for one message; use a larger frame length")
 			}
-			batch = b.buffer()
-			progress.report()
-		}
-		if final {
-			batch = binary.BigEndian.AppendUint32(batch, finalFrameMarker)
-		}
-		batch = binary.BigEndian.AppendUint32(batch, sequenceNumber)
-		nonce := w.frameNonce(sequenceNumber)
-		batch = append(batch, nonce...)
-		if final {
-			batch = binary.BigEndian.AppendUint32(batch, uint32(n))
-		}
-		batch = w.aead.Seal(batch, nonce, plaintext[:n], w.frameAAD(final, sequenceNumber, n))
-		progress.add(n)
-		if final {
-			clear(plaintext)
-			if err := b.submit(batch); err != nil {
-				return err
+			if len(batch)+finalFrameOverheadInBytes+size > cap(batch) {
+				if err := b.submit(batch); err != nil {
+					return err
+				}
+				batch = b.buffer()
 			}
-			progress.finish()
-			return nil
+			batch = w.seal(batch, final, sequenceNumber, chunk[off:off+size])
+			off += size
+			sequenceNumber++
+			progress.add(size)
+			if final {
+				if err := b.submit(batch); err != nil {
+					return err
+				}
+				progress.finish()
+				return nil
+			}
 		}
+		progress.report()
+		carried = copy(chunk, chunk[off:n])
 	}
+}
+
+// seal appends a frame of plaintext to batch.
+func (w *frameSealer) seal(batch []byte, final bool, sequenceNumber uint32, plaintext []byte) []byte {
+	if final {
+		batch = binary.BigEndian.AppendUint32(batch, finalFrameMarker)
+	}
+	batch = binary.BigEndian.AppendUint32(batch, sequenceNumber)
+	nonce := w.frameNonce(sequenceNumber)
+	batch = append(batch, nonce...)
+	if final {
+		batch = binary.BigEndian.AppendUint32(batch, uint32(len(plaintext)))
+	}
+	return w.aead.Seal(batch, nonce, plaintext, w.frameAAD(final, sequenceNumber, len(plaintext)))
 }
 
 // frameNonce returns the IV of a frame: its sequence number, big-endian,

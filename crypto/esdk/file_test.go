@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -91,4 +93,57 @@ func TestPlaintextSize(t *testing.T) {
 			}
 		}
 	}
+}
+
+// patternReader yields n bytes of a repeating pattern without holding them.
+type patternReader struct{ left int64 }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), r.left))
+	for i := range p[:n] {
+		p[i] = byte(i)
+	}
+	r.left -= int64(n)
+	return n, nil
+}
+
+// Encrypt and Decrypt stream: what they allocate does not grow with the
+// message. 64 MiB pass through both, piped, with a few MiB allocated.
+func TestConstantMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 64 MiB")
+	}
+	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
+		k := &testKMS{}
+		const size = 64 << 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := Encrypt(context.Background(), k, pw, &patternReader{left: size}, EncryptOptions{KeyID: testKeyARN, Suite: suite})
+			pw.CloseWithError(err)
+		}()
+		var n countingWriter
+		if _, err := Decrypt(context.Background(), k, &n, pr, DecryptOptions{}); err != nil {
+			t.Fatalf("%s: Decrypt = %v", suite, err)
+		}
+		runtime.ReadMemStats(&after)
+		if n != size {
+			t.Fatalf("%s: decrypted %d bytes, want %d", suite, n, size)
+		}
+		t.Logf("%s: %d KiB allocated", suite, (after.TotalAlloc-before.TotalAlloc)>>10)
+		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 8<<20 {
+			t.Errorf("%s: encrypting and decrypting %d MiB allocated %d MiB", suite, size>>20, allocated>>20)
+		}
+	}
+}
+
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }

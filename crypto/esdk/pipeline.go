@@ -7,7 +7,7 @@ import (
 // batchSizeInBytes is how much of the message a batch holds (or one frame,
 // when frames are larger): enough that handing a batch over costs little
 // next to hashing it, small enough to stay in a core's cache.
-const batchSizeInBytes = 64 << 10
+const batchSizeInBytes = 256 << 10
 
 // batcher passes the bytes of a message, a batch at a time, to a sink that
 // hashes them for the signature and, when encrypting, writes them out.
