@@ -179,17 +179,6 @@ func readFooter(r *bodyReader, publicKey *ecdsa.PublicKey, digest []byte) error 
 	return nil
 }
 
-// readFull reads len(p) bytes; a message that ends early is ErrTampered.
-func readFull(r io.Reader, p []byte) error {
-	if _, err := io.ReadFull(r, p); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return ErrTampered
-		}
-		return fmt.Errorf("read message: %w", err)
-	}
-	return nil
-}
-
 // frameOpener decrypts and authenticates frames (client-apis/decrypt.md,
 // "Decrypt the message body").
 type frameOpener struct {

@@ -147,3 +147,34 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
 }
+
+// A cancelled context stops both directions, and leaves no file.
+func TestCancel(t *testing.T) {
+	dir := t.TempDir()
+	k := &testKMS{}
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, randomBytes(1<<20), 0o600)
+	sealed := filepath.Join(dir, "sealed")
+	if _, err := EncryptFile(context.Background(), k, plain, sealed, EncryptOptions{KeyID: testKeyARN}); err != nil {
+		t.Fatal(err)
+	}
+	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
+		ctx, cancel := context.WithCancel(context.Background())
+		progress := func(done, total int64) {
+			if done > 0 {
+				cancel()
+			}
+		}
+		if _, err := EncryptFile(ctx, k, plain, filepath.Join(dir, "cancelled"), EncryptOptions{KeyID: testKeyARN, Suite: suite, OnProgress: progress}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: EncryptFile(cancelled) = %v, want context.Canceled", suite, err)
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		if _, err := DecryptFile(ctx, k, sealed, filepath.Join(dir, "cancelled"), DecryptOptions{OnProgress: progress}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: DecryptFile(cancelled) = %v, want context.Canceled", suite, err)
+		}
+		cancel()
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("after cancelled runs the folder holds %d files, want 2", len(entries))
+	}
+}
