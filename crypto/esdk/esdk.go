@@ -139,10 +139,22 @@ type EncryptOptions struct {
 	// FrameLengthInBytes is the plaintext size of each frame but the last,
 	// DefaultFrameLengthInBytes when zero, at most MaxFrameLengthInBytes.
 	FrameLengthInBytes int
-	// OnProgress, when set, is called now and then (about every 64 KiB, and
-	// at the end) with the plaintext bytes consumed so far and the total
+	// OnDataKey, when set, is called once the data key and the header
+	// exist, before the body is written.
+	OnDataKey func(DataKeyInfo)
+	// OnProgress, when set, is called now and then (about every 256 KiB,
+	// and at the end) with the plaintext bytes consumed so far and the total
 	// (-1 when unknown).
 	OnProgress func(doneBytes, totalBytes int64)
+}
+
+// DataKeyInfo describes the data key of a message being encrypted, for
+// display. It never holds the plaintext data key.
+type DataKeyInfo struct {
+	// MaskedDataKey is the first two bytes and the last byte of the data key
+	// in hex, around its size: "3f9a…(32 bytes)…c1".
+	MaskedDataKey string
+	Header        *Header // a copy of the header being written
 }
 
 // DecryptOptions configure Decrypt and DecryptFile.
@@ -164,8 +176,8 @@ type DecryptOptions struct {
 	// commitment: the SDK's require-encrypt-allow-decrypt commitment policy.
 	// Without it Decrypt refuses them with ErrLegacySuite.
 	AllowLegacy bool
-	// OnProgress, when set, is called now and then (about every 64 KiB, and
-	// at the end) with the plaintext bytes authenticated so far and the
+	// OnProgress, when set, is called now and then (about every 256 KiB,
+	// and at the end) with the plaintext bytes authenticated so far and the
 	// total (-1 when unknown).
 	OnProgress func(doneBytes, totalBytes int64)
 }

@@ -302,3 +302,24 @@ func TestParseSuite(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestOnDataKey(t *testing.T) {
+	k := &testKMS{fixedDataKey: bytes.Repeat([]byte{0xab}, 32)}
+	var info DataKeyInfo
+	var out bytes.Buffer
+	h, err := Encrypt(context.Background(), k, &out, bytes.NewReader([]byte("x")), EncryptOptions{
+		KeyID: testKeyARN, EncryptionContext: workshopContext, OnDataKey: func(i DataKeyInfo) { info = i },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.MaskedDataKey != "abab…(32 bytes)…ab" {
+		t.Errorf("MaskedDataKey = %q", info.MaskedDataKey)
+	}
+	if info.Header == nil || !bytes.Equal(info.Header.MessageID, h.MessageID) || info.Header.EncryptionContext["whatfor"] != "usecase-3-cse" {
+		t.Errorf("OnDataKey's header = %+v, want the message's", info.Header)
+	}
+	if bytes.Contains(out.Bytes(), k.fixedDataKey) {
+		t.Error("the message holds the plaintext data key")
+	}
+}

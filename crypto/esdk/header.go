@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"unicode/utf8"
 )
@@ -73,6 +74,21 @@ func (k EncryptedDataKey) KeyARN() string {
 		return ""
 	}
 	return k.ProviderInfo
+}
+
+// clone returns a deep copy of h.
+func (h *Header) clone() *Header {
+	c := *h
+	c.MessageID = bytes.Clone(h.MessageID)
+	c.EncryptionContext = maps.Clone(h.EncryptionContext)
+	c.EncryptedDataKeys = slices.Clone(h.EncryptedDataKeys)
+	for i := range c.EncryptedDataKeys {
+		c.EncryptedDataKeys[i].Ciphertext = bytes.Clone(c.EncryptedDataKeys[i].Ciphertext)
+	}
+	c.CommitKey = bytes.Clone(h.CommitKey)
+	c.IV = bytes.Clone(h.IV)
+	c.AuthenticationTag = bytes.Clone(h.AuthenticationTag)
+	return &c
 }
 
 // LooksLikeMessage reports whether data, the first bytes of a file (3 are
