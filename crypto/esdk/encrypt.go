@@ -74,8 +74,12 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		h.EncryptionContext[publicKeyContextKey] = encodePublicKey(&signingKey.PublicKey)
 	}
 	// Refuse a context the header cannot hold before KMS sees it.
-	if _, err := marshalEncryptionContext(h.EncryptionContext); err != nil {
+	encodedContext, err := marshalEncryptionContext(h.EncryptionContext)
+	if err != nil {
 		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	if len(encodedContext) > maxUint16 {
+		return nil, fmt.Errorf("encrypt: the encryption context takes %d bytes encoded; the format's limit is %d", len(encodedContext), maxUint16)
 	}
 	rand.Read(h.MessageID)
 

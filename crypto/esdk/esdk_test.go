@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -157,11 +158,15 @@ func TestEncryptRefuses(t *testing.T) {
 		{"legacy suite", EncryptOptions{KeyID: testKeyARN, Suite: SuiteLegacyECDSAP384}},
 		{"frame too long", EncryptOptions{KeyID: testKeyARN, FrameLengthInBytes: MaxFrameLengthInBytes + 1}},
 		{"unknown key", EncryptOptions{KeyID: "alias/none"}},
+		{"context too large", EncryptOptions{KeyID: testKeyARN, EncryptionContext: map[string]string{"a": strings.Repeat("x", 40000), "b": strings.Repeat("y", 40000)}}},
 	} {
 		k := &testKMS{}
 		var out bytes.Buffer
 		if _, err := Encrypt(context.Background(), k, &out, bytes.NewReader([]byte("x")), tc.opts); err == nil || out.Len() > 0 {
 			t.Errorf("%s: Encrypt = %v with %d bytes out, want an error and nothing", tc.name, err, out.Len())
+		}
+		if generate, _ := k.calls(); generate > 0 && tc.opts.KeyID == testKeyARN {
+			t.Errorf("%s: Encrypt called KMS before refusing", tc.name)
 		}
 	}
 }
