@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -229,23 +231,38 @@ func TestStrictKeys(t *testing.T) {
 }
 
 // Every byte of a small message, flipped in turn, is refused, and nothing is
-// released.
+// released: by the stream when the message is one frame, by DecryptFile
+// when it is several.
 func TestTamperEveryByte(t *testing.T) {
+	dir := t.TempDir()
 	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
 		k := &testKMS{}
-		msg := encryptForTest(t, k, []byte("a small message in three frames"), EncryptOptions{Suite: suite, FrameLengthInBytes: 12, EncryptionContext: workshopContext})
-		for i := range msg {
-			tampered := bytes.Clone(msg)
-			tampered[i] ^= 0x01
-			var out bytes.Buffer
-			_, err := Decrypt(context.Background(), k, &out, bytes.NewReader(tampered), DecryptOptions{})
-			if err == nil {
-				t.Fatalf("%s: Decrypt(byte %d of %d flipped) = nil, want error", suite, i, len(msg))
-			}
-			if out.Len() > 0 && !isRegularFrameByte(t, msg, i) {
-				t.Fatalf("%s: Decrypt(byte %d flipped) released %d bytes", suite, i, out.Len())
+		for _, plaintext := range []string{"one frame", "a small message in three frames"} {
+			msg := encryptForTest(t, k, []byte(plaintext), EncryptOptions{Suite: suite, FrameLengthInBytes: 12, EncryptionContext: workshopContext})
+			for i := range msg {
+				tampered := bytes.Clone(msg)
+				tampered[i] ^= 0x01
+				var out bytes.Buffer
+				_, err := Decrypt(context.Background(), k, &out, bytes.NewReader(tampered), DecryptOptions{})
+				if err == nil {
+					t.Fatalf("%s: Decrypt(byte %d of %d flipped) = nil, want error", suite, i, len(msg))
+				}
+				if out.Len() > 0 && (len(plaintext) <= 12 || !isRegularFrameByte(t, msg, i)) {
+					t.Fatalf("%s: Decrypt(byte %d flipped) released %d bytes", suite, i, out.Len())
+				}
+				sealed, opened := filepath.Join(dir, "sealed"), filepath.Join(dir, "opened")
+				os.WriteFile(sealed, tampered, 0o600)
+				if _, err := DecryptFile(context.Background(), k, sealed, opened, DecryptOptions{}); err == nil {
+					t.Fatalf("%s: DecryptFile(byte %d flipped) = nil, want error", suite, i)
+				}
+				if _, err := os.Stat(opened); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("%s: DecryptFile(byte %d flipped) left an output", suite, i)
+				}
 			}
 		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("after the tampered messages the folder holds %d files, want only the message", len(entries))
 	}
 }
 
