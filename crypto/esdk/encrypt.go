@@ -13,6 +13,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"strings"
 )
 
@@ -123,8 +124,27 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	}, signature != nil, finalFrameOverheadInBytes+opts.FrameLengthInBytes)
 	defer b.close()
 
-	w := frameSealer{aead: keys.aead, messageID: h.MessageID}
-	if err := w.sealAll(ctx, b, src, opts.FrameLengthInBytes, progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}); err != nil {
+	w := &frameWriter{
+		ctx:      ctx,
+		sealer:   frameSealer{aead: keys.aead, messageID: h.MessageID},
+		b:        b,
+		pending:  make([]byte, 0, opts.FrameLengthInBytes),
+		progress: progressReporter{callback: opts.OnProgress, totalBytes: totalBytes},
+	}
+	defer clear(w.pending[:cap(w.pending)])
+	// A source in memory writes itself straight into the frames, a copy
+	// fewer; others are read a batch at a time. A file's WriteTo would read
+	// 32 KiB at a time, so a file is read like any other source.
+	if _, ok := src.(*os.File); ok {
+		src = struct{ io.Reader }{src}
+	}
+	if _, err := io.CopyBuffer(w, src, make([]byte, batchSizeInBytes)); err != nil {
+		if w.err != nil {
+			return nil, w.err
+		}
+		return nil, fmt.Errorf("read plaintext: %w", err)
+	}
+	if err := w.close(); err != nil {
 		return nil, err
 	}
 	if err := b.close(); err != nil {
@@ -151,58 +171,87 @@ type frameSealer struct {
 	aad       []byte
 }
 
-// sealAll reads plaintext from src and seals it into frames of frameLength
-// bytes, then a final frame of the rest. As the SDKs do, a plaintext that is
-// a whole number of frames ends in a full final frame, and an empty one is a
-// single empty final frame.
-//
-// The plaintext is read a batch at a time straight into one buffer, with a
-// byte more than its frames hold, so that the last full frame is known to be
-// the last without a copy through another buffer.
-func (w *frameSealer) sealAll(ctx context.Context, b *batcher, src io.Reader, frameLength int, progress progressReporter) error {
-	chunk := make([]byte, max(1, batchSizeInBytes/frameLength)*frameLength+1)
-	defer clear(chunk)
-	carried := 0 // the byte read ahead, at the start of chunk
-	batch := b.buffer()
-	sequenceNumber := uint32(1)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := io.ReadFull(src, chunk[carried:])
-		n += carried
-		end := err != nil
-		if end && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("read plaintext: %w", err)
-		}
-		off := 0
-		for end || off+frameLength < n {
-			size := min(frameLength, n-off)
-			final := end && off+frameLength >= n
-			if sequenceNumber > maxSequenceNumber {
-				return errors.New("encrypt: too many frames for one message; use a larger frame length")
+// frameWriter seals what is written to it into frames of the pending
+// buffer's capacity, then, on close, a final frame of the rest. As the SDKs
+// do, a plaintext that is a whole number of frames ends in a full final frame,
+// and an empty one is a single empty final frame. A frame is sealed straight
+// from the bytes written when more follow it in the same Write; otherwise it
+// waits in pending, as it may be the last.
+type frameWriter struct {
+	ctx            context.Context
+	sealer         frameSealer
+	b              *batcher
+	batch          []byte
+	pending        []byte
+	sequenceNumber uint32 // of the last frame sealed
+	progress       progressReporter
+	err            error // the first error of ctx or the batcher
+}
+
+func (w *frameWriter) Write(p []byte) (int, error) {
+	written := len(p)
+	frameLength := cap(w.pending)
+	for len(p) > 0 {
+		if len(w.pending) == frameLength {
+			// More follows the frame that was waiting.
+			if err := w.seal(false, w.pending); err != nil {
+				return 0, err
 			}
-			if len(batch)+finalFrameOverheadInBytes+size > cap(batch) {
-				if err := b.submit(batch); err != nil {
-					return err
-				}
-				batch = b.buffer()
-			}
-			batch = w.seal(batch, final, sequenceNumber, chunk[off:off+size])
-			off += size
-			sequenceNumber++
-			progress.add(size)
-			if final {
-				if err := b.submit(batch); err != nil {
-					return err
-				}
-				progress.finish()
-				return nil
-			}
+			w.pending = w.pending[:0]
 		}
-		progress.report()
-		carried = copy(chunk, chunk[off:n])
+		if len(w.pending) == 0 && len(p) > frameLength {
+			if err := w.seal(false, p[:frameLength]); err != nil {
+				return 0, err
+			}
+			p = p[frameLength:]
+			continue
+		}
+		n := copy(w.pending[len(w.pending):frameLength], p)
+		w.pending = w.pending[:len(w.pending)+n]
+		p = p[n:]
 	}
+	return written, nil
+}
+
+// close seals the final frame and hands the last batch over.
+func (w *frameWriter) close() error {
+	if err := w.seal(true, w.pending); err != nil {
+		return err
+	}
+	if err := w.b.submit(w.batch); err != nil {
+		return err
+	}
+	w.progress.finish()
+	return nil
+}
+
+// seal appends a frame to the batch, handing the batch over first if the
+// frame might not fit.
+func (w *frameWriter) seal(final bool, plaintext []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.batch == nil {
+		w.batch = w.b.buffer()
+	}
+	if len(w.batch)+finalFrameOverheadInBytes+len(plaintext) > cap(w.batch) {
+		if w.err = w.ctx.Err(); w.err != nil {
+			return w.err
+		}
+		if w.err = w.b.submit(w.batch); w.err != nil {
+			return w.err
+		}
+		w.batch = w.b.buffer()
+		w.progress.report()
+	}
+	if w.sequenceNumber == maxSequenceNumber {
+		w.err = errors.New("encrypt: too many frames for one message; use a larger frame length")
+		return w.err
+	}
+	w.sequenceNumber++
+	w.batch = w.sealer.seal(w.batch, final, w.sequenceNumber, plaintext)
+	w.progress.add(len(plaintext))
+	return nil
 }
 
 // seal appends a frame of plaintext to batch.

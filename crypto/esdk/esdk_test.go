@@ -6,11 +6,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
@@ -343,5 +346,40 @@ func TestOnDataKey(t *testing.T) {
 	}
 	if bytes.Contains(out.Bytes(), k.fixedDataKey) {
 		t.Error("the message holds the plaintext data key")
+	}
+}
+
+// However the plaintext arrives (in memory, a byte at a time, in odd
+// reads), the frames are the same.
+func TestSources(t *testing.T) {
+	const frameLength = 16
+	sources := map[string]func([]byte) io.Reader{
+		"memory":   func(b []byte) io.Reader { return bytes.NewReader(b) },
+		"bytewise": func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+		"halves":   func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
+		"data+EOF": func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) },
+	}
+	for _, size := range append(boundarySizes(frameLength), 1000) {
+		plaintext := randomBytes(size)
+		var sizes []int
+		for name, source := range sources {
+			k := &testKMS{}
+			var msg bytes.Buffer
+			if _, err := Encrypt(context.Background(), k, &msg, source(plaintext), EncryptOptions{KeyID: testKeyARN, Suite: SuiteCommitKey, FrameLengthInBytes: frameLength}); err != nil {
+				t.Fatalf("%s, %d bytes: Encrypt = %v", name, size, err)
+			}
+			sizes = append(sizes, msg.Len())
+			var got bytes.Buffer
+			if _, err := Decrypt(context.Background(), k, &got, iotest.HalfReader(&msg), DecryptOptions{}); err != nil || !bytes.Equal(got.Bytes(), plaintext) {
+				t.Fatalf("%s, %d bytes: Decrypt = %v with %d bytes", name, size, err, got.Len())
+			}
+		}
+		if slices.Min(sizes) != slices.Max(sizes) {
+			t.Errorf("%d bytes of plaintext: messages of sizes %v, want one size", size, sizes)
+		}
+	}
+	_, err := Encrypt(context.Background(), &testKMS{}, new(bytes.Buffer), iotest.ErrReader(errors.New("disk on fire")), EncryptOptions{KeyID: testKeyARN})
+	if err == nil || !strings.Contains(err.Error(), "read plaintext: disk on fire") {
+		t.Errorf("Encrypt(failing source) = %v", err)
 	}
 }
