@@ -16,6 +16,7 @@ import (
 	"testing/iotest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -381,5 +382,81 @@ func TestSources(t *testing.T) {
 	_, err := Encrypt(context.Background(), &testKMS{}, new(bytes.Buffer), iotest.ErrReader(errors.New("disk on fire")), EncryptOptions{KeyID: testKeyARN})
 	if err == nil || !strings.Contains(err.Error(), "read plaintext: disk on fire") {
 		t.Errorf("Encrypt(failing source) = %v", err)
+	}
+}
+
+// misbehavingKMS answers like testKMS, then spoils the answer.
+type misbehavingKMS struct {
+	testKMS
+	spoilGenerate func(*kms.GenerateDataKeyOutput)
+	spoilDecrypt  func(*kms.DecryptOutput)
+}
+
+func (k *misbehavingKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, opts ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
+	out, err := k.testKMS.GenerateDataKey(ctx, in, opts...)
+	if err == nil && k.spoilGenerate != nil {
+		k.spoilGenerate(out)
+	}
+	return out, err
+}
+
+func (k *misbehavingKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	out, err := k.testKMS.Decrypt(ctx, in, opts...)
+	if err == nil && k.spoilDecrypt != nil {
+		k.spoilDecrypt(out)
+	}
+	return out, err
+}
+
+// What KMS returns is checked as the AWS KMS keyring checks it.
+func TestKMSAnswersChecked(t *testing.T) {
+	for name, spoil := range map[string]func(*kms.GenerateDataKeyOutput){
+		"short data key": func(o *kms.GenerateDataKeyOutput) { o.Plaintext = o.Plaintext[:16] },
+		"alias for ARN":  func(o *kms.GenerateDataKeyOutput) { o.KeyId = aws.String(testKeyAlias) },
+		"no blob":        func(o *kms.GenerateDataKeyOutput) { o.CiphertextBlob = nil },
+	} {
+		var out bytes.Buffer
+		if _, err := Encrypt(context.Background(), &misbehavingKMS{spoilGenerate: spoil}, &out, strings.NewReader("x"), EncryptOptions{KeyID: testKeyARN}); err == nil || out.Len() > 0 {
+			t.Errorf("%s: Encrypt = %v with %d bytes out, want an error and nothing", name, err, out.Len())
+		}
+	}
+	msg := encryptForTest(t, &testKMS{}, []byte("x"), EncryptOptions{})
+	for name, spoil := range map[string]func(*kms.DecryptOutput){
+		"other key":      func(o *kms.DecryptOutput) { o.KeyId = aws.String(otherKeyARN) },
+		"short data key": func(o *kms.DecryptOutput) { o.Plaintext = o.Plaintext[:16] },
+		"wrong data key": func(o *kms.DecryptOutput) { o.Plaintext[0] ^= 1 },
+	} {
+		var out bytes.Buffer
+		if _, err := Decrypt(context.Background(), &misbehavingKMS{spoilDecrypt: spoil}, &out, bytes.NewReader(msg), DecryptOptions{}); !errors.Is(err, ErrTampered) || out.Len() > 0 {
+			t.Errorf("%s: Decrypt = %v with %d bytes out, want ErrTampered and nothing", name, err, out.Len())
+		}
+	}
+}
+
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after -= len(p); w.after < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+// A destination that fails stops both directions with its error.
+func TestWriteErrors(t *testing.T) {
+	plaintext := randomBytes(1 << 20)
+	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
+		k := &testKMS{}
+		for _, after := range []int{0, 1000, 300 << 10} {
+			_, err := Encrypt(context.Background(), k, &failingWriter{after: after}, bytes.NewReader(plaintext), EncryptOptions{KeyID: testKeyARN, Suite: suite})
+			if err == nil || !strings.Contains(err.Error(), "write message: disk full") {
+				t.Errorf("%s: Encrypt to a writer failing after %d bytes = %v", suite, after, err)
+			}
+		}
+		msg := encryptForTest(t, k, plaintext, EncryptOptions{Suite: suite})
+		_, err := Decrypt(context.Background(), k, &failingWriter{after: 5000}, bytes.NewReader(msg), DecryptOptions{})
+		if err == nil || !strings.Contains(err.Error(), "write plaintext: disk full") {
+			t.Errorf("%s: Decrypt to a failing writer = %v", suite, err)
+		}
 	}
 }

@@ -113,9 +113,6 @@ func (r *patternReader) Read(p []byte) (int, error) {
 // Encrypt and Decrypt stream: what they allocate does not grow with the
 // message. 64 MiB pass through both, piped, with a few MiB allocated.
 func TestConstantMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("streams 64 MiB")
-	}
 	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
 		k := &testKMS{}
 		const size = 64 << 20
