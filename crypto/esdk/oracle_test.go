@@ -134,9 +134,12 @@ func buildOracleOnce(t testing.TB) (path, skip string) {
 type oracleEnv struct {
 	bin    string
 	keyARN string
-	kms    *kms.Client
-	env    []string
-	dir    string
+	kms    *kms.Client // over HTTP, as the oracle
+	// inProcess reaches the same fake without a socket, as the demo
+	// backend does.
+	inProcess *kms.Client
+	env       []string
+	dir       string
 }
 
 func newOracleEnv(t *testing.T) *oracleEnv {
@@ -160,8 +163,13 @@ func newOracleEnv(t *testing.T) *oracleEnv {
 		bin:    bin,
 		keyARN: aws.ToString(key.KeyMetadata.Arn),
 		kms:    client,
-		env:    oracleEnviron(endpoint),
-		dir:    t.TempDir(),
+		inProcess: kms.NewFromConfig(aws.Config{
+			Region:      fakeaws.DefaultRegion,
+			Credentials: credentials.NewStaticCredentialsProvider(fakeaws.DemoAccessKeyID, fakeaws.DemoSecretAccessKey, ""),
+			HTTPClient:  &http.Client{Transport: srv.RoundTripper()},
+		}),
+		env: oracleEnviron(endpoint),
+		dir: t.TempDir(),
 	}
 }
 
@@ -237,7 +245,7 @@ func differentialCases() []differentialCase {
 }
 
 // Files we write decrypt with the official SDK, to the same plaintext and
-// context.
+// context; both reach KMS over HTTP on loopback, as through mock-aws.
 func TestOracleDecryptsOurs(t *testing.T) {
 	o := newOracleEnv(t)
 	for _, tc := range differentialCases() {
@@ -270,7 +278,7 @@ func TestOracleDecryptsOurs(t *testing.T) {
 	}
 }
 
-// Files the official SDK writes decrypt with ours.
+// Files the official SDK writes decrypt with ours, with KMS in process.
 func TestOursDecryptsOracle(t *testing.T) {
 	o := newOracleEnv(t)
 	for _, tc := range differentialCases() {
@@ -287,7 +295,7 @@ func TestOursDecryptsOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got bytes.Buffer
-			h, err := Decrypt(context.Background(), o.kms, &got, bytes.NewReader(msg), DecryptOptions{
+			h, err := Decrypt(context.Background(), o.inProcess, &got, bytes.NewReader(msg), DecryptOptions{
 				KeyIDs: []string{o.keyARN}, EncryptionContext: workshopContext,
 			})
 			if err != nil {
