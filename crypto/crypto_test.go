@@ -278,13 +278,22 @@ func TestTruncatedFails(t *testing.T) {
 	}
 }
 
+// parseHeader returns the header at the start of ciphertext and its size in
+// bytes.
+func parseHeader(t testing.TB, ciphertext []byte) (*Header, int) {
+	t.Helper()
+	r := bytes.NewReader(ciphertext)
+	h, err := ReadHeader(r)
+	if err != nil {
+		t.Fatalf("ReadHeader = %v", err)
+	}
+	return h, len(ciphertext) - r.Len()
+}
+
 // rewriteHeader returns ciphertext with its header changed by edit.
 func rewriteHeader(t *testing.T, ciphertext []byte, edit func(*Header)) []byte {
 	t.Helper()
-	h, n, err := ParseHeader(ciphertext)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, n := parseHeader(t, ciphertext)
 	edit(h)
 	raw, err := h.MarshalBinary()
 	if err != nil {
@@ -344,8 +353,8 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 				{
 					name: "stream of another file under the same header",
 					ciphertext: func() []byte {
-						_, n, _ := ParseHeader(ciphertext)
-						_, otherN, _ := ParseHeader(otherCiphertext)
+						_, n := parseHeader(t, ciphertext)
+						_, otherN := parseHeader(t, otherCiphertext)
 						return append(slices.Clone(ciphertext[:n]), otherCiphertext[otherN:]...)
 					}(),
 					check: func(err error) bool { return err == ErrTampered },

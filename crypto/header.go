@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -164,16 +163,6 @@ func cutField(b []byte) (v, rest []byte, ok bool) {
 func ReadHeader(r io.Reader) (*Header, error) {
 	h, _, err := readHeader(r)
 	return h, err
-}
-
-// ParseHeader parses the header at the start of data and returns it with its
-// size in bytes. Errors are those of ReadHeader.
-func ParseHeader(data []byte) (*Header, int, error) {
-	h, raw, err := readHeader(bytes.NewReader(data))
-	if err != nil {
-		return nil, 0, err
-	}
-	return h, len(raw), nil
 }
 
 // readHeader returns the header and its exact bytes, which the stream
