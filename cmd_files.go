@@ -173,7 +173,7 @@ func explainDecrypt(in string, err error) error {
 	if !errors.As(err, &pending) && !errors.As(err, &disabled) {
 		return wrapped
 	}
-	switch key := headerKeyARN(in); {
+	switch key := headerKeyARN(err); {
 	case key == "":
 	case pending != nil:
 		return &hinted{&restated{msg: awsclient.Explain(err).What, err: wrapped},
@@ -186,18 +186,14 @@ func explainDecrypt(in string, err error) error {
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
-// names, or "" if it cannot be read.
-func headerKeyARN(name string) string {
-	f, err := os.Open(name)
-	if err != nil {
+// names, from decrypt's error, or "" if decrypt did not read that far. (The
+// file is not read again: a pipe or a FIFO cannot be.)
+func headerKeyARN(err error) string {
+	var dataKeyErr *crypto.DataKeyError
+	if !errors.As(err, &dataKeyErr) {
 		return ""
 	}
-	defer f.Close()
-	h, err := crypto.ReadHeader(f)
-	if err != nil {
-		return ""
-	}
-	return h.KeyARN
+	return dataKeyErr.HeaderKeyARN
 }
 
 // explainKey gives a KMS key that --key names and that does not exist advice

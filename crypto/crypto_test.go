@@ -311,6 +311,7 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 			otherCiphertext, otherHeader := encryptBytes(t, k, plaintext, testEncryptOptions(k, scheme))
 			var invalidCiphertext *types.InvalidCiphertextException
 			var incorrectKey *types.IncorrectKeyException
+			var notFound *types.NotFoundException
 
 			tests := []struct {
 				name       string
@@ -328,19 +329,45 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 					want:  "decrypt data key: InvalidCiphertextException",
 				},
 				{
-					name: "key ARN edited in the header",
+					// KMS says the header's key did not encrypt the
+					// header's data key.
+					name: "key ARN of another key in the header",
 					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) {
 						h.KeyARN = k.otherKeyARN
 					}),
-					check: func(err error) bool { return errors.As(err, &incorrectKey) && isKMSError(err) },
-					want:  "decrypt data key: IncorrectKeyException",
+					check: func(err error) bool { return err == ErrTampered },
+					want:  "ErrTampered",
+				},
+				{
+					name: "key ARN of another key in the header, the right key pinned",
+					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) {
+						h.KeyARN = k.otherKeyARN
+					}),
+					opts:  DecryptOptions{KeyID: k.keyARN},
+					check: func(err error) bool { return err == ErrTampered },
+					want:  "ErrTampered",
+				},
+				{
+					// It could be a deleted key: only the caller knows.
+					name:       "key ARN of no key in the header",
+					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) { h.KeyARN = noKeyARN(k.keyARN) }),
+					check: func(err error) bool {
+						var dke *DataKeyError
+						return errors.As(err, &dke) && dke.KeyFromHeader() && dke.HeaderKeyARN == noKeyARN(k.keyARN) &&
+							errors.As(err, &notFound) && isKMSError(err)
+					},
+					want: "a DataKeyError of the header's key: NotFoundException",
 				},
 				{
 					name:       "another KMS key pinned",
 					ciphertext: ciphertext,
 					opts:       DecryptOptions{KeyID: k.otherKeyARN},
-					check:      func(err error) bool { return errors.As(err, &incorrectKey) && isKMSError(err) },
-					want:       "decrypt data key: IncorrectKeyException",
+					check: func(err error) bool {
+						var dke *DataKeyError
+						return errors.As(err, &dke) && !dke.KeyFromHeader() && dke.KeyID == k.otherKeyARN && dke.HeaderKeyARN == k.keyARN &&
+							errors.As(err, &incorrectKey) && isKMSError(err)
+					},
+					want: "a DataKeyError of the pinned key: IncorrectKeyException",
 				},
 				{
 					name: "encrypted data key of another file",
@@ -390,6 +417,15 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noKeyARN is keyARN with its key ID changed: a well-formed ARN of no key.
+func noKeyARN(keyARN string) string {
+	rest := keyARN[:len(keyARN)-1]
+	if strings.HasSuffix(keyARN, "0") {
+		return rest + "1"
+	}
+	return rest + "0"
 }
 
 func TestEncryptionContextMismatchCallsNoKMS(t *testing.T) {
