@@ -616,6 +616,38 @@ func TestCancelStopsEncryptFromMemory(t *testing.T) {
 	}
 }
 
+// cancelAtEOF is a reader that cancels a context as it reports the end of
+// its input, as a producer killed by the Ctrl-C that cancels it would.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestInputEndingWithCancellationIsAnInterruption(t *testing.T) {
+	k := newTestKMS(t)
+	plaintext := randomBytes(3 * testSegment)
+	ciphertext, _ := encryptBytes(t, k, plaintext, testEncryptOptions(k, SchemeKMSDataKey))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	_, err := Encrypt(ctx, k, io.Discard, &cancelAtEOF{bytes.NewReader(plaintext), cancel}, testEncryptOptions(k, SchemeKMSDataKey))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Encrypt(input ending as the context is cancelled) = %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithCancel(t.Context())
+	_, err = Decrypt(ctx, k, io.Discard, &cancelAtEOF{bytes.NewReader(ciphertext), cancel}, DecryptOptions{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Decrypt(input ending as the context is cancelled) = %v, want context.Canceled", err)
+	}
+}
+
 func TestSameSourceAndDestinationRefused(t *testing.T) {
 	k := newTestKMS(t)
 	dir := t.TempDir()
