@@ -103,14 +103,8 @@ func segmentsFor(n int) int {
 }
 
 func TestRoundTripAtSegmentBoundaries(t *testing.T) {
-	sizes := []int{
-		0, 1,
-		testFirstSegment - 1, testFirstSegment, testFirstSegment + 1,
-		testFirstSegment + testSegment - 1, testFirstSegment + testSegment, testFirstSegment + testSegment + 1,
-		testFirstSegment + 5*testSegment + 17,
-	}
 	for _, scheme := range schemes {
-		for _, size := range sizes {
+		for _, size := range boundarySizes {
 			t.Run(fmt.Sprintf("%v/%d", scheme, size), func(t *testing.T) {
 				k := newTestKMS(t)
 				plaintext := randomBytes(size)
