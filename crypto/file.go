@@ -117,23 +117,28 @@ func transformFile(ctx context.Context, src, dst string, transform func(w io.Wri
 	// (files that Go's poller cannot wait on never block for long).
 	stop := context.AfterFunc(ctx, func() { in.SetReadDeadline(time.Now()) })
 	defer stop()
-	if err := transform(out.File, in, srcBytes); err != nil {
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		return err
-	}
+	err = transform(out.File, in, srcBytes)
 	if !info.Mode().IsRegular() {
 		// The end of a pipe, a FIFO or a terminal is ambiguous: a Ctrl-C
 		// to this process's group kills the producer, which ends its
 		// output, and cancels ctx, by two paths that race. Waiting a
 		// moment for ctx keeps a cut-short input from passing for a
-		// whole one.
+		// whole one, or for a damaged one.
 		select {
 		case <-ctx.Done():
 		case <-time.After(streamEndGrace):
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		return err
+	}
+	// Once more at the last moment before dst appears.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
