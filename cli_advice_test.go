@@ -93,9 +93,9 @@ func TestDecryptDamagedHeaderAdvice(t *testing.T) {
 		old, new string
 		want     []string
 	}{
-		{"key ARN not an ARN", "arn:aws:kms:", "arn:aws:kxs:", []string{"header is damaged", "not a KMS key ARN", "encrypt the original again"}},
+		{"key ARN not an ARN", "arn:aws:kms:", "arn:aws:kxs:", []string{"damaged or was tampered with", "encrypt the original again"}},
 		{"key ARN of no key", keyID, missingID, []string{"header names KMS key", missingID, "does not have", "--dir"}},
-		{"key ID of another key", keyARN, otherARN, []string{"header is damaged", "another KMS key", "encrypt the original again"}},
+		{"key ID of another key", keyARN, otherARN, []string{"damaged or was tampered with", "encrypt the original again"}},
 	} {
 		replaceOnce(t, enc, data, tc.old, tc.new)
 		check(tc.name, run("decrypt", enc, enc+".out", "--dir", dir), tc.want)

@@ -223,7 +223,7 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 	// The key KMS was asked for: --key, or the header's.
 	key := p.Key
 	if !flags.key() {
-		if h := headerKeyARN(in); h != "" {
+		if h := headerKeyARN(err); h != "" {
 			key = h
 		}
 	}
@@ -241,13 +241,9 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 		if flags.key() {
 			return awsclient.WithHint(err, checkKey+accountFlags(clients))
 		}
-		// KMS's "Invalid arn" is not enough to call the header damaged:
-		// real KMS may answer so for a key ARN of another region. The
-		// header's key ARN is read here instead.
-		// Seam: once crypto rejects a header whose key ARN is not a KMS key
-		// ARN with a typed error of its own, before it calls KMS, that
-		// error gets the damaged advice above with ErrTampered's, and this
-		// check only stays for files read before that.
+		// crypto refuses a header whose key ARN is not a KMS key ARN
+		// (ErrTampered, above) before it calls KMS; this check stays for a
+		// caller that names the key some other way.
 		keyARN, ok := parseKeyARN(key)
 		if !ok {
 			return damaged(fmt.Sprintf("its KMS key ARN %q is not a KMS key ARN", key))
@@ -266,10 +262,9 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 			Hint: fmt.Sprintf("decrypt it %s; if that is this one, the key was deleted and the file can no longer be decrypted, or the header was changed", where),
 		})
 	case awsclient.IncorrectKey:
-		if flags.key() {
-			return awsclient.WithHint(err, "the file was encrypted under another KMS key than --key: decrypt without --key (the file's header names its key), or pass the key it was encrypted with")
-		}
-		return damaged(fmt.Sprintf("it names KMS key %s, but its encrypted data key belongs to another KMS key", key))
+		// Without --key, crypto calls this ErrTampered (above): the header
+		// names a key its encrypted data key does not belong to.
+		return awsclient.WithHint(err, "the file was encrypted under another KMS key than --key: decrypt without --key (the file's header names its key), or pass the key it was encrypted with")
 	case awsclient.InvalidCiphertext:
 		// crypto checked --context against the header before it called
 		// KMS, and the header's own context is what KMS got: KMS refuses
@@ -308,20 +303,12 @@ func parseKeyARN(s string) (arn.ARN, bool) {
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file
-// names, or "" if it cannot be read again: a pipe or a terminal
-// (/dev/stdin) was read once already, and may block.
-func headerKeyARN(name string) string {
-	if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() {
+// names, from decrypt's error, or "" if decrypt did not read that far. (The
+// file is not read again: a pipe or a FIFO cannot be.)
+func headerKeyARN(err error) string {
+	var dataKeyErr *crypto.DataKeyError
+	if !errors.As(err, &dataKeyErr) {
 		return ""
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	h, err := crypto.ReadHeader(f)
-	if err != nil {
-		return ""
-	}
-	return h.KeyARN
+	return dataKeyErr.HeaderKeyARN
 }

@@ -6,7 +6,9 @@
 // Encrypt and Decrypt work on streams in constant memory; EncryptFile and
 // DecryptFile add what files need: the output appears, complete, only when
 // everything succeeded, and decrypted output only once the whole stream has
-// been authenticated.
+// been authenticated; a run killed halfway leaves no file on Linux, and
+// elsewhere a temporary file that the next run to the same destination
+// removes ("Writing a file" in docs/FORMAT.md).
 //
 // The plaintext data key lives only in memory: this package never writes or
 // logs it, shows at most a masked preview (DataKeyInfo), and clears the
@@ -115,7 +117,8 @@ const (
 )
 
 // Encrypt reads plaintext from src until EOF and writes the encrypted file to
-// dst. It calls KMS once.
+// dst. It calls KMS once. If ctx is done by the time src ends, Encrypt fails
+// with ctx's error: the end may be the interruption's doing.
 func Encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts EncryptOptions) (*Header, error) {
 	return encrypt(ctx, k, dst, src, -1, opts)
 }
@@ -131,7 +134,36 @@ func Decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, opts Decr
 	return decrypt(ctx, k, dst, src, -1, opts)
 }
 
+// encrypt is Encrypt with the size of src, if known, for progress reports.
 func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts EncryptOptions) (*Header, error) {
+	h, err := encryptStream(ctx, k, dst, src, totalBytes, opts)
+	if err := interrupted(ctx, err); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// decrypt is Decrypt with the size of src, if known, for progress reports.
+func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts DecryptOptions) (*Header, error) {
+	h, err := decryptStream(ctx, k, dst, src, totalBytes, opts)
+	if err := interrupted(ctx, err); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// interrupted returns ctx's error if ctx is done, else err. Once ctx is
+// done, whatever else happened is suspect: a source cut short by the same
+// Ctrl-C (a producer killed with this process's group) ends like a
+// complete one, and a blocked read stopped by ctx fails like a broken one.
+func interrupted(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return err
+}
+
+func encryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts EncryptOptions) (*Header, error) {
 	if opts.Scheme == 0 {
 		opts.Scheme = SchemeKMSDataKey
 	}
@@ -212,7 +244,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	return h, nil
 }
 
-func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts DecryptOptions) (*Header, error) {
+func decryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalBytes int64, opts DecryptOptions) (*Header, error) {
 	source := &sourceReader{r: src}
 	h, rawHeader, err := readHeader(source)
 	if err != nil {

@@ -103,14 +103,8 @@ func segmentsFor(n int) int {
 }
 
 func TestRoundTripAtSegmentBoundaries(t *testing.T) {
-	sizes := []int{
-		0, 1,
-		testFirstSegment - 1, testFirstSegment, testFirstSegment + 1,
-		testFirstSegment + testSegment - 1, testFirstSegment + testSegment, testFirstSegment + testSegment + 1,
-		testFirstSegment + 5*testSegment + 17,
-	}
 	for _, scheme := range schemes {
-		for _, size := range sizes {
+		for _, size := range boundarySizes {
 			t.Run(fmt.Sprintf("%v/%d", scheme, size), func(t *testing.T) {
 				k := newTestKMS(t)
 				plaintext := randomBytes(size)
@@ -278,13 +272,22 @@ func TestTruncatedFails(t *testing.T) {
 	}
 }
 
+// parseHeader returns the header at the start of ciphertext and its size in
+// bytes.
+func parseHeader(t testing.TB, ciphertext []byte) (*Header, int) {
+	t.Helper()
+	r := bytes.NewReader(ciphertext)
+	h, err := ReadHeader(r)
+	if err != nil {
+		t.Fatalf("ReadHeader = %v", err)
+	}
+	return h, len(ciphertext) - r.Len()
+}
+
 // rewriteHeader returns ciphertext with its header changed by edit.
 func rewriteHeader(t *testing.T, ciphertext []byte, edit func(*Header)) []byte {
 	t.Helper()
-	h, n, err := ParseHeader(ciphertext)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, n := parseHeader(t, ciphertext)
 	edit(h)
 	raw, err := h.MarshalBinary()
 	if err != nil {
@@ -302,6 +305,7 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 			otherCiphertext, otherHeader := encryptBytes(t, k, plaintext, testEncryptOptions(k, scheme))
 			var invalidCiphertext *types.InvalidCiphertextException
 			var incorrectKey *types.IncorrectKeyException
+			var notFound *types.NotFoundException
 
 			tests := []struct {
 				name       string
@@ -319,19 +323,45 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 					want:  "decrypt data key: InvalidCiphertextException",
 				},
 				{
-					name: "key ARN edited in the header",
+					// KMS says the header's key did not encrypt the
+					// header's data key.
+					name: "key ARN of another key in the header",
 					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) {
 						h.KeyARN = k.otherKeyARN
 					}),
-					check: func(err error) bool { return errors.As(err, &incorrectKey) && isKMSError(err) },
-					want:  "decrypt data key: IncorrectKeyException",
+					check: func(err error) bool { return err == ErrTampered },
+					want:  "ErrTampered",
+				},
+				{
+					name: "key ARN of another key in the header, the right key pinned",
+					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) {
+						h.KeyARN = k.otherKeyARN
+					}),
+					opts:  DecryptOptions{KeyID: k.keyARN},
+					check: func(err error) bool { return err == ErrTampered },
+					want:  "ErrTampered",
+				},
+				{
+					// It could be a deleted key: only the caller knows.
+					name:       "key ARN of no key in the header",
+					ciphertext: rewriteHeader(t, ciphertext, func(h *Header) { h.KeyARN = noKeyARN(k.keyARN) }),
+					check: func(err error) bool {
+						var dke *DataKeyError
+						return errors.As(err, &dke) && dke.KeyFromHeader() && dke.HeaderKeyARN == noKeyARN(k.keyARN) &&
+							errors.As(err, &notFound) && isKMSError(err)
+					},
+					want: "a DataKeyError of the header's key: NotFoundException",
 				},
 				{
 					name:       "another KMS key pinned",
 					ciphertext: ciphertext,
 					opts:       DecryptOptions{KeyID: k.otherKeyARN},
-					check:      func(err error) bool { return errors.As(err, &incorrectKey) && isKMSError(err) },
-					want:       "decrypt data key: IncorrectKeyException",
+					check: func(err error) bool {
+						var dke *DataKeyError
+						return errors.As(err, &dke) && !dke.KeyFromHeader() && dke.KeyID == k.otherKeyARN && dke.HeaderKeyARN == k.keyARN &&
+							errors.As(err, &incorrectKey) && isKMSError(err)
+					},
+					want: "a DataKeyError of the pinned key: IncorrectKeyException",
 				},
 				{
 					name: "encrypted data key of another file",
@@ -344,8 +374,8 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 				{
 					name: "stream of another file under the same header",
 					ciphertext: func() []byte {
-						_, n, _ := ParseHeader(ciphertext)
-						_, otherN, _ := ParseHeader(otherCiphertext)
+						_, n := parseHeader(t, ciphertext)
+						_, otherN := parseHeader(t, otherCiphertext)
 						return append(slices.Clone(ciphertext[:n]), otherCiphertext[otherN:]...)
 					}(),
 					check: func(err error) bool { return err == ErrTampered },
@@ -381,6 +411,15 @@ func TestWrongKeyMaterialFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noKeyARN is keyARN with its key ID changed: a well-formed ARN of no key.
+func noKeyARN(keyARN string) string {
+	rest := keyARN[:len(keyARN)-1]
+	if strings.HasSuffix(keyARN, "0") {
+		return rest + "1"
+	}
+	return rest + "0"
 }
 
 func TestEncryptionContextMismatchCallsNoKMS(t *testing.T) {
@@ -568,6 +607,38 @@ func TestCancelStopsEncryptFromMemory(t *testing.T) {
 	}
 	if segments != 2 {
 		t.Errorf("Encrypt went on for %d segments after cancellation", segments-2)
+	}
+}
+
+// cancelAtEOF is a reader that cancels a context as it reports the end of
+// its input, as a producer killed by the Ctrl-C that cancels it would.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestInputEndingWithCancellationIsAnInterruption(t *testing.T) {
+	k := newTestKMS(t)
+	plaintext := randomBytes(3 * testSegment)
+	ciphertext, _ := encryptBytes(t, k, plaintext, testEncryptOptions(k, SchemeKMSDataKey))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	_, err := Encrypt(ctx, k, io.Discard, &cancelAtEOF{bytes.NewReader(plaintext), cancel}, testEncryptOptions(k, SchemeKMSDataKey))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Encrypt(input ending as the context is cancelled) = %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithCancel(t.Context())
+	_, err = Decrypt(ctx, k, io.Discard, &cancelAtEOF{bytes.NewReader(ciphertext), cancel}, DecryptOptions{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Decrypt(input ending as the context is cancelled) = %v, want context.Canceled", err)
 	}
 }
 

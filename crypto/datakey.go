@@ -84,29 +84,60 @@ func newDataKey(ctx context.Context, k KMS, keyID string, h *Header, encodedCont
 	panic(fmt.Sprintf("crypto: invalid scheme %d", h.Scheme))
 }
 
+// A DataKeyError is the error of Decrypt and DecryptFile when KMS does not
+// decrypt the encrypted data key. It says which KMS key was pinned, so that
+// a caller can tell a key the user chose (DecryptOptions.KeyID) from the one
+// the file's header names, which may be gone or may be a damaged header's.
+//
+// (When KMS says that the header's own key did not encrypt the data key,
+// IncorrectKeyException, the header contradicts itself: that is
+// ErrTampered, not a DataKeyError.)
+type DataKeyError struct {
+	// KeyID is the KMS key pinned on KMS Decrypt: DecryptOptions.KeyID, or
+	// HeaderKeyARN when that was empty.
+	KeyID string
+	// HeaderKeyARN is the key ARN the file's header names.
+	HeaderKeyARN string
+	// Err is the error of the KMS call.
+	Err error
+}
+
+func (e *DataKeyError) Error() string { return "decrypt data key: " + e.Err.Error() }
+func (e *DataKeyError) Unwrap() error { return e.Err }
+
+// KeyFromHeader reports whether the pinned KMS key is the one the header
+// names rather than another the caller chose.
+func (e *DataKeyError) KeyFromHeader() bool { return e.KeyID == e.HeaderKeyARN }
+
 // unwrapDataKey asks KMS, once, for the plaintext data key of h, with keyID
 // pinned. The caller clears the returned key.
 func unwrapDataKey(ctx context.Context, k KMS, keyID string, h *Header, encodedContext []byte) ([]byte, error) {
 	var dataKey []byte
+	var err error
 	switch h.Scheme {
 	case SchemeKMSDataKey:
-		out, err := k.Decrypt(ctx, &kms.DecryptInput{
+		var out *kms.DecryptOutput
+		out, err = k.Decrypt(ctx, &kms.DecryptInput{
 			KeyId:             aws.String(keyID),
 			CiphertextBlob:    h.EncryptedDataKey,
 			EncryptionContext: h.EncryptionContext,
 		})
-		if err != nil {
-			return nil, fmt.Errorf("decrypt data key: %w", err)
+		if err == nil {
+			dataKey = out.Plaintext
 		}
-		dataKey = out.Plaintext
 	case SchemeTink:
-		var err error
 		dataKey, err = newKMSAEAD(ctx, k, keyID).DecryptWithContext(ctx, h.EncryptedDataKey, encodedContext)
-		if err != nil {
-			return nil, fmt.Errorf("decrypt data key: %w", err)
-		}
 	default:
 		panic(fmt.Sprintf("crypto: invalid scheme %d", h.Scheme))
+	}
+	var incorrectKey *types.IncorrectKeyException
+	if err != nil && keyID == h.KeyARN && errors.As(err, &incorrectKey) {
+		// The encrypted data key is not of the key the same header names:
+		// one of the two was changed.
+		return nil, ErrTampered
+	}
+	if err != nil {
+		return nil, &DataKeyError{KeyID: keyID, HeaderKeyARN: h.KeyARN, Err: err}
 	}
 	if len(dataKey) != dataKeySizeInBytes {
 		// KMS opened the blob, so it is a real data key of this KMS key,

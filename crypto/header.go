@@ -1,11 +1,11 @@
 package crypto
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -32,6 +32,12 @@ const (
 	fixedHeaderSizeInBytes = len(magic) + 1 + 1 + 4
 )
 
+// keyARNPattern is the shape of the header's key ARN: what KMS returns as
+// the KeyId of GenerateDataKey and Encrypt, the ARN of a key (never of an
+// alias), in any partition. A header whose key ARN has another shape was
+// damaged: no writer puts one there.
+var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+
 // ErrNotEncrypted is returned when the input does not start with the format's
 // magic bytes: it is not a file this package wrote.
 var ErrNotEncrypted = errors.New("not a cse-workshop encrypted file")
@@ -55,8 +61,8 @@ func (h *Header) MarshalBinary() ([]byte, error) {
 	if err := checkField("key ARN", []byte(h.KeyARN), 1, maxKeyARNSizeInBytes); err != nil {
 		return nil, err
 	}
-	if !utf8.ValidString(h.KeyARN) {
-		return nil, errors.New("header: key ARN is not UTF-8")
+	if !keyARNPattern.MatchString(h.KeyARN) {
+		return nil, fmt.Errorf("header: %q is not a KMS key ARN", h.KeyARN)
 	}
 	encodedContext, err := marshalEncryptionContext(h.EncryptionContext)
 	if err != nil {
@@ -166,16 +172,6 @@ func ReadHeader(r io.Reader) (*Header, error) {
 	return h, err
 }
 
-// ParseHeader parses the header at the start of data and returns it with its
-// size in bytes. Errors are those of ReadHeader.
-func ParseHeader(data []byte) (*Header, int, error) {
-	h, raw, err := readHeader(bytes.NewReader(data))
-	if err != nil {
-		return nil, 0, err
-	}
-	return h, len(raw), nil
-}
-
 // readHeader returns the header and its exact bytes, which the stream
 // authenticates as associated data.
 func readHeader(r io.Reader) (*Header, []byte, error) {
@@ -213,7 +209,7 @@ func readHeader(r io.Reader) (*Header, []byte, error) {
 	if raw, h.EncryptedDataKey, err = readField(r, raw, 1, maxEncryptedDataKeySizeInBytes); err != nil {
 		return nil, nil, err
 	}
-	if !utf8.Valid(keyARN) {
+	if !keyARNPattern.Match(keyARN) {
 		return nil, nil, ErrTampered
 	}
 	h.KeyARN = string(keyARN)

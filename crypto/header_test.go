@@ -39,17 +39,15 @@ func TestHeaderRoundTrip(t *testing.T) {
 	if rest, _ := io.ReadAll(r); !bytes.Equal(rest, stream) {
 		t.Errorf("ReadHeader left %q unread, want %q: it must read the header and nothing more", rest, stream)
 	}
-	if _, n, err := ParseHeader(append(raw, stream...)); err != nil || n != len(raw) {
-		t.Errorf("ParseHeader = %d, %v, want %d, nil", n, err, len(raw))
-	}
 }
 
 // TestHeaderLayout checks the byte layout docs/FORMAT.md describes.
 func TestHeaderLayout(t *testing.T) {
+	const keyARN = "arn:aws:kms:r:111122223333:key/k"
 	h := &Header{
 		Version:            FormatVersion,
 		Scheme:             SchemeTink,
-		KeyARN:             "k",
+		KeyARN:             keyARN,
 		EncryptionContext:  map[string]string{"b": "2", "a": "1"},
 		EncryptedDataKey:   []byte{0xee},
 		SegmentSizeInBytes: 0x00010000,
@@ -63,12 +61,15 @@ func TestHeaderLayout(t *testing.T) {
 		0x01,                   // version
 		0x02,                   // scheme
 		0x00, 0x01, 0x00, 0x00, // segment size
-		0x00, 0x01, 'k', // key ARN
+		0x00, byte(len(keyARN)), // key ARN
+	}
+	want = append(want, keyARN...)
+	want = append(want,
 		0x00, 0x0c, // encryption context: 12 bytes
 		0x00, 0x01, 'a', 0x00, 0x01, '1',
 		0x00, 0x01, 'b', 0x00, 0x01, '2',
 		0x00, 0x01, 0xee, // encrypted data key
-	}
+	)
 	if !bytes.Equal(got, want) {
 		t.Errorf("MarshalBinary =\n% x\nwant\n% x", got, want)
 	}
@@ -89,6 +90,12 @@ func TestReadHeaderRejects(t *testing.T) {
 	u32 := func(v int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(v)) }
 	arnOffset := fixedHeaderSizeInBytes
 	ctxOffset := arnOffset + 2 + len(testHeader().KeyARN)
+	// withKeyARN builds a header around another key ARN.
+	withKeyARN := func(arn string) []byte {
+		b := bytes.Clone(valid[:arnOffset])
+		b = appendField(b, []byte(arn))
+		return append(b, valid[ctxOffset:]...)
+	}
 	// withContext builds a header around an encoded encryption context.
 	withContext := func(encoded []byte) []byte {
 		b := bytes.Clone(valid[:ctxOffset])
@@ -115,6 +122,12 @@ func TestReadHeaderRejects(t *testing.T) {
 		{"key ARN over the limit", at(arnOffset, u16(maxKeyARNSizeInBytes+1)...), ErrTampered},
 		{"key ARN longer than the input", at(arnOffset, u16(maxKeyARNSizeInBytes)...), ErrTampered},
 		{"key ARN not UTF-8", at(arnOffset+2, 0xff), ErrTampered},
+		{"key ARN of an alias", withKeyARN("arn:aws:kms:us-east-1:111122223333:alias/kms_key_cse_usecase_3"), ErrTampered},
+		{"key ID for a key ARN", withKeyARN("1234abcd-12ab-34cd-56ef-1234567890ab"), ErrTampered},
+		{"key ARN of another service", withKeyARN("arn:aws:s3:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"), ErrTampered},
+		{"key ARN with a short account", withKeyARN("arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab"), ErrTampered},
+		{"key ARN with a line break", withKeyARN("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n"), ErrTampered},
+		{"key ARN with an empty key ID", withKeyARN("arn:aws:kms:us-east-1:111122223333:key/"), ErrTampered},
 		{"context over the limit", at(ctxOffset, u16(maxEncryptionContextSizeInBytes+1)...), ErrTampered},
 		{"context keys out of order", withContext(append(pair("b", "1"), pair("a", "2")...)), ErrTampered},
 		{"context key twice", withContext(append(pair("a", "1"), pair("a", "2")...)), ErrTampered},
@@ -124,9 +137,9 @@ func TestReadHeaderRejects(t *testing.T) {
 		{"truncated encrypted data key", valid[:len(valid)-1], ErrTampered},
 	}
 	for _, tt := range tests {
-		_, _, err := ParseHeader(tt.input)
+		_, err := ReadHeader(bytes.NewReader(tt.input))
 		if !errors.Is(err, tt.want) {
-			t.Errorf("ParseHeader(%s) = %v, want %v", tt.name, err, tt.want)
+			t.Errorf("ReadHeader(%s) = %v, want %v", tt.name, err, tt.want)
 		}
 	}
 }
@@ -140,7 +153,9 @@ func TestMarshalBinaryRejects(t *testing.T) {
 		{"scheme 0", func(h *Header) { h.Scheme = 0 }},
 		{"segment size 0", func(h *Header) { h.SegmentSizeInBytes = 0 }},
 		{"no key ARN", func(h *Header) { h.KeyARN = "" }},
-		{"key ARN over the limit", func(h *Header) { h.KeyARN = strings.Repeat("a", maxKeyARNSizeInBytes+1) }},
+		{"key ARN over the limit", func(h *Header) { h.KeyARN += strings.Repeat("a", maxKeyARNSizeInBytes) }},
+		{"alias for a key ARN", func(h *Header) { h.KeyARN = "alias/kms_key_cse_usecase_3" }},
+		{"key ID for a key ARN", func(h *Header) { h.KeyARN = "1234abcd-12ab-34cd-56ef-1234567890ab" }},
 		{"context over the limit", func(h *Header) {
 			h.EncryptionContext = map[string]string{"k": strings.Repeat("v", maxEncryptionContextSizeInBytes)}
 		}},
@@ -159,9 +174,9 @@ func TestMarshalBinaryRejects(t *testing.T) {
 	}
 }
 
-func FuzzParseHeader(f *testing.F) {
+func FuzzReadHeader(f *testing.F) {
 	for _, h := range []*Header{testHeader(), {
-		Version: FormatVersion, Scheme: SchemeTink, KeyARN: "k",
+		Version: FormatVersion, Scheme: SchemeTink, KeyARN: "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-1",
 		EncryptedDataKey: []byte{1}, SegmentSizeInBytes: MinSegmentSizeInBytes,
 	}} {
 		raw, err := h.MarshalBinary()
@@ -176,16 +191,18 @@ func FuzzParseHeader(f *testing.F) {
 	}
 	f.Add([]byte("CSEW"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, n, err := ParseHeader(data)
+		r := bytes.NewReader(data)
+		h, err := ReadHeader(r)
 		if err != nil {
 			return
 		}
+		n := len(data) - r.Len()
 		raw, err := h.MarshalBinary()
 		if err != nil {
-			t.Fatalf("MarshalBinary(ParseHeader(%x)) = %v", data, err)
+			t.Fatalf("MarshalBinary(ReadHeader(%x)) = %v", data, err)
 		}
 		if !bytes.Equal(raw, data[:n]) {
-			t.Fatalf("MarshalBinary(ParseHeader(x)) =\n%x\nwant the parsed bytes\n%x", raw, data[:n])
+			t.Fatalf("MarshalBinary(ReadHeader(x)) =\n%x\nwant the bytes it read\n%x", raw, data[:n])
 		}
 	})
 }

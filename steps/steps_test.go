@@ -168,10 +168,11 @@ func TestTamperedFileFailsStep3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, headerSize, err := crypto.ParseHeader(original)
-	if err != nil {
-		t.Fatalf("ParseHeader(%s) = %v", steps.EncryptedFile, err)
+	r := bytes.NewReader(original)
+	if _, err := crypto.ReadHeader(r); err != nil {
+		t.Fatalf("ReadHeader(%s) = %v", steps.EncryptedFile, err)
 	}
+	headerSize := len(original) - r.Len()
 	// The header: magic (0-3), version (4), scheme (5), segment size (6-9),
 	// then the key ARN, the encryption context and the encrypted data key;
 	// the stream after it: Tink's 40-byte header, then the segments.

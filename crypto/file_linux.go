@@ -1,0 +1,120 @@
+package crypto
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openInput opens name for reading. A FIFO is opened without blocking, for
+// open(2) would wait for a writer where no signal can stop it, and then
+// waits for its first data or end in Go's poller, which ctx stops.
+func openInput(ctx context.Context, name string) (*os.File, error) {
+	// os.OpenFile puts back blocking mode where its poller cannot wait (a
+	// regular file); a FIFO stays non-blocking and waits in the poller.
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil || info.Mode()&fs.ModeNamedPipe == 0 {
+		return f, err
+	}
+	if err := waitForData(ctx, f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// waitForData waits until the FIFO f has data or its writer has come and
+// gone. Opened without blocking, a FIFO with no writer yet reads as empty,
+// where a blocking open would have waited for one; poll(2) tells the two
+// apart (Linux reports no hangup before the first writer).
+func waitForData(ctx context.Context, f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	defer stop()
+	var pollErr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, err := unix.Poll(fds, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			pollErr = err
+			return err != nil || n > 0
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err == nil {
+		err = pollErr
+	}
+	if err != nil {
+		return &fs.PathError{Op: "read", Path: f.Name(), Err: err}
+	}
+	return nil
+}
+
+// createTemp creates the file that becomes dst, mode 0600. Where the file
+// system allows, it has no name until commit, so that a run killed halfway
+// leaves nothing; otherwise it is a named temporary file (see
+// createNamedTemp).
+func createTemp(dst string) (*tempFile, error) {
+	if unnamedTemps {
+		if t := createUnnamedTemp(dst); t != nil {
+			return t, nil
+		}
+	}
+	return createNamedTemp(dst)
+}
+
+// createUnnamedTemp returns an O_TMPFILE file in dst's folder, locked, or
+// nil if the file system or the kernel has none, or if there is no /proc
+// to link it into place through.
+func createUnnamedTemp(dst string) *tempFile {
+	fd, err := unix.Open(filepath.Dir(dst), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), dst)
+	if _, err := os.Stat(procFDPath(fd)); err != nil {
+		f.Close()
+		return nil
+	}
+	// The lock comes with the name that commit gives it.
+	tryLock(f)
+	return &tempFile{File: f}
+}
+
+func procFDPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// commit moves the synced file into place as dst, then closes it. An
+// unnamed file first gets a temporary name, still locked, since a link
+// cannot replace dst as a rename does.
+func (t *tempFile) commit(dst string) error {
+	proc := procFDPath(int(t.Fd()))
+	for try := 0; t.name == ""; try++ {
+		name := tempName(dst)
+		err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, name, unix.AT_SYMLINK_FOLLOW)
+		if err == unix.EEXIST && try < 10000 {
+			continue
+		}
+		if err != nil {
+			return &os.LinkError{Op: "link", Old: proc, New: name, Err: err}
+		}
+		t.name = name
+	}
+	return t.commitNamed(dst)
+}

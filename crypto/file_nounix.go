@@ -1,0 +1,15 @@
+//go:build !unix
+
+package crypto
+
+import (
+	"errors"
+	"os"
+)
+
+// tryLock: no locks here, so temporary files are not locked.
+func tryLock(f *os.File) (bool, error) { return false, errors.ErrUnsupported }
+
+// removeIfStale does nothing: without locks a leftover cannot be told from
+// the file of a run still writing.
+func removeIfStale(name string) {}
