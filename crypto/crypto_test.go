@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"cse-workshop/crypto/internal/safefile"
 	"errors"
 	"fmt"
 	"io"
@@ -655,11 +656,11 @@ func TestSameSourceAndDestinationRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dst := range []string{src, filepath.Join(dir, ".", "plaintext_u.txt"), link} {
-		if _, err := EncryptFile(t.Context(), k, src, dst, testEncryptOptions(k, SchemeKMSDataKey)); !errors.Is(err, errSameFile) {
-			t.Errorf("EncryptFile(src, %s) = %v, want errSameFile", dst, err)
+		if _, err := EncryptFile(t.Context(), k, src, dst, testEncryptOptions(k, SchemeKMSDataKey)); !errors.Is(err, safefile.ErrSameFile) {
+			t.Errorf("EncryptFile(src, %s) = %v, want safefile.ErrSameFile", dst, err)
 		}
-		if _, err := DecryptFile(t.Context(), k, src, dst, DecryptOptions{}); !errors.Is(err, errSameFile) {
-			t.Errorf("DecryptFile(src, %s) = %v, want errSameFile", dst, err)
+		if _, err := DecryptFile(t.Context(), k, src, dst, DecryptOptions{}); !errors.Is(err, safefile.ErrSameFile) {
+			t.Errorf("DecryptFile(src, %s) = %v, want safefile.ErrSameFile", dst, err)
 		}
 	}
 	if got, _ := os.ReadFile(src); !bytes.Equal(got, original) {

@@ -3,7 +3,9 @@ package esdk
 import (
 	"bytes"
 	"context"
+	"cse-workshop/crypto/internal/safefile"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -173,5 +175,40 @@ func TestCancel(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("after cancelled runs the folder holds %d files, want 2", len(entries))
+	}
+}
+
+// The file functions write through the shared safe output: a destination
+// that is the source is refused before anything is written, and a pipe
+// that ends as the run is cancelled writes nothing.
+func TestFilesWriteThroughSafeOutput(t *testing.T) {
+	dir := t.TempDir()
+	k := &testKMS{}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EncryptFile(t.Context(), k, plain, plain, EncryptOptions{KeyID: testKeyARN}); !errors.Is(err, safefile.ErrSameFile) {
+		t.Errorf("EncryptFile(src, src) = %v, want ErrSameFile", err)
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	src := fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("no /proc/self/fd here: %v", err)
+	}
+	w.Write([]byte("cut short"))
+	w.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := EncryptFile(ctx, k, src, filepath.Join(dir, "out"), EncryptOptions{KeyID: testKeyARN}); !errors.Is(err, context.Canceled) {
+		t.Errorf("EncryptFile(pipe, cancelled) = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("EncryptFile(pipe, cancelled) wrote its output")
 	}
 }

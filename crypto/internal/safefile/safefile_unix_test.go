@@ -1,6 +1,6 @@
 //go:build unix
 
-package crypto
+package safefile
 
 import (
 	"bufio"
@@ -17,36 +17,6 @@ import (
 	"syscall"
 	"testing"
 )
-
-// encryptSmallFile encrypts plaintext from a new file in dir into dst, with
-// a KMS double, and fails the test on error.
-func encryptSmallFile(t *testing.T, dir, dst string, plaintext []byte) {
-	t.Helper()
-	src := filepath.Join(dir, "plaintext.txt")
-	if err := os.WriteFile(src, plaintext, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := EncryptFile(t.Context(), &constantKMS{}, src, dst, EncryptOptions{KeyID: "k"}); err != nil {
-		t.Fatalf("EncryptFile = %v", err)
-	}
-	if err := os.Remove(src); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// decryptedFile returns the plaintext of the encrypted file name.
-func decryptedFile(t *testing.T, name string) []byte {
-	t.Helper()
-	ciphertext, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plaintext, err := decryptBytes(t, &constantKMS{}, ciphertext, DecryptOptions{})
-	if err != nil {
-		t.Fatalf("Decrypt(%s) = %v", filepath.Base(name), err)
-	}
-	return plaintext
-}
 
 // A run killed with SIGKILL cannot clean up after itself: the next run to
 // the same destination removes what it left, and only that.
@@ -81,11 +51,11 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 		t.Skipf("no file locks here: %v", err)
 	}
 
-	encryptSmallFile(t, dir, dst, []byte("hello"))
+	writeSmallFile(t, dir, dst, []byte("hello"))
 	want := append(slices.Clone(others), "out.enc")
 	slices.Sort(want)
 	if got := filesIn(t, dir); !slices.Equal(got, want) {
-		t.Errorf("after EncryptFile the folder holds\n%q\nwant\n%q", got, want)
+		t.Errorf("after Transform the folder holds\n%q\nwant\n%q", got, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.enc.1.tmp")); err != nil {
 		t.Errorf("the target of a link named like a leftover: %v, want it kept", err)
@@ -114,7 +84,7 @@ func TestNamedTempFiles(t *testing.T) {
 	unnamedTemps = false
 	dir := t.TempDir()
 	dst := filepath.Join(dir, "out.enc")
-	encryptSmallFile(t, dir, dst, []byte("hello"))
+	writeSmallFile(t, dir, dst, []byte("hello"))
 	if got := filesIn(t, dir); !slices.Equal(got, []string{"out.enc"}) {
 		t.Errorf("the folder holds %q, want only the output", got)
 	}
@@ -145,17 +115,17 @@ func TestConcurrentRunsToOneDestination(t *testing.T) {
 			errs := make([]error, len(srcs))
 			for i, src := range srcs {
 				wg.Go(func() {
-					_, errs[i] = EncryptFile(t.Context(), &constantKMS{}, src, dst, EncryptOptions{KeyID: "k", SegmentSizeInBytes: testSegmentSizeInBytes})
+					errs[i] = copyFile(t.Context(), src, dst, nil)
 				})
 			}
 			wg.Wait()
 			for i, err := range errs {
 				if err != nil {
-					t.Errorf("EncryptFile #%d = %v", i, err)
+					t.Errorf("Transform #%d = %v", i, err)
 				}
 			}
-			if got := decryptedFile(t, dst); !bytes.Equal(got, plaintexts[0]) && !bytes.Equal(got, plaintexts[1]) {
-				t.Errorf("the destination decrypts to %d bytes that are neither plaintext", len(got))
+			if got := fileContents(t, dst); !bytes.Equal(got, plaintexts[0]) && !bytes.Equal(got, plaintexts[1]) {
+				t.Errorf("the destination holds %d bytes that are neither input", len(got))
 			}
 			if got, want := filesIn(t, dir), []string{"in0", "in1", "out.enc"}; !slices.Equal(got, want) {
 				t.Errorf("the folder holds %q, want %q", got, want)
@@ -164,29 +134,24 @@ func TestConcurrentRunsToOneDestination(t *testing.T) {
 	}
 }
 
-// helperEnv, set, makes TestHelperEncryptForever run EncryptFile from the
+// helperEnv, set, makes TestHelperWriteForever run Transform from the
 // FIFO it names, in a process that the test then kills.
-const helperEnv = "CRYPTO_TEST_ENCRYPT_FOREVER"
+const helperEnv = "SAFEFILE_TEST_ENCRYPT_FOREVER"
 
-// TestHelperEncryptForever is not a test: it is the process that
+// TestHelperWriteForever is not a test: it is the process that
 // TestKilledRun kills halfway. It prints a line once the output has data.
-func TestHelperEncryptForever(t *testing.T) {
+func TestHelperWriteForever(t *testing.T) {
 	src := os.Getenv(helperEnv)
 	if src == "" {
 		t.Skip("a helper process, not a test")
 	}
-	unnamedTemps = os.Getenv("CRYPTO_TEST_UNNAMED_TEMPS") == "1"
+	unnamedTemps = os.Getenv("SAFEFILE_TEST_UNNAMED_TEMPS") == "1"
 	var once sync.Once
-	_, err := EncryptFile(context.Background(), &constantKMS{}, src, filepath.Join(filepath.Dir(src), "out.enc"), EncryptOptions{
-		KeyID:              "k",
-		SegmentSizeInBytes: testSegmentSizeInBytes,
-		OnProgress:         func(int64, int64) { once.Do(func() { fmt.Println("writing") }) },
-	})
-	t.Fatalf("EncryptFile returned (%v); it should have been killed", err)
+	err := copyFile(context.Background(), src, filepath.Join(filepath.Dir(src), "out.enc"), func(int64) { once.Do(func() { fmt.Println("writing") }) })
+	t.Fatalf("Transform returned (%v); it should have been killed", err)
 }
 
-// TestKilledRun kills a run with SIGKILL while it writes a decrypted or
-// encrypted file: an unnamed temporary file leaves nothing; a named one
+// TestKilledRun kills a run with SIGKILL while it writes its output: an unnamed temporary file leaves nothing; a named one
 // stays until the next run.
 func TestKilledRun(t *testing.T) {
 	modes := []bool{false}
@@ -200,10 +165,10 @@ func TestKilledRun(t *testing.T) {
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skipf("no FIFOs here: %v", err)
 			}
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEncryptForever$")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriteForever$")
 			cmd.Env = append(os.Environ(), helperEnv+"="+fifo)
 			if unnamed {
-				cmd.Env = append(cmd.Env, "CRYPTO_TEST_UNNAMED_TEMPS=1")
+				cmd.Env = append(cmd.Env, "SAFEFILE_TEST_UNNAMED_TEMPS=1")
 			}
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
@@ -243,7 +208,7 @@ func TestKilledRun(t *testing.T) {
 			if !unnamed && len(leftovers) != 1 {
 				t.Errorf("the killed run left %q, want one named temporary file (the test is wrong)", leftovers)
 			}
-			encryptSmallFile(t, dir, filepath.Join(dir, "out.enc"), []byte("hello"))
+			writeSmallFile(t, dir, filepath.Join(dir, "out.enc"), []byte("hello"))
 			if got, want := filesIn(t, dir), []string{"fifo", "out.enc"}; !slices.Equal(got, want) {
 				t.Errorf("after the next run the folder holds %q, want %q", got, want)
 			}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package crypto
+package safefile
 
 import (
 	"os"

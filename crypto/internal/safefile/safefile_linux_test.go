@@ -1,4 +1,4 @@
-package crypto
+package safefile
 
 import (
 	"bytes"
@@ -20,24 +20,16 @@ import (
 // speed: a working call returns at once.
 const hangLimit = 20 * time.Second
 
-// fileCall is EncryptFile or DecryptFile, from src to dst.
+// fileCall is a run of Transform from src to dst.
 type fileCall struct {
 	name string
 	run  func(ctx context.Context, src, dst string) error
 }
 
-// fileCalls returns EncryptFile and DecryptFile with a KMS double.
+// fileCalls returns the runs of Transform the tests try.
 func fileCalls() []fileCall {
-	k := &constantKMS{}
 	return []fileCall{
-		{"EncryptFile", func(ctx context.Context, src, dst string) error {
-			_, err := EncryptFile(ctx, k, src, dst, EncryptOptions{KeyID: "k", SegmentSizeInBytes: testSegmentSizeInBytes})
-			return err
-		}},
-		{"DecryptFile", func(ctx context.Context, src, dst string) error {
-			_, err := DecryptFile(ctx, k, src, dst, DecryptOptions{})
-			return err
-		}},
+		{"Transform", func(ctx context.Context, src, dst string) error { return copyFile(ctx, src, dst, nil) }},
 	}
 }
 
@@ -124,11 +116,11 @@ func TestFIFOWriterComingLate(t *testing.T) {
 	plaintext := randomBytes(3*testSegment + 5)
 	done := make(chan error, 1)
 	go func() {
-		_, err := EncryptFile(t.Context(), &constantKMS{}, fifo, filepath.Join(dir, "out.enc"), EncryptOptions{KeyID: "k", SegmentSizeInBytes: testSegmentSizeInBytes})
+		err := copyFile(t.Context(), fifo, filepath.Join(dir, "out.enc"), nil)
 		done <- err
 	}()
 	if !waitUntil(func() bool { return opened(t, fifo) }) {
-		t.Fatal("EncryptFile never opened the FIFO")
+		t.Fatal("Transform never opened the FIFO")
 	}
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 	if err != nil {
@@ -141,10 +133,10 @@ func TestFIFOWriterComingLate(t *testing.T) {
 	}
 	w.Close()
 	if err := <-done; err != nil {
-		t.Fatalf("EncryptFile(FIFO) = %v", err)
+		t.Fatalf("Transform(FIFO) = %v", err)
 	}
-	if got := decryptedFile(t, filepath.Join(dir, "out.enc")); !bytes.Equal(got, plaintext) {
-		t.Errorf("EncryptFile(FIFO) encrypted %d bytes, want the %d written", len(got), len(plaintext))
+	if got := fileContents(t, filepath.Join(dir, "out.enc")); !bytes.Equal(got, plaintext) {
+		t.Errorf("Transform(FIFO) wrote %d bytes, want the %d written", len(got), len(plaintext))
 	}
 }
 
@@ -184,7 +176,7 @@ func drained(t *testing.T, r *os.File) bool {
 // A read that waits on a pipe whose writer stays must end when the context
 // does.
 func TestBlockedPipeReadStopsOnCancel(t *testing.T) {
-	ciphertext, _ := encryptBytes(t, &constantKMS{}, randomBytes(10*testSegment), EncryptOptions{KeyID: "k", SegmentSizeInBytes: testSegmentSizeInBytes})
+	ciphertext := randomBytes(10 * testSegment)
 	for _, call := range fileCalls() {
 		t.Run(call.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -223,16 +215,11 @@ func TestPipeEndingAsTheContextEnds(t *testing.T) {
 	ended := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := EncryptFile(ctx, &constantKMS{}, src, filepath.Join(dir, "out.enc"), EncryptOptions{
-			KeyID:              "k",
-			SegmentSizeInBytes: testSegmentSizeInBytes,
-			OnProgress: func(done, _ int64) {
-				if done == 3*testSegment {
-					close(ended) // the last report comes after the end
-				}
-			},
+		done <- copyFile(ctx, src, filepath.Join(dir, "out.enc"), func(done int64) {
+			if done == 3*testSegment {
+				close(ended)
+			}
 		})
-		done <- err
 	}()
 	if _, err := w.Write(randomBytes(3 * testSegment)); err != nil {
 		t.Fatal(err)
@@ -241,7 +228,7 @@ func TestPipeEndingAsTheContextEnds(t *testing.T) {
 	<-ended
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("EncryptFile(pipe that ended as the context did) = %v, want context.Canceled", err)
+		t.Errorf("Transform(pipe that ended as the context did) = %v, want context.Canceled", err)
 	}
 	if got := filesIn(t, dir); len(got) > 0 {
 		t.Errorf("the folder holds %q, want nothing", got)

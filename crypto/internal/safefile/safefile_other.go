@@ -1,6 +1,6 @@
 //go:build !linux
 
-package crypto
+package safefile
 
 import (
 	"context"
