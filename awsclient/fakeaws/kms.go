@@ -1050,17 +1050,39 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 	if err := validEncryptionContext("encryptionContext", in.EncryptionContext); err != nil {
 		return nil, err
 	}
-	var pinned *kmsKey
-	if in.KeyId != "" {
-		var err *apiError
-		if pinned, err = s.resolveKeyLocked(in.KeyId, keyIDsOrAlias); err != nil {
-			return nil, err
-		}
-	}
 	if err := validAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	id, err := blobKeyID(in.CiphertextBlob)
+	k, err := s.blobKey(c, in.KeyId, in.CiphertextBlob)
+	if err != nil {
+		return nil, err
+	}
+	plaintext, err := openBlob(k, in.CiphertextBlob, in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+	}
+	c.usedMaterial(k)
+	return struct {
+		KeyId               string
+		Plaintext           []byte
+		EncryptionAlgorithm string
+	}{s.keyARN(k.ID), plaintext, algorithmSymmetric}, nil
+}
+
+// blobKey returns the key a ciphertext blob names, usable, as Decrypt and
+// ReEncrypt find it: keyID, when given, pins the key the blob must name.
+func (s *Server) blobKey(c *kmsCall, keyID string, blob []byte) (*kmsKey, *apiError) {
+	var pinned *kmsKey
+	if keyID != "" {
+		var err *apiError
+		if pinned, err = s.resolveKeyLocked(keyID, keyIDsOrAlias); err != nil {
+			return nil, err
+		}
+	}
+	id, err := blobKeyID(blob)
 	if err != nil {
 		return nil, err
 	}
@@ -1077,19 +1099,7 @@ func (s *Server) kmsDecrypt(c *kmsCall) (any, *apiError) {
 	if err := s.usable(c, k); err != nil {
 		return nil, err
 	}
-	plaintext, err := openBlob(k, in.CiphertextBlob, in.EncryptionContext)
-	if err != nil {
-		return nil, err
-	}
-	if in.DryRun {
-		return nil, badRequest("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
-	}
-	c.usedMaterial(k)
-	return struct {
-		KeyId               string
-		Plaintext           []byte
-		EncryptionAlgorithm string
-	}{s.keyARN(k.ID), plaintext, algorithmSymmetric}, nil
+	return k, nil
 }
 
 // Key state operations.

@@ -261,27 +261,8 @@ func (s *Server) kmsReEncrypt(c *kmsCall) (any, *apiError) {
 	if err := validAlgorithm(in.DestinationEncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	var pinned *kmsKey
-	if in.SourceKeyId != "" {
-		var err *apiError
-		if pinned, err = s.resolveKeyLocked(in.SourceKeyId, keyIDsOrAlias); err != nil {
-			return nil, err
-		}
-	}
-	id, err := blobKeyID(in.CiphertextBlob)
+	source, err := s.blobKey(c, in.SourceKeyId, in.CiphertextBlob)
 	if err != nil {
-		return nil, err
-	}
-	if pinned != nil && pinned.ID != id {
-		c.involve(s, pinned)
-		return nil, badRequest("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
-	}
-	source, ok := s.st.Keys[id]
-	if !ok {
-		return nil, badRequest("InvalidCiphertextException", "")
-	}
-	c.involve(s, source)
-	if err := s.usable(c, source); err != nil {
 		return nil, err
 	}
 	dest, err := s.resolveKeyLocked(*in.DestinationKeyId, keyIDsOrAlias)

@@ -129,10 +129,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.refusing.Store(false)
 			return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
 		default:
-			c.Close()
+			// Logged before the close, so that whoever sees the close can
+			// read why.
 			if l.errorLog != nil && !l.refusing.Swap(true) {
 				l.errorLog.Printf("refusing new connections: %d are open, the most this server keeps", cap(l.slots))
 			}
+			c.Close()
 		}
 	}
 }
