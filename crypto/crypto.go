@@ -18,12 +18,13 @@ package crypto
 
 import (
 	"context"
-	"cse-workshop/internal/text"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+
+	"cse-workshop/internal/text"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"

@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"cse-workshop/awsclient"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"cse-workshop/awsclient"
 )
 
 // lockFile is the lock of a workshop folder, in its private folder. Whoever

@@ -3,7 +3,6 @@ package esdk
 import (
 	"bytes"
 	"context"
-	"cse-workshop/crypto/internal/safefile"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"cse-workshop/crypto/internal/safefile"
 )
 
 func TestFileRoundTrip(t *testing.T) {

@@ -3,8 +3,6 @@ package esdk
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -12,9 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,109 +20,22 @@ import (
 
 	"cse-workshop/awsclient/fakeaws"
 	"cse-workshop/awsclient/fakeaws/fakeawstest"
+	"cse-workshop/internal/toolbin"
 )
 
 // The oracle is the official AWS Encryption SDK for Go, behind the command
 // in tools/esdkoracle (its own module, so that the SDK stays out of the
 // workshop's go.mod and binary).
 
-// repoRoot is the folder of the workshop's go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("find the repository: %v", err)
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(b, []byte("module cse-workshop\n")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("find the repository: no go.mod of module cse-workshop above the test")
-		}
-		dir = parent
-	}
-}
-
-var (
-	oracleOnce sync.Once
-	oraclePath string
-	oracleSkip string
-)
-
 // buildOracle builds tools/esdkoracle and returns the binary's path, or
-// skips the test. The binary is cached under the user's cache folder, keyed
-// by the module's files and the Go version, so only the first run pays for
-// the build: minutes of compiling the Dafny-generated SDK, which is why
-// -short skips the oracle altogether.
+// skips the test: the first build takes minutes of compiling the
+// Dafny-generated SDK, which is why -short skips the oracle altogether.
 func buildOracle(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the official AWS Encryption SDK takes minutes to build: run without -short to hold crypto/esdk to it")
 	}
-	oracleOnce.Do(func() { oraclePath, oracleSkip = buildOracleOnce(t) })
-	if oracleSkip != "" {
-		t.Skip(oracleSkip)
-	}
-	return oraclePath
-}
-
-func buildOracleOnce(t testing.TB) (path, skip string) {
-	toolDir := filepath.Join(repoRoot(t), "tools", "esdkoracle")
-	h := sha256.New()
-	for _, name := range []string{"go.mod", "go.sum", "main.go"} {
-		b, err := os.ReadFile(filepath.Join(toolDir, name))
-		if err != nil {
-			t.Fatalf("read the oracle's module: %v", err)
-		}
-		h.Write(b)
-	}
-	fmt.Fprintf(h, "%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	name := "esdkoracle-" + hex.EncodeToString(h.Sum(nil))[:16]
-
-	cacheDir, err := os.UserCacheDir()
-	if err == nil {
-		cacheDir = filepath.Join(cacheDir, "cse-workshop", "esdkoracle")
-		err = os.MkdirAll(cacheDir, 0o700)
-	}
-	if err != nil {
-		return "", fmt.Sprintf("no cache folder for the oracle: %v", err)
-	}
-	bin := filepath.Join(cacheDir, name)
-	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
-		return bin, ""
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Sprintf("build the oracle: no go command: %v", err)
-	}
-	tmp, err := os.CreateTemp(cacheDir, name+".*.tmp")
-	if err != nil {
-		t.Fatalf("build the oracle: %v", err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-
-	// The first build downloads the SDK from the module proxy.
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", tmp.Name(), ".")
-	cmd.Dir = toolDir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = ctx.Err()
-		}
-		return "", fmt.Sprintf("build the oracle (go build in tools/esdkoracle): %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp.Name(), bin); err != nil {
-		t.Fatalf("build the oracle: %v", err)
-	}
-	t.Logf("built the oracle in %v (cached as %s)", time.Since(start).Round(time.Second), bin)
-	return bin, ""
+	return toolbin.Build(t, "esdkoracle", ".", 15*time.Minute)
 }
 
 // oracleEnv is a KMS endpoint on loopback: the fake AWS with one key, a

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"cse-workshop/internal/toolbin"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -38,7 +40,7 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 // differences the differential test accepts, so that the page cannot drift
 // from the test. With -update it rewrites the table.
 func TestFidelityDoc(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "docs", "fidelity.md")
+	path := filepath.Join(toolbin.RepoRoot(t), "docs", "fidelity.md")
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read the fidelity page: %v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"cse-workshop/awsclient/fakeaws"
+	"cse-workshop/internal/toolbin"
 )
 
 // workshopEnv carries the path of the built cse-workshop binary into the
@@ -60,9 +61,9 @@ func TestMain(m *testing.M) {
 // the repository's own sources.
 func buildWorkshop(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := toolbin.RepoRoot(t)
 	buildOnce.Do(func() {
-		gobin, err := goCommand()
+		gobin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first on PATH
 		if err != nil {
 			buildErr = err
 			return
