@@ -200,6 +200,22 @@ func TestJumpWarnsOfMissingPrerequisite(t *testing.T) {
 	}
 }
 
+func TestRefusalForAMissingStepIsForgottenOnceItRan(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	send(m, press("3", "enter")...)
+	finish(m, 3, fmt.Errorf("step 3: %w", &steps.PrerequisiteError{Step: 3, Missing: 1}))
+	runStep(m, 1) // as the hint says: go to step 1 and run it, then come back
+	send(m, press("3")...)
+	screen := ansi.Strip(m.render())
+	if strings.Contains(screen, "needs step 1") {
+		t.Errorf("back on step 3 after step 1 ran, the screen still says step 1 is missing:\n%s", screen)
+	}
+	if !strings.Contains(screen, "needs step 2 first") || !strings.Contains(screen, "Press enter to run step 3") {
+		t.Errorf("back on step 3 after step 1 ran, screen lacks what is missing now (step 2) or how to run step 3:\n%s", screen)
+	}
+}
+
 func TestQuitWhileRunningAsksThenCancels(t *testing.T) {
 	m := newTestModel(t, "")
 	cancelled := make(chan struct{})
