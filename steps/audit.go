@@ -97,7 +97,7 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 		if !w.Clock.Now().Before(giveUpAt) {
 			return awsclient.WithHint(
 				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", FormatDuration(t.giveUpAfter), attempt),
-				"event history can lag by several minutes; run "+w.command("step 5")+" again later")
+				"event history can lag by several minutes; run step 5 again later")
 		}
 		select {
 		case <-ctx.Done():
