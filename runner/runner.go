@@ -75,7 +75,7 @@ func (p *Printer) Report(l steps.Line) {
 		if d, ok := l.Detail.(*steps.WaitDetail); ok {
 			left := d.Remaining.Round(time.Second)
 			if left > 0 && left < d.Total && left%countdownEvery == 0 {
-				p.printLine(l.Time, steps.LevelInfo, steps.FormatDuration(left)+" left")
+				p.printLine(l.Time, steps.LevelInfo, text.Duration(left)+" left")
 			}
 		}
 		return
