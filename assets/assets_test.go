@@ -33,7 +33,7 @@ func TestLessonMentionsItsCallsFilesAndSuccessLine(t *testing.T) {
 			"encrypted_e.txt", "plaintext_u_cycled.txt", "Module run was successful !!"}},
 		{4, []string{"SHA-256", "plaintext_u.txt", "plaintext_u_cycled.txt"}},
 		{5, []string{"LookupEvents", "GenerateDataKey", "EventBridge", "aws.kms",
-			"AWS API Call via CloudTrail", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+			"AWS API Call via CloudTrail", "trail with logging on",
 			"GenerateDataKey API Called"}},
 		{6, []string{"ScheduleKeyDeletion", "7 days", "DeleteAlias", "CancelKeyDeletion",
 			"encrypted_e.txt", "plaintext_u_cycled.txt", "Cleanup Successful"}},
@@ -49,6 +49,16 @@ func TestLessonMentionsItsCallsFilesAndSuccessLine(t *testing.T) {
 				t.Errorf("Lesson(%d) does not mention %q", tt.step, w)
 			}
 		}
+	}
+}
+
+// TestStep5DoesNotTeachARuleStateTheWorkshopNeverNeeded: the 2018
+// workshop's rule in plain ENABLED state did receive GenerateDataKey, and
+// EventBridge's guide does not say that a rule needs
+// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS for it.
+func TestStep5DoesNotTeachARuleStateTheWorkshopNeverNeeded(t *testing.T) {
+	if lesson := Lesson(5); strings.Contains(lesson, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
+		t.Errorf("Lesson(5) teaches that the EventBridge rule needed ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS:\n%s", lesson)
 	}
 }
 
