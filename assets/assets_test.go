@@ -27,7 +27,8 @@ func TestLessonMentionsItsCallsFilesAndSuccessLine(t *testing.T) {
 		{1, []string{"CreateKey", "CreateAlias", "alias/kms_key_cse_usecase_3",
 			"Master key to encrypt objects written to S3", "crypto-aws-encryption", "builder-aws-session",
 			"KMS Master Key with alias name kms_key_cse_usecase_3 successfully created"}},
-		{2, []string{"GenerateDataKey", "AES_256", `{"whatfor": "usecase-3-cse"}`,
+		// The encryption context as the screens show it (text.Context).
+		{2, []string{"GenerateDataKey", "AES_256", `{"whatfor":"usecase-3-cse"}`,
 			"plaintext_u.txt", "encrypted_e.txt", "Module run was successful !!"}},
 		{3, []string{"Decrypt", "KeyId", "InvalidCiphertextException",
 			"encrypted_e.txt", "plaintext_u_cycled.txt", "Module run was successful !!"}},
