@@ -435,6 +435,26 @@ func TestResumeOffersToContinueOrStartOver(t *testing.T) {
 	}
 }
 
+// TestWelcomeAfterTheCleanUpOffersToGoThroughAgain: the clean-up clears
+// the progress but its own step, so "continue with step 1, or start over
+// from step 1" offered one thing twice.
+func TestWelcomeAfterTheCleanUpOffersToGoThroughAgain(t *testing.T) {
+	m := newTestModel(t, "", 6)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "Step 6 cleaned up this workshop folder last time") ||
+		!strings.Contains(screen, "Press enter to go through the workshop again from step 1") {
+		t.Errorf("welcome after the clean-up does not say so, or how to go through again:\n%s", screen)
+	}
+	if strings.Contains(screen, "start over") || strings.Contains(screen, "continue") {
+		t.Errorf("welcome after the clean-up offers to continue or start over, the same thing twice:\n%s", screen)
+	}
+	send(m, press("enter")...)
+	if !onStep(m, 1) {
+		t.Errorf("Enter on the welcome screen after the clean-up went to %s, want step 1", m.screen().Title())
+	}
+}
+
 func TestLiveModeConfirmsBeforeRunning(t *testing.T) {
 	m := newTestModel(t, "")
 	m.c.live = true
