@@ -119,11 +119,12 @@ func Run(ctx context.Context, w *steps.Workshop, ns []int, out, errOut io.Writer
 }
 
 // PrintError prints an error with its advice: "error: ..." and, when there
-// is a hint, "hint: ...".
+// is a hint, "hint: ...", each on one line even when it quotes a file name
+// that holds a newline.
 func PrintError(errOut io.Writer, err error) {
 	a := steps.Explain(err)
-	fmt.Fprintf(errOut, "error: %s\n", a.What)
+	fmt.Fprintf(errOut, "error: %s\n", text.OneLine(a.What))
 	if a.Hint != "" {
-		fmt.Fprintf(errOut, "hint: %s\n", a.Hint)
+		fmt.Fprintf(errOut, "hint: %s\n", text.OneLine(a.Hint))
 	}
 }
