@@ -270,6 +270,10 @@ func TestCtrlCCancelsStepThenQuits(t *testing.T) {
 	if screen := d.screen(); !strings.Contains(screen, "Cancelled") {
 		t.Errorf("cancelled step screen does not say so:\n%s", screen)
 	}
+	// Once cancelled, the notice says so, and still how to quit.
+	if screen := d.screen(); strings.Contains(screen, "Cancelling") || !strings.Contains(screen, "Step 2 cancelled. Press ctrl+c again to quit.") {
+		t.Errorf("after the step stopped, the notice does not say it is cancelled and how to quit:\n%s", screen)
+	}
 	d.press("ctrl+c")
 	d.until("the program quits", func(m *Model) bool { return d.quit })
 }
