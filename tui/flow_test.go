@@ -688,6 +688,29 @@ func TestHelpBarNeverCutsAKeyInHalf(t *testing.T) {
 	}
 }
 
+// TestFullHelpShowsEveryKey: the help that says "all keys" shows them
+// all, however narrow the window for the theme's margins: columns that do
+// not fit beside the others go below them.
+func TestFullHelpShowsEveryKey(t *testing.T) {
+	for _, theme := range []string{"", ThemeProjector} {
+		for _, width := range []int{60, 80, 100} {
+			m := newTestModel(t, theme)
+			send(m, tea.WindowSizeMsg{Width: width, Height: 30})
+			runStep(m, 1)
+			send(m, press("?")...)
+			screen := ansi.Strip(m.render())
+			for _, want := range []string{"r run again", "pgdn log: newer", "a API calls", "q quit"} {
+				if !strings.Contains(screen, want) {
+					t.Errorf("theme %q, %d columns: full help lacks %q:\n%s", theme, width, want, screen)
+				}
+			}
+			if strings.Contains(screen, "…") {
+				t.Errorf("theme %q, %d columns: full help cut with an ellipsis:\n%s", theme, width, screen)
+			}
+		}
+	}
+}
+
 func TestCompactLessonShowsItsLastLineAndTheMoreHint(t *testing.T) {
 	for _, missing := range []bool{false, true} {
 		m := newTestModel(t, "")
