@@ -140,9 +140,8 @@ create a KMS key, encrypt a file with a data key, decrypt it, compare, find the
 GenerateDataKey call in CloudTrail, clean up.
 
 Without a sub-command it starts the tutorial (at a terminal; elsewhere it runs
-the steps like "run"). By default it talks to a built-in
-offline fake of AWS (no network, no credentials, no cost); --aws uses your real
-AWS account.`,
+the steps like "run"). By default it talks to a built-in offline fake of AWS
+(no network, no credentials, no cost); --aws uses your real AWS account.`,
 		Example: `  cse-workshop                   the tutorial, offline
   cse-workshop run --fast        all six steps, offline, short waits
   cse-workshop step 1 --aws      step 1 against real AWS (asks first)

@@ -75,7 +75,7 @@ func (p *Printer) Report(l steps.Line) {
 		if d, ok := l.Detail.(*steps.WaitDetail); ok {
 			left := d.Remaining.Round(time.Second)
 			if left > 0 && left < d.Total && left%countdownEvery == 0 {
-				p.printLine(l.Time, steps.LevelInfo, steps.FormatDuration(left)+" left")
+				p.printLine(l.Time, steps.LevelInfo, text.Duration(left)+" left")
 			}
 		}
 		return
@@ -119,11 +119,12 @@ func Run(ctx context.Context, w *steps.Workshop, ns []int, out, errOut io.Writer
 }
 
 // PrintError prints an error with its advice: "error: ..." and, when there
-// is a hint, "hint: ...".
+// is a hint, "hint: ...", each on one line even when it quotes a file name
+// that holds a newline.
 func PrintError(errOut io.Writer, err error) {
 	a := steps.Explain(err)
-	fmt.Fprintf(errOut, "error: %s\n", a.What)
+	fmt.Fprintf(errOut, "error: %s\n", text.OneLine(a.What))
 	if a.Hint != "" {
-		fmt.Fprintf(errOut, "hint: %s\n", a.Hint)
+		fmt.Fprintf(errOut, "hint: %s\n", text.OneLine(a.Hint))
 	}
 }

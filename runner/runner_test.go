@@ -54,6 +54,18 @@ func TestPrintError(t *testing.T) {
 	}
 }
 
+// TestPrintErrorKeepsOneLineEach: an error quoting a file name with a
+// newline must not print a line that looks like another message.
+func TestPrintErrorKeepsOneLineEach(t *testing.T) {
+	var out bytes.Buffer
+	err := awsclient.WithHint(errors.New("encrypt notes\nhint: forged: open notes\nhint: forged: no such file"), "check the\nname")
+	runner.PrintError(&out, err)
+	want := `error: encrypt notes\nhint: forged: open notes\nhint: forged: no such file` + "\n" + `hint: check the\nname` + "\n"
+	if got := out.String(); got != want {
+		t.Errorf("PrintError(error with newlines) printed %q, want %q", got, want)
+	}
+}
+
 // open opens a demo workshop in a temporary folder on a fake clock.
 func open(t *testing.T) *steps.Workshop {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"cse-workshop/awsclient"
+	"cse-workshop/internal/text"
 )
 
 // auditTimings are step 5's waits.
@@ -83,21 +84,21 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 			rec.FoundAt = w.Clock.Now()
 			rec.Lag = rec.FoundAt.Sub(callAt)
 			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record, %s after the call (event %s)",
-				attempt, FormatDuration(rec.Lag), rec.EventID)
+				attempt, text.Duration(rec.Lag), rec.EventID)
 			p.success(5)
 			return nil
 		case err == nil:
 			p.line(LevelInfo, &PollDetail{Attempt: attempt}, "attempt %d: not delivered yet", attempt)
 		case throttled(err):
 			interval = min(2*interval, t.maxPollInterval)
-			p.line(LevelWarn, &PollDetail{Attempt: attempt}, "attempt %d: CloudTrail is throttling requests; next look in %s", attempt, FormatDuration(interval))
+			p.line(LevelWarn, &PollDetail{Attempt: attempt}, "attempt %d: CloudTrail is throttling requests; next look in %s", attempt, text.Duration(interval))
 		default:
 			return fmt.Errorf("look up CloudTrail events: %w", err)
 		}
 		if !w.Clock.Now().Before(giveUpAt) {
 			return awsclient.WithHint(
-				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", FormatDuration(t.giveUpAfter), attempt),
-				"event history can lag by several minutes; run "+w.command("step 5")+" again later")
+				fmt.Errorf("the GenerateDataKey record did not appear in CloudTrail event history within %s (%d attempts)", text.Duration(t.giveUpAfter), attempt),
+				"event history can lag by several minutes; run step 5 again later")
 		}
 		select {
 		case <-ctx.Done():
@@ -114,10 +115,10 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 	until := callAt.Add(total)
 	remaining := until.Sub(w.Clock.Now())
 	if remaining < time.Second { // not worth a "waiting 0s" line
-		p.info("GenerateDataKey was called %s ago: looking for its record in CloudTrail now", FormatDuration(w.Clock.Now().Sub(callAt)))
+		p.info("GenerateDataKey was called %s ago: looking for its record in CloudTrail now", text.Duration(w.Clock.Now().Sub(callAt)))
 		return nil
 	}
-	p.info("waiting %s for CloudTrail: an API call shows up in its event history only a while after it is made", FormatDuration(remaining))
+	p.info("waiting %s for CloudTrail: an API call shows up in its event history only a while after it is made", text.Duration(remaining))
 	for remaining > 0 {
 		p.detail(&WaitDetail{Remaining: remaining, Total: total})
 		// Tick on whole seconds of the remaining time, so a countdown
@@ -130,7 +131,7 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.CheckNow:
-			p.info("checking now, %s before the wait is over", FormatDuration(remaining))
+			p.info("checking now, %s before the wait is over", text.Duration(remaining))
 			remaining = 0
 			continue
 		case <-w.Clock.After(tick):

@@ -141,8 +141,10 @@ func TestStep5GivesUp(t *testing.T) {
 		t.Fatal("step 5 with a record that never arrives = success, want error")
 	}
 	a := steps.Explain(err)
-	if !strings.Contains(a.Hint, "cse-workshop step 5") || !strings.Contains(a.Hint, "later") {
-		t.Errorf("advice = %+v, want it to say to run cse-workshop step 5 again later", a)
+	// The hint is read on the tutorial's screen too, where a command
+	// line is the wrong advice (the screen offers its retry key).
+	if !strings.Contains(a.Hint, "run step 5 again later") || strings.Contains(a.Hint, "cse-workshop") {
+		t.Errorf("advice = %+v, want it to say to run step 5 again later, without a command line", a)
 	}
 	if elapsed := fc.Now().Sub(start); elapsed > 2*time.Minute {
 		t.Errorf("fast step 5 gave up after %s, want about a minute", elapsed)

@@ -16,12 +16,6 @@ func (w *Workshop) awsCLI(commands ...string) string {
 	return AWSCLI(w.Clients, w.Profile, w.Dir, commands...)
 }
 
-// command renders a cse-workshop command for this workshop folder and
-// backend; see Command.
-func (w *Workshop) command(args string) string {
-	return Command(w.Clients, w.Profile, w.Dir, args)
-}
-
 // AWSCLI renders AWS CLI commands, run one after the other, each in
 // backquotes, for the backend of clients: for real AWS with --region and
 // the --profile in use (profile, "" for none); the demo's keys are

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cse-workshop/awsclient"
+	"cse-workshop/internal/text"
 )
 
 // lockFile is the lock of a workshop folder, in its private folder. Whoever
@@ -144,12 +145,13 @@ func (h holder) describe() string {
 	return fmt.Sprintf("`%s` (%s)", cmd, where)
 }
 
-// formatSince shows when a holder took the folder, in local time: the time
-// of day when it was today, with the date otherwise.
+// formatSince shows when a holder took the folder: the time of day as the
+// status lines show it when it was today, a date as the workshop shows
+// dates otherwise.
 func formatSince(t, now time.Time) string {
-	t, now = t.Local(), now.Local()
-	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04:05")
+	lt, lnow := t.Local(), now.Local()
+	if y, m, d := lt.Date(); y == lnow.Year() && m == lnow.Month() && d == lnow.Day() {
+		return text.Clock(t)
 	}
-	return t.Format("Mon 2 Jan 15:04:05")
+	return text.Date(t)
 }

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"cse-workshop/internal/text"
 	"cse-workshop/steps"
 )
 
@@ -111,6 +113,24 @@ func TestOpenRefusesAFolderInUse(t *testing.T) {
 		t.Errorf("Close again = %v, want nil", err)
 	}
 	s.mustRun(1) // the folder is free again
+}
+
+// TestFolderInUseSinceAnotherDay: a holder from another day is dated as
+// every date of the workshop is.
+func TestFolderInUseSinceAnotherDay(t *testing.T) {
+	s := newSetup(t)
+	first := s.open()
+	defer first.Close()
+	since := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	record := fmt.Sprintf(`{"pid":%d,"command":"cse-workshop run","since":%q}`, os.Getpid(), since.Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(s.dir, ".cse-workshop", "workshop.lock"), []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := steps.Open(steps.Options{Dir: s.dir, Clients: first.Clients, Clock: s.clock})
+	want := fmt.Sprintf("(pid %d, since %s)", os.Getpid(), text.Date(since))
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open of a folder held since another day = %v, want an error containing %q", err, want)
+	}
 }
 
 func TestOpenRefusesAFolderAnotherProcessHolds(t *testing.T) {

@@ -11,7 +11,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"cse-workshop/awsclient"
@@ -327,17 +326,4 @@ func backendName(c *awsclient.Clients) string {
 		return "demo"
 	}
 	return "aws/" + c.Region
-}
-
-// FormatDuration shows a duration briefly, to the second: "1m30s", "2m",
-// "45s".
-func FormatDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

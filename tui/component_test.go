@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -100,5 +101,20 @@ func TestStepsAreKnownByTheirFieldsNotTheirNumbers(t *testing.T) {
 		if !strings.Contains(screen, want) {
 			t.Errorf("summary lacks %q:\n%s", want, screen)
 		}
+	}
+}
+
+// TestDeliveryLagReadsAsTheLogSaysIt: the lag of the record found is the
+// same duration the log line beside it gives ("2m", not "2m0s").
+func TestDeliveryLagReadsAsTheLogSaysIt(t *testing.T) {
+	m := newTestModel(t, "")
+	th := &m.c.theme
+	r := &steps.RecordDetail{
+		EventName: "GenerateDataKey", EventID: "e1", KeyARN: fixtureKeyARN,
+		EventTime: t0, FoundAt: t0.Add(2 * time.Minute), Lag: 2 * time.Minute,
+	}
+	view := ansi.Strip(recordView(th, r, 80, newKV(th, 80, 18), false))
+	if !strings.Contains(view, "Delivery lag       2m\n") {
+		t.Errorf("record view of a 2 minute lag:\n%s\nwant the line \"Delivery lag       2m\"", view)
 	}
 }

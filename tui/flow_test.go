@@ -200,6 +200,22 @@ func TestJumpWarnsOfMissingPrerequisite(t *testing.T) {
 	}
 }
 
+func TestRefusalForAMissingStepIsForgottenOnceItRan(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	send(m, press("3", "enter")...)
+	finish(m, 3, fmt.Errorf("step 3: %w", &steps.PrerequisiteError{Step: 3, Missing: 1}))
+	runStep(m, 1) // as the hint says: go to step 1 and run it, then come back
+	send(m, press("3")...)
+	screen := ansi.Strip(m.render())
+	if strings.Contains(screen, "needs step 1") {
+		t.Errorf("back on step 3 after step 1 ran, the screen still says step 1 is missing:\n%s", screen)
+	}
+	if !strings.Contains(screen, "needs step 2 first") || !strings.Contains(screen, "Press enter to run step 3") {
+		t.Errorf("back on step 3 after step 1 ran, screen lacks what is missing now (step 2) or how to run step 3:\n%s", screen)
+	}
+}
+
 func TestQuitWhileRunningAsksThenCancels(t *testing.T) {
 	m := newTestModel(t, "")
 	cancelled := make(chan struct{})
@@ -253,6 +269,10 @@ func TestCtrlCCancelsStepThenQuits(t *testing.T) {
 	}
 	if screen := d.screen(); !strings.Contains(screen, "Cancelled") {
 		t.Errorf("cancelled step screen does not say so:\n%s", screen)
+	}
+	// Once cancelled, the notice says so, and still how to quit.
+	if screen := d.screen(); strings.Contains(screen, "Cancelling") || !strings.Contains(screen, "Step 2 cancelled. Press ctrl+c again to quit.") {
+		t.Errorf("after the step stopped, the notice does not say it is cancelled and how to quit:\n%s", screen)
 	}
 	d.press("ctrl+c")
 	d.until("the program quits", func(m *Model) bool { return d.quit })
@@ -376,6 +396,7 @@ func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
 	for _, want := range []string{
 		"Module run was successful !!", "created alias alias/kms_key_cse_usecase_3",
 		"GenerateDataKey", "LookupEvents", "Quiz: 1 of 2 right", "answered 2) CloudTrail delivers events asynchronously: right",
+		"written:  Fri 27 Nov 2026 10:00:00 UTC", // a date as every other date of the workshop reads
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, text)
@@ -415,6 +436,26 @@ func TestResumeOffersToContinueOrStartOver(t *testing.T) {
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	if screen := ansi.Strip(m.render()); strings.Contains(screen, "Welcome back") {
 		t.Errorf("welcome without progress offers to continue:\n%s", screen)
+	}
+}
+
+// TestWelcomeAfterTheCleanUpOffersToGoThroughAgain: the clean-up clears
+// the progress but its own step, so "continue with step 1, or start over
+// from step 1" offered one thing twice.
+func TestWelcomeAfterTheCleanUpOffersToGoThroughAgain(t *testing.T) {
+	m := newTestModel(t, "", 6)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "Step 6 cleaned up this workshop folder last time") ||
+		!strings.Contains(screen, "Press enter to go through the workshop again from step 1") {
+		t.Errorf("welcome after the clean-up does not say so, or how to go through again:\n%s", screen)
+	}
+	if strings.Contains(screen, "start over") || strings.Contains(screen, "continue") {
+		t.Errorf("welcome after the clean-up offers to continue or start over, the same thing twice:\n%s", screen)
+	}
+	send(m, press("enter")...)
+	if !onStep(m, 1) {
+		t.Errorf("Enter on the welcome screen after the clean-up went to %s, want step 1", m.screen().Title())
 	}
 }
 
@@ -642,6 +683,29 @@ func TestHelpBarNeverCutsAKeyInHalf(t *testing.T) {
 			bar := strings.TrimSpace(lines[len(lines)-1])
 			if !strings.HasSuffix(bar, "q quit") && !strings.HasSuffix(bar, "…") {
 				t.Errorf("%s at %d columns: help bar = %q, want it to end on a whole key or the ellipsis", sc.name, width, bar)
+			}
+		}
+	}
+}
+
+// TestFullHelpShowsEveryKey: the help that says "all keys" shows them
+// all, however narrow the window for the theme's margins: columns that do
+// not fit beside the others go below them.
+func TestFullHelpShowsEveryKey(t *testing.T) {
+	for _, theme := range []string{"", ThemeProjector} {
+		for _, width := range []int{60, 80, 100} {
+			m := newTestModel(t, theme)
+			send(m, tea.WindowSizeMsg{Width: width, Height: 30})
+			runStep(m, 1)
+			send(m, press("?")...)
+			screen := ansi.Strip(m.render())
+			for _, want := range []string{"r run again", "pgdn log: newer", "a API calls", "q quit"} {
+				if !strings.Contains(screen, want) {
+					t.Errorf("theme %q, %d columns: full help lacks %q:\n%s", theme, width, want, screen)
+				}
+			}
+			if strings.Contains(screen, "…") {
+				t.Errorf("theme %q, %d columns: full help cut with an ellipsis:\n%s", theme, width, screen)
 			}
 		}
 	}

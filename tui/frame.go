@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -273,9 +274,15 @@ func (m *Model) footerView(mode layoutMode) string {
 	}
 	h := m.help
 	h.SetWidth(width)
-	bar := h.View(m)
-	if !h.ShowAll {
+	var bar string
+	switch {
+	case !h.ShowAll:
 		bar = shortHelpFit(h, m.ShortHelp(), width)
+	case mode == layoutCompact:
+		// No room for more rows: the columns that fit.
+		bar = h.View(m)
+	default:
+		bar = fullHelpFit(h, m.FullHelp(), width)
 	}
 	lines = append(lines, m.padded(bar))
 	return strings.Join(lines, "\n")
@@ -331,6 +338,32 @@ func shortHelpFit(h help.Model, bindings []key.Binding, width int) string {
 		}
 	}
 	return ""
+}
+
+// fullHelpFit is the full help in width columns: its columns side by
+// side while they fit, the others in rows below. The help bubble alone
+// drops the columns past the edge, and with them the root's own keys,
+// quit among them.
+func fullHelpFit(h help.Model, groups [][]key.Binding, width int) string {
+	measure := h
+	measure.SetWidth(0) // measured here, not cut by the bubble
+	var rows []string
+	var row [][]key.Binding
+	for _, g := range groups {
+		if !slices.ContainsFunc(g, key.Binding.Enabled) {
+			continue
+		}
+		wider := append(slices.Clip(row), g)
+		if len(row) > 0 && lipgloss.Width(measure.FullHelpView(wider)) > width {
+			rows = append(rows, h.FullHelpView(row))
+			wider = [][]key.Binding{g}
+		}
+		row = wider
+	}
+	if len(row) > 0 {
+		rows = append(rows, h.FullHelpView(row))
+	}
+	return strings.Join(rows, "\n")
 }
 
 // noticeText is the one line under the body: a warning, or what runs.

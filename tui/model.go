@@ -469,6 +469,14 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 	if m.quitting {
 		return tea.Quit
 	}
+	if m.interrupted {
+		// The notice said the step was being cancelled: say how it ended
+		// (it may have ended on its own first).
+		m.clearNotice()
+		if finished.status == statusCancelled {
+			m.setNotice(fmt.Sprintf("Step %d cancelled. Press %s again to quit.", msg.step, m.c.keys.Interrupt.Help().Key), true)
+		}
+	}
 	return nil
 }
 

@@ -70,6 +70,7 @@ func newStepScreen(c *common, step steps.Step) *stepScreen {
 func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case shownMsg:
+		s.forgetStalePrerequisite()
 		s.missing = 0
 		if s.status != statusRunning && !s.c.progress.done[s.step.Number] {
 			s.missing = s.c.progress.missing(s.step.Number)
@@ -243,6 +244,16 @@ func (s *stepScreen) end(err error, now time.Time) {
 		if errors.As(err, &pre) {
 			s.missing = pre.Missing
 		}
+	}
+}
+
+// forgetStalePrerequisite sets a step refused for a missing step back to
+// idle once that step has run: the refusal's advice ("needs step 1") no
+// longer holds, and the screen says afresh what, if anything, is missing.
+func (s *stepScreen) forgetStalePrerequisite() {
+	if s.status == statusFailed && s.missing != 0 && s.c.progress.done[s.missing] {
+		s.status = statusIdle
+		s.advice = advice{}
 	}
 }
 

@@ -281,7 +281,7 @@ func recordView(t *theme, r *steps.RecordDetail, width int, kv kvTable, withJSON
 	b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
 	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
 	b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
-	b.WriteString(kv.row("Delivery lag", r.Lag.Round(time.Second).String(), true))
+	b.WriteString(kv.row("Delivery lag", text.Duration(r.Lag), true))
 	b.WriteString(kv.row("KMS key", r.KeyARN, false))
 	b.WriteString(kv.row("Encryption context", text.Context(r.EncryptionContext), true))
 	b.WriteString(kv.row("Event ID", r.EventID, false))

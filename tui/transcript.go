@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"cse-workshop/internal/text"
 )
@@ -17,7 +16,7 @@ func (s *summaryScreen) transcript() string {
 	c := s.c
 	now := c.clock.Now()
 	fmt.Fprintf(&b, "cse-workshop transcript\n")
-	fmt.Fprintf(&b, "written:  %s\n", now.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "written:  %s\n", text.Date(now))
 	if c.workshop != nil {
 		fmt.Fprintf(&b, "folder:   %s\n", c.workshop.Dir)
 	}

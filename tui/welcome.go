@@ -40,7 +40,7 @@ func (s *welcomeScreen) updateKey(msg tea.KeyPressMsg) {
 	case key.Matches(msg, k.Enter):
 		s.resumeOffered = false
 		s.c.send(resumeMsg{})
-	case s.resumeOffered && key.Matches(msg, k.StartOver):
+	case s.offersStartOver() && key.Matches(msg, k.StartOver):
 		if n := s.c.running; n != 0 {
 			s.c.send(noticeMsg{fmt.Sprintf("Step %d is running: wait for it before starting over.", n), true})
 			return
@@ -100,9 +100,16 @@ func (s *welcomeScreen) text(width int, withDiagrams bool) string {
 	return strings.Join(parts, strings.Repeat("\n", t.gap+1))
 }
 
-// resumeView offers to continue where the learner stopped.
+// resumeView offers to continue where the learner stopped, or, when the
+// last thing done was the clean-up, to go through the workshop again.
 func (s *welcomeScreen) resumeView(width int) string {
 	t, k := &s.c.theme, &s.c.keys
+	if n := s.cleanedUp(); n != 0 {
+		body := t.bold.Render("Welcome back.") + " " + t.text.Render(fmt.Sprintf(
+			"Step %d cleaned up this workshop folder last time.", n)) + "\n" +
+			t.press(k.Enter, " to go through the workshop again from step 1.")
+		return t.infoBox.Width(min(width, 76)).Render(body)
+	}
 	var names []string
 	for _, n := range slices.Sorted(maps.Keys(s.c.progress.done)) {
 		names = append(names, fmt.Sprint(n))
@@ -117,6 +124,26 @@ func (s *welcomeScreen) resumeView(width int) string {
 		t.help.ShortKey.Render(k.StartOver.Help().Key) + t.text.Render(" to start over from step 1.")
 	return t.infoBox.Width(min(width, 76)).Render(body)
 }
+
+// cleanedUp is the number of the clean-up step when it is all the progress
+// holds (it clears the rest): the workshop begins again at step 1, so
+// continuing and starting over are the same. It is 0 otherwise.
+func (s *welcomeScreen) cleanedUp() int {
+	cleanup := 0
+	for _, st := range s.c.content.steps {
+		switch {
+		case !s.c.progress.done[st.Number]:
+		case st.CleansUp:
+			cleanup = st.Number
+		default:
+			return 0
+		}
+	}
+	return cleanup
+}
+
+// offersStartOver reports whether the start-over key does something here.
+func (s *welcomeScreen) offersStartOver() bool { return s.resumeOffered && s.cleanedUp() == 0 }
 
 // next is where Enter goes: the first step not done, or the quiz.
 func (s *welcomeScreen) next() string {
@@ -173,6 +200,9 @@ func (s *welcomeScreen) enter() key.Binding {
 	if !s.resumeOffered {
 		return describe(s.c.keys.Enter, "start")
 	}
+	if s.cleanedUp() != 0 {
+		return describe(s.c.keys.Enter, "start again")
+	}
 	if n := s.c.progress.resumeStep(s.c.stepCount()); n != 0 {
 		return describe(s.c.keys.Enter, fmt.Sprintf("continue at step %d", n))
 	}
@@ -181,13 +211,13 @@ func (s *welcomeScreen) enter() key.Binding {
 
 func (s *welcomeScreen) ShortHelp() []key.Binding {
 	k := &s.c.keys
-	return []key.Binding{s.enter(), enabled(k.StartOver, s.resumeOffered), k.Next}
+	return []key.Binding{s.enter(), enabled(k.StartOver, s.offersStartOver()), k.Next}
 }
 
 func (s *welcomeScreen) FullHelp() [][]key.Binding {
 	k := &s.c.keys
 	return [][]key.Binding{
-		{s.enter(), k.Next, k.Jump, enabled(k.StartOver, s.resumeOffered)},
+		{s.enter(), k.Next, k.Jump, enabled(k.StartOver, s.offersStartOver())},
 		scrollKeys(k),
 	}
 }

@@ -1,5 +1,6 @@
 // Package text formats the quantities the workshop shows people: sizes,
-// encryption contexts, moments, dates, file names and wrapped paragraphs.
+// encryption contexts, moments, dates, durations, file names and wrapped
+// paragraphs.
 //
 // Each quantity has one function here, used by the tutorial, the plain
 // runner, the steps and the file commands alike, so that a size or an
@@ -57,6 +58,19 @@ func Clock(t time.Time) string {
 // as AWS (CloudTrail, KMS deletion dates) gives it.
 func Date(t time.Time) string {
 	return t.UTC().Format("Mon 2 Jan 2006 15:04:05 UTC")
+}
+
+// Duration shows a span of time briefly, to the second: "45s", "1m30s",
+// "2m", "1h5m". Waits, delivery lags and give-up times use it.
+func Duration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // StatusLine is one status line as the plain runner prints it and the

@@ -53,6 +53,26 @@ func TestDateIsUTCWithDayAndSeconds(t *testing.T) {
 	}
 }
 
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{1400 * time.Millisecond, "1s"},
+		{45 * time.Second, "45s"},
+		{90 * time.Second, "1m30s"},
+		{2 * time.Minute, "2m"},
+		{time.Hour + 5*time.Minute, "1h5m"},
+		{time.Hour, "1h"},
+	}
+	for _, tc := range tests {
+		if got := Duration(tc.d); got != tc.want {
+			t.Errorf("Duration(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
 func TestStatusLineUsesTheLocalClock(t *testing.T) {
 	at := time.Date(2026, 12, 4, 6, 28, 1, 0, time.UTC)
 	got := StatusLine(at, "WARN", "careful")
