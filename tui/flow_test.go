@@ -817,3 +817,37 @@ func TestLogScrolledToTheTopStaysFull(t *testing.T) {
 		t.Errorf("a log that fits, scrolled up, hides lines or claims some below:\n%s", view)
 	}
 }
+
+// A step done in an earlier session says so, and Enter moves on instead of
+// running it again (step 5 would wait two minutes); the retry key still
+// runs it.
+func TestStepDoneEarlierMovesOn(t *testing.T) {
+	m := newTestModel(t, "", 1, 2, 3, 4, 5)
+	ran := make(chan int, 4)
+	m.run = func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
+		ran <- n
+		return nil
+	}
+	d := newDriver(t, m)
+	d.press("3")
+	if screen := d.screen(); !strings.Contains(screen, "Done in an earlier session") || strings.Contains(screen, "to run step 3") {
+		t.Errorf("step 3, done earlier, does not say so:\n%s", screen)
+	}
+	d.press("enter")
+	d.until("step 4", func(m *Model) bool { return onStep(m, 4) })
+	d.press("r")
+	d.until("step 4 run again", func(m *Model) bool { return m.steps[3].status == statusDone })
+	select {
+	case n := <-ran:
+		if n != 4 {
+			t.Errorf("ran step %d, want only step 4 (by the retry key)", n)
+		}
+	default:
+		t.Error("the retry key did not run step 4 again")
+	}
+	select {
+	case n := <-ran:
+		t.Errorf("also ran step %d", n)
+	default:
+	}
+}

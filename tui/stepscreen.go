@@ -91,10 +91,10 @@ func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 	k := &s.c.keys
 	switch {
 	case key.Matches(msg, k.Enter):
-		switch s.status {
-		case statusDone:
+		switch {
+		case s.status == statusDone, s.doneEarlier():
 			s.c.send(moveMsg{+1})
-		case statusRunning:
+		case s.status == statusRunning:
 		default:
 			s.c.send(runStepMsg{s.step.Number})
 		}
@@ -111,7 +111,14 @@ func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 }
 
 func (s *stepScreen) canRunAgain() bool {
-	return s.status == statusFailed || s.status == statusCancelled || s.status == statusDone
+	return s.status == statusFailed || s.status == statusCancelled || s.status == statusDone || s.doneEarlier()
+}
+
+// doneEarlier reports whether the step has not run in this session but is
+// done in the saved progress (an earlier session, or another process): then
+// Enter moves on, as after a run, and the retry key runs it again.
+func (s *stepScreen) doneEarlier() bool {
+	return s.status == statusIdle && s.c.progress.done[s.step.Number]
 }
 
 // canCheckNow reports whether the check key does something: the step waits
@@ -309,12 +316,12 @@ func (s *stepScreen) Tab() (string, bool) {
 // enter is the Enter key described for what it does now.
 func (s *stepScreen) enter() key.Binding {
 	k := &s.c.keys
-	switch s.status {
-	case statusIdle:
-		return describe(k.Enter, "run step")
-	case statusDone:
+	switch {
+	case s.doneEarlier(), s.status == statusDone:
 		return describe(k.Enter, "next")
-	case statusFailed, statusCancelled:
+	case s.status == statusIdle:
+		return describe(k.Enter, "run step")
+	case s.status == statusFailed, s.status == statusCancelled:
 		return describe(k.Enter, "run again")
 	}
 	return enabled(k.Enter, false)
@@ -331,7 +338,7 @@ func (s *stepScreen) ShortHelp() []key.Binding {
 func (s *stepScreen) FullHelp() [][]key.Binding {
 	k := &s.c.keys
 	retry := enabled(k.Retry, s.canRunAgain())
-	if s.status == statusDone {
+	if s.status == statusDone || s.doneEarlier() {
 		retry = describe(retry, "run again")
 	}
 	return [][]key.Binding{

@@ -122,16 +122,17 @@ func (s *stepScreen) statusLine(width int) string {
 		line = s.c.spinner.View() + " " + t.bold.Render(fmt.Sprintf("Step %d is running", n)) +
 			t.subtle.Render(" "+t.dash+" "+k.Interrupt.Help().Key+" cancels")
 	case statusDone:
-		next := " for the next step."
-		if n == s.c.stepCount() {
-			next = " for the quiz."
-		}
-		line = t.press(k.Enter, next)
+		line = t.press(k.Enter, s.nextText())
 	case statusFailed:
 		line = t.failure.Render(t.markError+" Failed.") + " " + t.press(k.Retry, " to retry.")
 	case statusCancelled:
 		line = t.warn.Render(t.markWarn+" Cancelled.") + " " + t.press(k.Retry, " to run it again.")
 	default:
+		if s.doneEarlier() {
+			line = t.success.Render(t.markSuccess+" Done in an earlier session.") + " " + t.press(k.Enter, s.nextText()) +
+				" " + t.press(k.Retry, " to run it again.")
+			break
+		}
 		line = t.press(k.Enter, fmt.Sprintf(" to run step %d.", n))
 		if s.missing != 0 {
 			// Not a refusal: a facilitator may know better, and the step
@@ -141,6 +142,14 @@ func (s *stepScreen) statusLine(width int) string {
 		}
 	}
 	return fitWidth(line, width)
+}
+
+// nextText is what Enter does on a step that is done: " for the next step."
+func (s *stepScreen) nextText() string {
+	if s.step.Number == s.c.stepCount() {
+		return " for the quiz."
+	}
+	return " for the next step."
 }
 
 // statusView is the status of a step: what runs, the success or the
