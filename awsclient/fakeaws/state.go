@@ -123,9 +123,23 @@ func (e *StateFileError) Unwrap() error { return e.Err }
 // at once.
 func (e *StateFileError) RetryableError() bool { return false }
 
+// errNotRegular is why a state file that is a folder, a FIFO or a device
+// is not read.
+var errNotRegular = errors.New("it is not a regular file")
+
+// maxStateBytes bounds the state file read at load. The whole state is
+// rewritten at every change, so a file this large is not one the demo
+// could have used.
+const maxStateBytes = 256 << 20
+
 // loadState reads the state file and the file's identity as it was read; it
 // returns nil, nil, nil when there is no file.
 func loadState(path string) (*state, fs.FileInfo, error) {
+	// Only a regular file is opened: opening a FIFO would wait for a
+	// writer, and a device such as /dev/zero would be read for ever.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -138,9 +152,19 @@ func loadState(path string) (*state, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
-	data, err := io.ReadAll(f)
+	if !info.Mode().IsRegular() {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+	}
+	tooLarge := &StateFileError{Op: StateDamaged, Path: path, Err: fmt.Errorf("it is larger than %d MiB, which the demo never writes", maxStateBytes>>20)}
+	if info.Size() > maxStateBytes {
+		return nil, nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
 	if err != nil {
 		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+	}
+	if len(data) > maxStateBytes {
+		return nil, nil, tooLarge // it grew while being read
 	}
 	st, err := decodeState(data)
 	if err != nil {
