@@ -200,6 +200,10 @@ func decodeState(data []byte) (*state, error) {
 	return &st, nil
 }
 
+// maxEventSeq bounds event numbers: far more events than any use of the
+// demo makes, and far from overflowing.
+const maxEventSeq = 1 << 53
+
 // regionPattern is the shape of a region name: "us-east-1", "us-gov-west-1".
 var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
 
@@ -225,8 +229,13 @@ func (st *state) check() error {
 			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
 		}
 	}
-	if st.NextSeq < 0 {
+	switch {
+	case st.NextSeq < 0:
 		return fmt.Errorf("next event number %d is negative", st.NextSeq)
+	case st.NextSeq > maxEventSeq:
+		// The next event's number would overflow, and the file saved
+		// after it would be refused.
+		return fmt.Errorf("next event number %d is too large", st.NextSeq)
 	}
 	last := int64(-1)
 	for i, e := range st.Events {

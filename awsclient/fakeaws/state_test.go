@@ -223,6 +223,7 @@ func TestNewRefusesADamagedState(t *testing.T) {
 		{"delivery draw out of range", `{"version": 1, "events": [` + event("0", `, "deliveryDraw": 7`) + `], "nextSeq": 1}`, "delivery draw"},
 		{"event without time", `{"version": 1, "events": [{"seq": 0, "id": "e", "name": "n", "source": "s", "record": {}}], "nextSeq": 1}`, "no time"},
 		{"bad region", `{"version": 1, "region": "../x"}`, "not a region name"},
+		{"next event number that would overflow", `{"version": 1, "nextSeq": 9223372036854775807}`, "next event number 9223372036854775807 is too large"},
 	} {
 		stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
 		if err := os.WriteFile(stateFile, []byte(tc.state), 0o600); err != nil {
