@@ -70,3 +70,28 @@ func TestNewRefusesAHugeStateFile(t *testing.T) {
 		t.Errorf("New(64 GiB state file) = %v, want an error that says it is too large", err)
 	}
 }
+
+// A state lock file that is a symbolic link is refused, and what it points
+// to is left alone: following it, each save overwrote the target with its
+// token.
+func TestNewRefusesALockFileThatIsALink(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	if err := os.Symlink(victim, stateFile+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fakeaws.New(fakeaws.Options{StateFile: stateFile})
+	if err == nil {
+		srv.Save()
+	}
+	var fileErr *fakeaws.StateFileError
+	if !errors.As(err, &fileErr) || fileErr.Op != fakeaws.StateLock || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("New(state whose lock file is a link) = %v, want a lock error that says it is a symbolic link", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Errorf("the file the lock file links to now holds %q, want it untouched", got)
+	}
+}
