@@ -45,3 +45,32 @@ func TestOpenRefusesProgressThatIsNotAFile(t *testing.T) {
 		})
 	}
 }
+
+// A lock file that is a symbolic link is refused, and what it points to is
+// left alone: following it, the lock truncated and overwrote any file the
+// person can write, a trap anyone who can write the workshop folder could
+// lay.
+func TestOpenRefusesALockFileThatIsALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, ".cse-workshop", "workshop.lock")
+	if err := os.MkdirAll(filepath.Dir(lock), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, lock); err != nil {
+		t.Fatal(err)
+	}
+	w, err := steps.Open(steps.Options{Dir: dir})
+	if err == nil {
+		w.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), lock) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Open(folder whose lock file is a link) = %v, want an error that names the lock file and says it is a symbolic link", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Errorf("the file the lock file links to now holds %q, want it untouched", got)
+	}
+}
