@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -346,7 +347,9 @@ func (s *Server) writeStateLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := s.createTemp(filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-*")
+	dir, prefix := filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-"
+	removeStaleTemps(dir, prefix)
+	tmp, err := s.createTemp(dir, prefix+"*")
 	if err != nil {
 		return err
 	}
@@ -382,6 +385,18 @@ func (s *Server) writeStateLocked() error {
 	}
 	s.seen = fileVersion{token: token, info: info}
 	return nil
+}
+
+// removeStaleTemps removes the temporary files of saves that a killed
+// process left: each is a copy of the state, key material included. Saves
+// run under the state lock, so while it is held no other one is under way.
+func removeStaleTemps(dir, prefix string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (s *Server) hasExpiredEventsLocked() bool {

@@ -359,3 +359,27 @@ func TestSaveFailureNamesTheStateFile(t *testing.T) {
 		t.Errorf("CreateKey over a socket on a full disk = %d %s, want 500 with %q", resp.StatusCode, body, want)
 	}
 }
+
+// A process killed while saving leaves its temporary copy of the state,
+// key material included; the next save removes it, since no other save can
+// be under way while it holds the lock.
+func TestSaveRemovesTheTemporaryFilesOfAKilledSave(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "fake-aws.json")
+	stale := filepath.Join(dir, ".fake-aws.json.tmp-3487871331")
+	if err := os.WriteFile(stale, []byte(`{"version": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, ".notes.tmp-1") // not the state's
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClients(t, fakeaws.Options{StateFile: stateFile})
+	c.createKey(t, workshopAlias)
+	if _, err := os.Lstat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a killed save's temporary file is still there after a save (Lstat: %v)", err)
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("a save removed a temporary file that is not the state's: %v", err)
+	}
+}
