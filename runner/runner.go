@@ -121,9 +121,10 @@ func Run(ctx context.Context, w *steps.Workshop, ns []int, out, errOut io.Writer
 // PrintError prints an error with its advice: "error: ..." and, when there
 // is a hint, "hint: ...".
 func PrintError(errOut io.Writer, err error) {
+	// Each on one line, whatever names they quote (see text.OneLine).
 	a := steps.Explain(err)
-	fmt.Fprintf(errOut, "error: %s\n", a.What)
+	fmt.Fprintf(errOut, "error: %s\n", text.OneLine(a.What))
 	if a.Hint != "" {
-		fmt.Fprintf(errOut, "hint: %s\n", a.Hint)
+		fmt.Fprintf(errOut, "hint: %s\n", text.OneLine(a.Hint))
 	}
 }

@@ -54,6 +54,22 @@ func TestPrintError(t *testing.T) {
 	}
 }
 
+// An error that quotes a name it was given (a file that cannot be opened,
+// a --dir in a hint) prints as one error line and one hint line, its
+// controls escaped: a name holding a newline or an escape sequence must not
+// forge lines or colour the terminal.
+func TestPrintErrorKeepsEachLineOneLine(t *testing.T) {
+	var out bytes.Buffer
+	err := awsclient.WithHint(errors.New("encrypt /tmp/a\x1b[31m\nb: open /tmp/a\x1b[31m\nb: no such file or directory"),
+		"run `cse-workshop step 1 --dir '/tmp/w\x1b\nx'`")
+	runner.PrintError(&out, err)
+	want := "error: encrypt /tmp/a\\x1b[31m\\nb: open /tmp/a\\x1b[31m\\nb: no such file or directory\n" +
+		"hint: run `cse-workshop step 1 --dir '/tmp/w\\x1b\\nx'`\n"
+	if got := out.String(); got != want {
+		t.Errorf("PrintError(error naming a file with controls) printed\n%q\nwant\n%q", got, want)
+	}
+}
+
 // open opens a demo workshop in a temporary folder on a fake clock.
 func open(t *testing.T) *steps.Workshop {
 	t.Helper()
