@@ -21,6 +21,7 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
+	"cse-workshop/internal/text"
 	"cse-workshop/runner"
 	"cse-workshop/steps"
 )
@@ -97,7 +98,7 @@ func (a *app) main(args []string) int {
 		return exitFailed
 	default:
 		// Anything else comes from parsing the command line.
-		fmt.Fprintf(stderr, "error: %s\nhint: run `%s --help` for usage\n", err, cmd.CommandPath())
+		fmt.Fprintf(stderr, "error: %s\nhint: run `%s --help` for usage\n", text.OneLine(err.Error()), cmd.CommandPath())
 		return exitUsage
 	}
 }

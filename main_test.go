@@ -617,6 +617,20 @@ func TestDirIsAFile(t *testing.T) {
 	}
 }
 
+// A usage error quoting what it was given stays one line: a --dir file
+// whose name holds a newline and an escape sequence does not forge a line.
+func TestUsageErrorIsOneLine(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes\x1b[31m\nFORGED")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := inProcess(t, autoClock(), "run", "--dir", file)
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if r.code != exitUsage || len(lines) != 2 || !strings.HasPrefix(lines[0], "error: ") || strings.Contains(r.stderr, "\x1b") {
+		t.Errorf("run --dir FILE-WITH-CONTROLS: exit %d, stderr %q; want 2, an error line and a hint line, no raw escape", r.code, r.stderr)
+	}
+}
+
 // A --key that names no KMS key gets advice about --key; running step 1
 // makes only the workshop's own alias.
 func TestEncryptDecryptUnknownKey(t *testing.T) {

@@ -32,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
+
+	"cse-workshop/internal/text"
 )
 
 // IAMPolicyFile is the repository file listing every IAM action the workshop
@@ -241,6 +243,9 @@ var (
 	deniedActionPattern = regexp.MustCompile(`not authorized to perform:? ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
 	keyARNPattern       = regexp.MustCompile(`arn:aws[A-Za-z-]*:kms:[a-z0-9-]*:[0-9]{12}:key/[A-Za-z0-9-]+`)
 	aliasPattern        = regexp.MustCompile(`alias/[A-Za-z0-9/_-]+`)
+	// aliasNotFoundPattern is KMS's message for an alias it did not find,
+	// which names the alias (or its ARN) as it was given, spaces included.
+	aliasNotFoundPattern = regexp.MustCompile(`(?s)^Alias (?:arn:[^:]*:kms:[^:]*:[^:]*:)?(alias/.*) is not found\.?$`)
 )
 
 // Diagnose reads an error from an AWS call (or from New): why it failed
@@ -398,8 +403,8 @@ func diagnoseAPIError(err error, apiErr smithy.APIError, src credentialSource) (
 			}
 		}
 		name, key := "the KMS key", keyARNPattern.FindString(msg)
-		if alias := aliasPattern.FindString(msg); alias != "" {
-			name, key = "the alias "+alias, alias
+		if alias := notFoundAlias(msg); alias != "" {
+			name, key = "the alias "+text.Name(alias), alias
 		} else if key != "" {
 			name = "the KMS key " + key
 		}
@@ -573,4 +578,13 @@ func afterAttempts(err error) string {
 		return fmt.Sprintf(", still after %d attempts", maxErr.Attempt)
 	}
 	return ""
+}
+
+// notFoundAlias is the alias name in KMS's NotFoundException message, or ""
+// when the message names none.
+func notFoundAlias(msg string) string {
+	if m := aliasNotFoundPattern.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return aliasPattern.FindString(msg)
 }

@@ -213,6 +213,15 @@ func TestDiagnoseKeyProblems(t *testing.T) {
 		},
 		reason: KeyNotFound, what: []string{"does not exist"},
 	}, {
+		// KMS names the alias as it was given, whatever it holds: the
+		// whole name must be shown, not the part before a space.
+		name: "alias with a space missing",
+		call: func(t *testing.T, c *Clients) (string, error) {
+			_, err := generate(c, "alias/my key")
+			return "alias/my key", err
+		},
+		reason: KeyNotFound, what: []string{"the alias alias/my key does not exist"},
+	}, {
 		name: "key missing",
 		call: func(t *testing.T, c *Clients) (string, error) {
 			arn := "arn:aws:kms:us-east-1:" + fakeaws.DefaultAccountID + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -54,15 +54,19 @@ func TestPrintError(t *testing.T) {
 	}
 }
 
-// TestPrintErrorKeepsOneLineEach: an error quoting a file name with a
-// newline must not print a line that looks like another message.
-func TestPrintErrorKeepsOneLineEach(t *testing.T) {
+// An error that quotes a name it was given (a file that cannot be opened,
+// a --dir in a hint) prints as one error line and one hint line, its
+// controls escaped: a name holding a newline or an escape sequence must not
+// forge lines or colour the terminal.
+func TestPrintErrorKeepsEachLineOneLine(t *testing.T) {
 	var out bytes.Buffer
-	err := awsclient.WithHint(errors.New("encrypt notes\nhint: forged: open notes\nhint: forged: no such file"), "check the\nname")
+	err := awsclient.WithHint(errors.New("encrypt /tmp/a\x1b[31m\nb: open /tmp/a\x1b[31m\nb: no such file or directory"),
+		"run `cse-workshop step 1 --dir '/tmp/w\x1b\nx'`")
 	runner.PrintError(&out, err)
-	want := `error: encrypt notes\nhint: forged: open notes\nhint: forged: no such file` + "\n" + `hint: check the\nname` + "\n"
+	want := "error: encrypt /tmp/a\\x1b[31m\\nb: open /tmp/a\\x1b[31m\\nb: no such file or directory\n" +
+		"hint: run `cse-workshop step 1 --dir '/tmp/w\\x1b\\nx'`\n"
 	if got := out.String(); got != want {
-		t.Errorf("PrintError(error with newlines) printed %q, want %q", got, want)
+		t.Errorf("PrintError(error naming a file with controls) printed\n%q\nwant\n%q", got, want)
 	}
 }
 

@@ -29,6 +29,9 @@ const lockFile = "workshop.lock"
 // errLocked is what tryLock returns when another open file holds the lock.
 var errLocked = errors.New("locked")
 
+// errLockIsLink is openLock's error for a lock file that is a symbolic link.
+var errLockIsLink = errors.New("is a symbolic link")
+
 // holder is who holds a workshop folder, as written in its lock file.
 type holder struct {
 	PID     int       `json:"pid"`
@@ -48,7 +51,11 @@ type folderLock struct {
 // holds it.
 func lockFolder(dir string) (*folderLock, error) {
 	name := filepath.Join(dir, privateDir, lockFile)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLock(name)
+	if errors.Is(err, errLockIsLink) {
+		return nil, awsclient.WithHint(fmt.Errorf("lock workshop folder: %s is a symbolic link, which cse-workshop never makes", name),
+			"remove it, or use another folder with --dir")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock workshop folder: %w", err)
 	}

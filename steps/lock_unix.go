@@ -26,3 +26,16 @@ func tryLock(f *os.File) error {
 		return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
 	}
 }
+
+// openLock opens the lock file, creating it, without following a symbolic
+// link: a link planted there would have the lock overwrite the file it
+// points to.
+func openLock(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		if info, lerr := os.Lstat(name); lerr == nil && info.Mode()&os.ModeSymlink != 0 {
+			return nil, errLockIsLink
+		}
+	}
+	return f, err
+}

@@ -25,3 +25,8 @@ func tryLock(f *os.File) error {
 	}
 	return &os.PathError{Op: "LockFileEx", Path: f.Name(), Err: err}
 }
+
+// openLock opens the lock file, creating it.
+func openLock(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+}

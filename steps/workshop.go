@@ -154,15 +154,20 @@ func (w *Workshop) writeSampleIfMissing() error {
 }
 
 func (w *Workshop) load() error {
-	b, err := os.ReadFile(w.path(filepath.Join(privateDir, stateFile)))
+	p := w.path(filepath.Join(privateDir, stateFile))
+	startOver := fmt.Sprintf("move %s away to start the workshop over in this folder; a KMS key it made keeps its tags, so step 1 finds it again", p)
+	// Only a regular file is read: opening a FIFO would wait for a writer,
+	// and a device such as /dev/zero would be read for ever.
+	if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
+		return awsclient.WithHint(fmt.Errorf("read workshop progress %s: it is not a regular file", p), startOver)
+	}
+	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read workshop progress: %w", err)
 	}
-	p := w.path(filepath.Join(privateDir, stateFile))
-	startOver := fmt.Sprintf("move %s away to start the workshop over in this folder; a KMS key it made keeps its tags, so step 1 finds it again", p)
 	var c stateFileContents
 	if err := json.Unmarshal(b, &c); err != nil {
 		return awsclient.WithHint(fmt.Errorf("read workshop progress %s: the file is damaged: %w", p, err), startOver)

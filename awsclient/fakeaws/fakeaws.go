@@ -213,7 +213,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		req.service, req.operation = serviceCloudTrail, target[strings.LastIndex(target, ".")+1:]
 		s.serveCloudTrail(w, req)
 	case target != "":
-		writeJSONError(w, &apiError{Status: http.StatusBadRequest, Code: "UnknownOperationException"})
+		writeJSONError(w, unknownOperation("AWS", target))
 	default:
 		req.service = serviceSTS
 		s.serveSTS(w, req)

@@ -11,3 +11,8 @@ import "os"
 func tryLockFile(*os.File) (bool, error) { return true, nil }
 
 func unlockFile(*os.File) {}
+
+// openLockFile opens the lock file, creating it.
+func openLockFile(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+}

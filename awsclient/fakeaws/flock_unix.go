@@ -27,6 +27,19 @@ func tryLockFile(f *os.File) (bool, error) {
 	}
 }
 
+// openLockFile opens the lock file, creating it, without following a
+// symbolic link: a link planted there would have each save overwrite the
+// file it points to.
+func openLockFile(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		if info, lerr := os.Lstat(name); lerr == nil && info.Mode()&os.ModeSymlink != 0 {
+			return nil, errLockFileIsLink
+		}
+	}
+	return f, err
+}
+
 // unlockFile releases the lock; closing f would release it too.
 func unlockFile(f *os.File) {
 	unix.Flock(int(f.Fd()), unix.LOCK_UN)

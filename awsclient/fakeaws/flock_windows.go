@@ -33,3 +33,8 @@ func unlockFile(f *os.File) {
 	ol := windows.Overlapped{Offset: lockedByteOffset}
 	windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
+
+// openLockFile opens the lock file, creating it.
+func openLockFile(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+}

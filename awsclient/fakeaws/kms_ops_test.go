@@ -346,9 +346,10 @@ func TestUnknownOperation(t *testing.T) {
 		t.Errorf("CreateGrant message = %q, want one that names the operation and says the fake does not offer it", msg)
 	}
 
-	// The AWS CLI names CloudTrail operations with the long prefix.
+	// The AWS CLI names CloudTrail operations with the long prefix; a
+	// service the fake does not have at all is named too.
 	endpoint := fakeawstest.Serve(t, c.srv)
-	for _, target := range []string{"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails", "TrentService.PutKeyPolicy"} {
+	for _, target := range []string{"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails", "TrentService.PutKeyPolicy", "DynamoDB_20120810.ListTables"} {
 		req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader("{}"))
 		req.Header.Set("X-Amz-Target", target)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -123,9 +124,23 @@ func (e *StateFileError) Unwrap() error { return e.Err }
 // at once.
 func (e *StateFileError) RetryableError() bool { return false }
 
+// errNotRegular is why a state file that is a folder, a FIFO or a device
+// is not read.
+var errNotRegular = errors.New("it is not a regular file")
+
+// maxStateBytes bounds the state file read at load. The whole state is
+// rewritten at every change, so a file this large is not one the demo
+// could have used.
+const maxStateBytes = 256 << 20
+
 // loadState reads the state file and the file's identity as it was read; it
 // returns nil, nil, nil when there is no file.
 func loadState(path string) (*state, fs.FileInfo, error) {
+	// Only a regular file is opened: opening a FIFO would wait for a
+	// writer, and a device such as /dev/zero would be read for ever.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -138,9 +153,19 @@ func loadState(path string) (*state, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
-	data, err := io.ReadAll(f)
+	if !info.Mode().IsRegular() {
+		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+	}
+	tooLarge := &StateFileError{Op: StateDamaged, Path: path, Err: fmt.Errorf("it is larger than %d MiB, which the demo never writes", maxStateBytes>>20)}
+	if info.Size() > maxStateBytes {
+		return nil, nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
 	if err != nil {
 		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+	}
+	if len(data) > maxStateBytes {
+		return nil, nil, tooLarge // it grew while being read
 	}
 	st, err := decodeState(data)
 	if err != nil {
@@ -176,6 +201,10 @@ func decodeState(data []byte) (*state, error) {
 	return &st, nil
 }
 
+// maxEventSeq bounds event numbers: far more events than any use of the
+// demo makes, and far from overflowing.
+const maxEventSeq = 1 << 53
+
 // regionPattern is the shape of a region name: "us-east-1", "us-gov-west-1".
 var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
 
@@ -201,8 +230,13 @@ func (st *state) check() error {
 			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
 		}
 	}
-	if st.NextSeq < 0 {
+	switch {
+	case st.NextSeq < 0:
 		return fmt.Errorf("next event number %d is negative", st.NextSeq)
+	case st.NextSeq > maxEventSeq:
+		// The next event's number would overflow, and the file saved
+		// after it would be refused.
+		return fmt.Errorf("next event number %d is too large", st.NextSeq)
 	}
 	last := int64(-1)
 	for i, e := range st.Events {
@@ -313,7 +347,9 @@ func (s *Server) writeStateLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := s.createTemp(filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-*")
+	dir, prefix := filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-"
+	removeStaleTemps(dir, prefix)
+	tmp, err := s.createTemp(dir, prefix+"*")
 	if err != nil {
 		return err
 	}
@@ -349,6 +385,18 @@ func (s *Server) writeStateLocked() error {
 	}
 	s.seen = fileVersion{token: token, info: info}
 	return nil
+}
+
+// removeStaleTemps removes the temporary files of saves that a killed
+// process left: each is a copy of the state, key material included. Saves
+// run under the state lock, so while it is held no other one is under way.
+func removeStaleTemps(dir, prefix string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (s *Server) hasExpiredEventsLocked() bool {

@@ -223,6 +223,7 @@ func TestNewRefusesADamagedState(t *testing.T) {
 		{"delivery draw out of range", `{"version": 1, "events": [` + event("0", `, "deliveryDraw": 7`) + `], "nextSeq": 1}`, "delivery draw"},
 		{"event without time", `{"version": 1, "events": [{"seq": 0, "id": "e", "name": "n", "source": "s", "record": {}}], "nextSeq": 1}`, "no time"},
 		{"bad region", `{"version": 1, "region": "../x"}`, "not a region name"},
+		{"next event number that would overflow", `{"version": 1, "nextSeq": 9223372036854775807}`, "next event number 9223372036854775807 is too large"},
 	} {
 		stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
 		if err := os.WriteFile(stateFile, []byte(tc.state), 0o600); err != nil {
@@ -356,5 +357,29 @@ func TestSaveFailureNamesTheStateFile(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), want) {
 		t.Errorf("CreateKey over a socket on a full disk = %d %s, want 500 with %q", resp.StatusCode, body, want)
+	}
+}
+
+// A process killed while saving leaves its temporary copy of the state,
+// key material included; the next save removes it, since no other save can
+// be under way while it holds the lock.
+func TestSaveRemovesTheTemporaryFilesOfAKilledSave(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "fake-aws.json")
+	stale := filepath.Join(dir, ".fake-aws.json.tmp-3487871331")
+	if err := os.WriteFile(stale, []byte(`{"version": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, ".notes.tmp-1") // not the state's
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClients(t, fakeaws.Options{StateFile: stateFile})
+	c.createKey(t, workshopAlias)
+	if _, err := os.Lstat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a killed save's temporary file is still there after a save (Lstat: %v)", err)
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("a save removed a temporary file that is not the state's: %v", err)
 	}
 }

@@ -67,6 +67,10 @@ const (
 // keeps the state file locked for longer than a request waits.
 var ErrStateLocked = errors.New("another program keeps it locked")
 
+// errLockFileIsLink is openLockFile's error for a lock file that is a
+// symbolic link.
+var errLockFileIsLink = errors.New("is a symbolic link")
+
 // fileVersion tells one saved version of the state file from another: the
 // random token its writer left in the lock file, and the file's identity,
 // size and modification time (which also catch a file replaced by hand).
@@ -109,7 +113,10 @@ func (s *Server) lockStateFile() (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(s.stateFile), 0o700); err != nil {
 		return fail(err)
 	}
-	f, err := os.OpenFile(s.stateFile+lockFileSuffix, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(s.stateFile + lockFileSuffix)
+	if errors.Is(err, errLockFileIsLink) {
+		return fail(fmt.Errorf("its lock file %s is a symbolic link, which cse-workshop never makes: remove it", s.stateFile+lockFileSuffix))
+	}
 	if err != nil {
 		return fail(err)
 	}

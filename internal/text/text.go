@@ -36,6 +36,9 @@ func Size(n int64) string {
 
 // Context shows an encryption context as KMS and CloudTrail show it, JSON
 // with its keys sorted: {"whatfor":"usecase-3-cse"}; an empty one is "none".
+// The controls JSON lets through (DEL, and C1 controls such as NEL, which
+// some terminals obey) are escaped as OneLine escapes them: a context comes
+// from the header of a file that may have been forged.
 func Context(ec map[string]string) string {
 	if len(ec) == 0 {
 		return "none"
@@ -44,7 +47,7 @@ func Context(ec map[string]string) string {
 	if err != nil {
 		panic(fmt.Sprintf("text: json.Marshal of a map of strings: %v", err))
 	}
-	return string(b)
+	return OneLine(string(b))
 }
 
 // Clock shows a moment of this session as the person's own clock reads it:

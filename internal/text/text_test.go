@@ -38,6 +38,11 @@ func TestContext(t *testing.T) {
 		{map[string]string{"whatfor": "usecase-3-cse"}, `{"whatfor":"usecase-3-cse"}`},
 		{map[string]string{"b": "2", "a": "1"}, `{"a":"1","b":"2"}`},
 		{map[string]string{"q": `say "hi"`}, `{"q":"say \"hi\""}`},
+		// Controls JSON leaves as they are (DEL, and C1 such as NEL and CSI,
+		// which some terminals obey) must not reach the terminal either: an
+		// encrypted file's header can hold them.
+		{map[string]string{"k": "a\u0085b\u009b31m\x7f"}, `{"k":"a\u0085b\u009b31m\x7f"}`},
+		{map[string]string{"k": "line\nbreak"}, `{"k":"line\nbreak"}`},
 	}
 	for _, tc := range tests {
 		if got := Context(tc.ec); got != tc.want {
