@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cse-workshop/crypto"
+	"cse-workshop/crypto/esdk"
 )
 
 // encryptedNotes encrypts a small file with the workshop's key (step 1 has
@@ -24,11 +25,25 @@ func encryptedNotes(t *testing.T, dir string, run func(args ...string) result, e
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := crypto.ReadHeader(bytes.NewReader(data))
+	return path, data, headerKeyARNOf(t, data)
+}
+
+// headerKeyARNOf returns the KMS key ARN the header of an encrypted file
+// names, in either format.
+func headerKeyARNOf(t *testing.T, data []byte) string {
+	t.Helper()
+	if crypto.LooksLikeFile(data) {
+		h, err := crypto.ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.KeyARN
+	}
+	h, err := esdk.ParseHeader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return path, data, h.KeyARN
+	return h.EncryptedDataKeys[0].KeyARN()
 }
 
 // replaceOnce writes data with the first old replaced by new to path.
@@ -47,9 +62,15 @@ func replaceOnce(t *testing.T, path string, data []byte, old, new string) {
 // be told to run step 1 (which makes only the workshop's own key), to
 // decrypt without --key when no --key was given, or to pass a --context.
 func TestDecryptDamagedHeaderAdvice(t *testing.T) {
+	for _, format := range []string{"esdk", "csew"} {
+		t.Run(format, func(t *testing.T) { decryptDamagedHeaderAdvice(t, format) })
+	}
+}
+
+func decryptDamagedHeaderAdvice(t *testing.T, format string) {
 	dir, clk := workshopWithKey(t)
 	run := func(args ...string) result { return inProcess(t, clk, args...) }
-	enc, data, keyARN := encryptedNotes(t, dir, run, "--context", "project=demo")
+	enc, data, keyARN := encryptedNotes(t, dir, run, "--context", "project=demo", "--format", format)
 
 	check := func(name string, r result, want []string) {
 		t.Helper()
@@ -81,7 +102,7 @@ func TestDecryptDamagedHeaderAdvice(t *testing.T) {
 			t.Fatalf("step %s: exit %d, %s", n, r.code, r.stderr)
 		}
 	}
-	_, _, otherARN := encryptedNotes(t, dir, run)
+	_, _, otherARN := encryptedNotes(t, dir, run, "--format", format)
 	if otherARN == keyARN {
 		t.Fatal("step 1 after step 6 reused the key")
 	}
@@ -93,9 +114,9 @@ func TestDecryptDamagedHeaderAdvice(t *testing.T) {
 		old, new string
 		want     []string
 	}{
-		{"key ARN not an ARN", "arn:aws:kms:", "arn:aws:kxs:", []string{"damaged or was tampered with", "encrypt the original again"}},
+		{"key ARN not an ARN", "arn:aws:kms:", "arn:aws:kxs:", []string{"damaged", "encrypt the original again"}},
 		{"key ARN of no key", keyID, missingID, []string{"header names KMS key", missingID, "does not have", "--dir"}},
-		{"key ID of another key", keyARN, otherARN, []string{"damaged or was tampered with", "encrypt the original again"}},
+		{"key ID of another key", keyARN, otherARN, []string{"damaged", "encrypt the original again"}},
 	} {
 		replaceOnce(t, enc, data, tc.old, tc.new)
 		check(tc.name, run("decrypt", enc, enc+".out", "--dir", dir), tc.want)

@@ -7,6 +7,7 @@ package main
 //	go test -run TestCLIGolden -update
 
 import (
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"testing"
 
 	"cse-workshop/awsclient"
-	"cse-workshop/crypto"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/cli")
@@ -54,16 +54,23 @@ func (e *cliEnv) must(args ...string) {
 // keyARN returns the KMS key ARN in the header of an encrypted file.
 func (e *cliEnv) keyARN(name string) string {
 	e.t.Helper()
-	f, err := os.Open(e.expand([]string{name})[0])
+	data, err := os.ReadFile(e.expand([]string{name})[0])
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer f.Close()
-	h, err := crypto.ReadHeader(f)
+	return headerKeyARNOf(e.t, data)
+}
+
+// copy copies a file of this repository to name.
+func (e *cliEnv) copy(from, name string) {
+	e.t.Helper()
+	data, err := os.ReadFile(filepath.FromSlash(from))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return h.KeyARN
+	if err := os.WriteFile(e.expand([]string{name})[0], data, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // rewrite replaces the first old with new in a file.
@@ -129,7 +136,13 @@ var cliCases = []struct {
 	{name: "usage-dir-is-a-file", args: []string{"run", "--dir", "$FILES/notes.txt"}},
 	{name: "usage-bad-context", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--context", "novalue", "--dir", "$DIR"}},
 	{name: "usage-context-twice", args: []string{"decrypt", "$FILES/notes.enc", "$FILES/notes.out", "--context", "a=1", "--context", "a=2", "--dir", "$DIR"}},
-	{name: "usage-bad-scheme", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--scheme", "rot13", "--dir", "$DIR"}},
+	{name: "usage-bad-scheme", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--format", "csew", "--scheme", "rot13", "--dir", "$DIR"}},
+	{name: "usage-bad-format", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--format", "pgp", "--dir", "$DIR"}},
+	{name: "usage-legacy-suite", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--suite", "0x0378", "--dir", "$DIR"}},
+	{name: "usage-bad-frame-size", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--frame-size", "0", "--dir", "$DIR"}},
+	{name: "usage-scheme-without-csew", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--scheme", "tink", "--dir", "$DIR"}},
+	{name: "usage-suite-with-csew", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--format", "csew", "--suite", "0x0478", "--dir", "$DIR"}},
+	{name: "usage-reserved-context", args: []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--context", "aws-crypto-public-key=x", "--dir", "$DIR"}},
 	{name: "usage-bad-theme", args: []string{"run", "--theme", "neon", "--dir", "$DIR"}},
 	{name: "usage-listen-remote", args: []string{"mock-aws", "--listen", "0.0.0.0:4566", "--dir", "$DIR"}},
 	{name: "usage-listen-bad-port", args: []string{"mock-aws", "--listen", "127.0.0.1:99999", "--dir", "$DIR"}},
@@ -144,6 +157,54 @@ var cliCases = []struct {
 		name:  "encrypt-unknown-key",
 		setup: func(e *cliEnv) { e.must("step", "1", "--dir", "$DIR") },
 		args:  []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--key", "alias/nope", "--dir", "$DIR"},
+	},
+	{
+		name:  "encrypt-esdk",
+		setup: func(e *cliEnv) { e.must("step", "1", "--dir", "$DIR") },
+		args:  []string{"encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--suite", "0x0478", "--frame-size", "1024", "--context", "project=demo", "--dir", "$DIR"},
+	},
+	{
+		name: "decrypt-csew",
+		setup: func(e *cliEnv) {
+			e.must("step", "1", "--dir", "$DIR")
+			e.must("encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--format", "csew", "--dir", "$DIR")
+		},
+		args: []string{"decrypt", "$FILES/notes.enc", "$FILES/notes.out", "--dir", "$DIR"},
+	},
+	{
+		name:  "decrypt-legacy-refused",
+		setup: func(e *cliEnv) { e.copy("crypto/esdk/testdata/v1-0378-frame64.esdk", "$FILES/old.esdk") },
+		args:  []string{"decrypt", "$FILES/old.esdk", "$FILES/old.txt", "--dir", "$DIR"},
+	},
+	{
+		// The refusal is gone; this vector's key is not the demo's.
+		name:  "decrypt-legacy-allowed",
+		setup: func(e *cliEnv) { e.copy("crypto/esdk/testdata/v1-0378-frame64.esdk", "$FILES/old.esdk") },
+		args:  []string{"decrypt", "$FILES/old.esdk", "$FILES/old.txt", "--allow-legacy", "--dir", "$DIR"},
+	},
+	{
+		name: "decrypt-base64",
+		setup: func(e *cliEnv) {
+			e.must("step", "1", "--dir", "$DIR")
+			e.must("encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--dir", "$DIR")
+			path := e.expand([]string{"$FILES/notes.enc"})[0]
+			data, err := os.ReadFile(path)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(data)), 0o600); err != nil {
+				e.t.Fatal(err)
+			}
+		},
+		args: []string{"decrypt", "$FILES/notes.enc", "$FILES/notes.out", "--dir", "$DIR"},
+	},
+	{
+		name: "decrypt-key-not-allowed",
+		setup: func(e *cliEnv) {
+			e.must("step", "1", "--dir", "$DIR")
+			e.must("encrypt", "$FILES/notes.txt", "$FILES/notes.enc", "--dir", "$DIR")
+		},
+		args: []string{"decrypt", "$FILES/notes.enc", "$FILES/notes.out", "--key", "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000", "--dir", "$DIR"},
 	},
 	{
 		name: "decrypt-wrong-context",
@@ -311,12 +372,15 @@ func TestCLIGolden(t *testing.T) {
 var (
 	keyIDInText = regexp.MustCompile(`key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	statusTime  = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d  `)
+	// publicKey is the signature's public key in an encryption context,
+	// new with every message.
+	publicKey = regexp.MustCompile(`"aws-crypto-public-key":"[A-Za-z0-9+/=]+"`)
 )
 
 // normalize makes output stable across runs: the temporary folders become
 // $DIR and $FILES, KMS key IDs KEY1, KEY2... in order of appearance (the
-// zeros of a made-up key stay), and status-line times HH:MM:SS (they are
-// local).
+// zeros of a made-up key stay), signatures' public keys PUBLIC_KEY, and
+// status-line times HH:MM:SS (they are local).
 func (e *cliEnv) normalize(s string) string {
 	s = strings.NewReplacer(e.dir, "$DIR", e.files, "$FILES").Replace(s)
 	ids := map[string]string{}
@@ -329,6 +393,7 @@ func (e *cliEnv) normalize(s string) string {
 		}
 		return ids[k]
 	})
+	s = publicKey.ReplaceAllString(s, `"aws-crypto-public-key":"PUBLIC_KEY"`)
 	return statusTime.ReplaceAllString(s, "HH:MM:SS  ")
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -12,12 +11,13 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/crypto"
-	"cse-workshop/internal/text"
+	"cse-workshop/crypto/esdk"
 	"cse-workshop/steps"
 )
 
 func (a *app) encryptCommand() *cobra.Command {
-	var keyID, scheme string
+	var keyID, formatName, suiteName, scheme string
+	var frameSize int
 	var contextPairs []string
 	cmd := &cobra.Command{
 		Use:   "encrypt IN OUT",
@@ -26,22 +26,57 @@ func (a *app) encryptCommand() *cobra.Command {
 data key encrypts the file locally, and the encrypted data key goes into OUT's
 header. OUT appears only when complete.
 
+OUT is an AWS Encryption SDK message, which aws-encryption-cli and the AWS
+Encryption SDKs decrypt too (--format esdk, the default; --suite and
+--frame-size as the SDKs name them). --format csew writes cse-workshop's
+older container instead, whose --scheme can also be tink.
+
 The encryption context is empty unless you give --context; the workshop's own
 files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 		Example: `  cse-workshop step 1        # once: the demo's KMS key and alias
-  cse-workshop encrypt notes.txt notes.txt.enc --context project=demo`,
+  cse-workshop encrypt notes.txt notes.txt.enc --context project=demo
+  cse-workshop encrypt notes.txt notes.txt.enc --suite 0x0478 --frame-size 65536`,
 		Args: exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			encryptionContext, err := parseContext(contextPairs)
 			if err != nil {
 				return err
 			}
-			if scheme == "kms" {
-				scheme = crypto.SchemeKMSDataKey.String()
-			}
-			s, err := crypto.ParseScheme(scheme)
+			format, err := parseFormat(formatName)
 			if err != nil {
-				return &usageError{"--scheme: " + err.Error()}
+				return &usageError{"--format: " + err.Error()}
+			}
+			changed := cmd.Flags().Changed
+			var suite esdk.Suite
+			var s crypto.Scheme
+			switch format {
+			case formatESDK:
+				if changed("scheme") {
+					return &usageError{"--scheme goes with --format csew only (add --format csew): an AWS Encryption SDK message's data key always comes from KMS GenerateDataKey"}
+				}
+				if suite, err = esdk.ParseSuite(suiteName); err != nil {
+					return &usageError{"--suite: " + err.Error()}
+				}
+				if err := checkFrameSize(frameSize); err != nil {
+					return err
+				}
+				for k := range encryptionContext {
+					if strings.HasPrefix(k, "aws-crypto-") {
+						return &usageError{fmt.Sprintf("--context %q: keys starting with aws-crypto- are the AWS Encryption SDK's own", k)}
+					}
+				}
+			case formatCSEW:
+				for _, name := range []string{"suite", "frame-size"} {
+					if changed(name) {
+						return &usageError{fmt.Sprintf("--%s goes with --format esdk only, the AWS Encryption SDK message; a CSEW file has no algorithm suite or frames to choose", name)}
+					}
+				}
+				if scheme == "kms" {
+					scheme = crypto.SchemeKMSDataKey.String()
+				}
+				if s, err = crypto.ParseScheme(scheme); err != nil {
+					return &usageError{"--scheme: " + err.Error()}
+				}
 			}
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
@@ -50,6 +85,19 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 			}
 			defer clients.Close()
 			in, out := args[0], args[1]
+			if format == formatESDK {
+				h, err := esdk.EncryptFile(ctx, clients.KMS, in, out, esdk.EncryptOptions{
+					KeyID:              keyID,
+					EncryptionContext:  encryptionContext,
+					Suite:              suite,
+					FrameLengthInBytes: frameSize,
+				})
+				if err != nil {
+					return a.adviseEncrypt(fmt.Errorf("encrypt %s: %w", in, err), clients, fileFlags{cmd})
+				}
+				a.describeMessage("encrypted", in, out, h)
+				return nil
+			}
 			h, err := crypto.EncryptFile(ctx, clients.KMS, in, out, crypto.EncryptOptions{
 				KeyID:             keyID,
 				EncryptionContext: encryptionContext,
@@ -58,33 +106,43 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 			if err != nil {
 				return a.adviseEncrypt(fmt.Errorf("encrypt %s: %w", in, err), clients, fileFlags{cmd})
 			}
-			a.describe("encrypted", in, out, h)
+			a.describeCSEW("encrypted", in, out, h)
 			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&keyID, "key", steps.AliasName, "KMS key: alias name, alias ARN, key ID or key ARN")
 	cmd.Flags().StringArrayVar(&contextPairs, "context", nil, "encryption context entry `key=value` (repeatable; default none)")
-	cmd.Flags().StringVar(&scheme, "scheme", crypto.SchemeKMSDataKey.String(), "how the data key is made: kms-data-key or kms (KMS GenerateDataKey), or tink (made locally, wrapped by KMS Encrypt)")
+	cmd.Flags().StringVar(&formatName, "format", formatESDK.String(), "file format: esdk (an AWS Encryption SDK message) or csew (cse-workshop's older container)")
+	cmd.Flags().StringVar(&suiteName, "suite", esdk.DefaultSuite.String(), "esdk: algorithm suite, by ID or name: 0x0578 (signed with ECDSA P-384) or 0x0478 (unsigned); both commit to the data key")
+	cmd.Flags().IntVar(&frameSize, "frame-size", esdk.DefaultFrameLengthInBytes, "esdk: plaintext bytes per frame, 1 to 16777216")
+	cmd.Flags().StringVar(&scheme, "scheme", crypto.SchemeKMSDataKey.String(), "csew: how the data key is made: kms-data-key or kms (KMS GenerateDataKey), or tink (made locally, wrapped by KMS Encrypt)")
 	return cmd
 }
 
 func (a *app) decryptCommand() *cobra.Command {
 	var keyID string
 	var contextPairs []string
+	var allowLegacy bool
 	cmd := &cobra.Command{
 		Use:   "decrypt IN OUT",
 		Short: "Decrypt a file made by encrypt (or by step 2)",
 		Long: `Decrypt the file IN into OUT. IN's header names its KMS key, so --key is needed
 only to insist on one. OUT appears only after the whole file authenticated.
 
-With --context, the file's encryption context must be exactly the one given.`,
+IN may be an AWS Encryption SDK message (from encrypt, step 2, aws-encryption-cli
+or any AWS Encryption SDK) or a CSEW file (encrypt --format csew): decrypt tells
+them apart by their first bytes. Messages of version 1 (ESDK 1.x's default)
+lack key commitment and are refused unless --allow-legacy.
+
+With --context, each entry given must be in the file's encryption context
+(for a CSEW file, the context must be exactly the one given).`,
 		Example: `  cse-workshop decrypt notes.txt.enc notes.txt --context project=demo`,
 		Args:    exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			opts := crypto.DecryptOptions{KeyID: keyID}
+			var encryptionContext map[string]string
 			if len(contextPairs) > 0 {
 				var err error
-				if opts.EncryptionContext, err = parseContext(contextPairs); err != nil {
+				if encryptionContext, err = parseContext(contextPairs); err != nil {
 					return err
 				}
 			}
@@ -95,16 +153,30 @@ With --context, the file's encryption context must be exactly the one given.`,
 			}
 			defer clients.Close()
 			in, out := args[0], args[1]
-			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, opts)
+			format, first := sniff(in)
+			if format == formatESDK {
+				opts := esdk.DecryptOptions{EncryptionContext: encryptionContext, AllowLegacy: allowLegacy}
+				if keyID != "" {
+					opts.KeyIDs = []string{keyID}
+				}
+				h, err := esdk.DecryptFile(ctx, clients.KMS, in, out, opts)
+				if err != nil {
+					return a.adviseMessage(in, fmt.Errorf("decrypt %s: %w", in, err), first, clients, fileFlags{cmd})
+				}
+				a.describeMessage("decrypted", in, out, h)
+				return nil
+			}
+			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, crypto.DecryptOptions{KeyID: keyID, EncryptionContext: encryptionContext})
 			if err != nil {
 				return a.adviseDecrypt(in, fmt.Errorf("decrypt %s: %w", in, err), clients, fileFlags{cmd})
 			}
-			a.describe("decrypted", in, out, h)
+			a.describeCSEW("decrypted", in, out, h)
 			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&keyID, "key", "", "KMS key the file must be encrypted under (default: the one its header names)")
 	cmd.Flags().StringArrayVar(&contextPairs, "context", nil, "require this encryption context entry `key=value` (repeatable)")
+	cmd.Flags().BoolVar(&allowLegacy, "allow-legacy", false, "also decrypt version 1 messages (ESDK 1.x), whose algorithm suites lack key commitment")
 	return cmd
 }
 
@@ -133,21 +205,6 @@ func parseContext(pairs []string) (map[string]string, error) {
 		c[k] = v
 	}
 	return c, nil
-}
-
-// describe prints what encrypt or decrypt did.
-func (a *app) describe(verb, in, out string, h *crypto.Header) {
-	// A pipe or terminal (/dev/stdin) has no size to show: its Stat says 0.
-	size := func(name string) string {
-		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
-			return " (" + text.Size(fi.Size()) + ")"
-		}
-		return ""
-	}
-	fmt.Fprintf(a.stdout, "%s %s%s into %s%s\n", verb, text.Name(in), size(in), text.Name(out), size(out))
-	fmt.Fprintf(a.stdout, "  KMS key:            %s\n", h.KeyARN)
-	fmt.Fprintf(a.stdout, "  encryption context: %s\n", text.Context(h.EncryptionContext))
-	fmt.Fprintf(a.stdout, "  scheme:             %s\n", h.Scheme)
 }
 
 // fileFlags tells the advice of encrypt and decrypt which flags were given.
@@ -211,7 +268,7 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 		return awsclient.WithHint(err, "decrypt reads only files made by `cse-workshop encrypt` or step 2")
 	case errors.Is(err, crypto.ErrUnsupportedVersion):
 		return awsclient.WithHint(err, "a newer cse-workshop made this file: decrypt it with that one")
-	case errors.Is(err, crypto.ErrTampered):
+	case errors.Is(err, crypto.ErrTampered), errors.Is(err, esdk.ErrTampered):
 		return awsclient.WithHint(err, "the file was changed or cut short after it was encrypted, "+reencrypt)
 	case errors.Is(err, crypto.ErrEncryptionContextMismatch):
 		return awsclient.WithHint(err, "pass exactly the --context entries the file was encrypted with, or none to accept the file's own")
@@ -262,8 +319,12 @@ func (a *app) adviseDecrypt(in string, err error, clients *awsclient.Clients, fl
 			Hint: fmt.Sprintf("decrypt it %s; if that is this one, the key was deleted and the file can no longer be decrypted, or the header was changed", where),
 		})
 	case awsclient.IncorrectKey:
-		// Without --key, crypto calls this ErrTampered (above): the header
-		// names a key its encrypted data key does not belong to.
+		// Without --key the header names a key its encrypted data key does
+		// not belong to (crypto calls this ErrTampered, above; esdk passes
+		// KMS's refusal on).
+		if !flags.key() {
+			return damaged("its encrypted data key belongs to another KMS key than the one it names")
+		}
 		return awsclient.WithHint(err, "the file was encrypted under another KMS key than --key: decrypt without --key (the file's header names its key), or pass the key it was encrypted with")
 	case awsclient.InvalidCiphertext:
 		// crypto checked --context against the header before it called

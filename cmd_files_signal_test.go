@@ -96,6 +96,12 @@ func TestEncryptFromAPipeInterruptedWithItsProducer(t *testing.T) {
 		t.Skip("no sleep command to be the producer")
 	}
 	dir, _ := workshopWithKey(t)
+	for _, format := range []string{"esdk", "csew"} {
+		t.Run(format, func(t *testing.T) { encryptFromAPipeInterrupted(t, sleep, dir, format) })
+	}
+}
+
+func encryptFromAPipeInterrupted(t *testing.T, sleep, dir, format string) {
 	files := t.TempDir()
 	out := filepath.Join(files, "notes.enc")
 
@@ -105,7 +111,7 @@ func TestEncryptFromAPipeInterruptedWithItsProducer(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	cmd := command("encrypt", "/dev/stdin", out, "--dir", dir)
+	cmd := command("encrypt", "/dev/stdin", out, "--format", format, "--dir", dir)
 	cmd.Stdin = r
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
@@ -161,15 +167,17 @@ func filesInFolder(t *testing.T, dir string) []string {
 // still stop encrypt and decrypt, with nothing written.
 func TestFileCommandsOnAFIFOWithNoWriterStopOnSignals(t *testing.T) {
 	dir, _ := workshopWithKey(t)
-	for _, verb := range []string{"encrypt", "decrypt"} {
+	// decrypt cannot look ahead in a FIFO, so it reads the default format.
+	for _, args := range [][]string{{"encrypt", "--format", "esdk"}, {"encrypt", "--format", "csew"}, {"decrypt"}} {
+		verb := args[0]
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-			t.Run(verb+"/"+sig.String(), func(t *testing.T) {
+			t.Run(strings.Join(args, " ")+"/"+sig.String(), func(t *testing.T) {
 				files := t.TempDir()
 				fifo := filepath.Join(files, "fifo")
 				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				cmd := command(verb, fifo, filepath.Join(files, "out"), "--dir", dir)
+				cmd := command(append([]string{verb, fifo, filepath.Join(files, "out"), "--dir", dir}, args[1:]...)...)
 				var errOut bytes.Buffer
 				cmd.Stderr = &errOut
 				if err := cmd.Start(); err != nil {

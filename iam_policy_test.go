@@ -111,10 +111,14 @@ func TestIAMPolicyMatchesTheCallsMade(t *testing.T) {
 	if err := os.WriteFile(in, []byte("meet at noon\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, scheme := range []string{"kms", "tink"} {
-		enc := filepath.Join(files, scheme+".enc")
-		invoke("encrypt", in, enc, "--scheme", scheme)
-		invoke("decrypt", enc, filepath.Join(files, scheme+".txt"))
+	for name, flags := range map[string][]string{
+		"esdk": nil,
+		"kms":  {"--format", "csew", "--scheme", "kms"},
+		"tink": {"--format", "csew", "--scheme", "tink"},
+	} {
+		enc := filepath.Join(files, name+".enc")
+		invoke(append([]string{"encrypt", in, enc}, flags...)...)
+		invoke("decrypt", enc, filepath.Join(files, name+".txt"))
 	}
 	invoke("step", "6")
 

@@ -382,11 +382,28 @@ func TestLiveWithYes(t *testing.T) {
 func TestEncryptDecrypt(t *testing.T) {
 	dir, clk := workshopWithKey(t)
 	files, in := notesFile(t)
-	for _, scheme := range []string{"kms", "tink"} {
-		enc, out := filepath.Join(files, scheme+".enc"), filepath.Join(files, scheme+".txt")
-		r := inProcess(t, clk, "encrypt", in, enc, "--context", "project=demo", "--scheme", scheme, "--dir", dir)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		// describe is what encrypt and decrypt print of the file's format.
+		describe []string
+	}{
+		{"esdk", nil, []string{"format:             AWS Encryption SDK message, version 2\n",
+			"algorithm suite:    0x0578 AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384\n", "frame size:         4096 bytes\n", `"aws-crypto-public-key":`}},
+		{"esdk-0478-5", []string{"--suite", "AES_256_GCM_HKDF_SHA512_COMMIT_KEY", "--frame-size", "5"},
+			[]string{"algorithm suite:    0x0478 AES_256_GCM_HKDF_SHA512_COMMIT_KEY\n", "frame size:         5 bytes\n"}},
+		{"csew-kms", []string{"--format", "csew", "--scheme", "kms"}, []string{"format:             CSEW (cse-workshop's own), version 1\n", "scheme:             kms-data-key\n"}},
+		{"csew-tink", []string{"--format", "csew", "--scheme", "tink"}, []string{"format:             CSEW (cse-workshop's own), version 1\n", "scheme:             tink\n"}},
+	} {
+		enc, out := filepath.Join(files, tc.name+".enc"), filepath.Join(files, tc.name+".txt")
+		r := inProcess(t, clk, append([]string{"encrypt", in, enc, "--context", "project=demo", "--dir", dir}, tc.flags...)...)
 		if r.code != exitOK {
-			t.Fatalf("encrypt --scheme %s: exit %d, %s", scheme, r.code, r.stderr)
+			t.Fatalf("encrypt %s: exit %d, %s", tc.flags, r.code, r.stderr)
+		}
+		for _, want := range tc.describe {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("encrypt %s: stdout %q, want %q in it", tc.flags, r.stdout, want)
+			}
 		}
 		r = inProcess(t, clk, "decrypt", enc, out, "--context", "project=other", "--dir", dir)
 		if r.code != exitFailed || !strings.Contains(r.stderr, "hint: ") {
@@ -394,13 +411,15 @@ func TestEncryptDecrypt(t *testing.T) {
 		}
 		r = inProcess(t, clk, "decrypt", enc, out, "--context", "project=demo", "--dir", dir)
 		if r.code != exitOK {
-			t.Fatalf("decrypt --scheme %s: exit %d, %s", scheme, r.code, r.stderr)
+			t.Fatalf("decrypt of encrypt %s: exit %d, %s", tc.flags, r.code, r.stderr)
 		}
 		if got, _ := os.ReadFile(out); string(got) != "meet at noon\n" {
-			t.Errorf("decrypt(encrypt(x)) with scheme %s = %q", scheme, got)
+			t.Errorf("decrypt(encrypt(x)) with %s = %q", tc.flags, got)
 		}
-		if !strings.Contains(r.stdout, `{"project":"demo"}`) {
-			t.Errorf("decrypt stdout = %q, want the encryption context", r.stdout)
+		for _, want := range append(tc.describe, `"project":"demo"`) {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("decrypt of encrypt %s: stdout %q, want %q in it", tc.flags, r.stdout, want)
+			}
 		}
 	}
 }

@@ -42,6 +42,12 @@ var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}
 // magic bytes: it is not a file this package wrote.
 var ErrNotEncrypted = errors.New("not a cse-workshop encrypted file")
 
+// LooksLikeFile reports whether data, the first bytes of a file (4 are
+// enough), starts with this format's magic, "CSEW".
+func LooksLikeFile(data []byte) bool {
+	return len(data) >= len(magic) && string(data[:len(magic)]) == magic
+}
+
 // ErrUnsupportedVersion is returned (wrapped, with the version) for a header
 // of a format version this package does not know.
 var ErrUnsupportedVersion = errors.New("unsupported format version")

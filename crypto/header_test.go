@@ -206,3 +206,26 @@ func FuzzReadHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestLooksLikeFile(t *testing.T) {
+	h := Header{Version: FormatVersion, Scheme: SchemeKMSDataKey, KeyARN: "arn:aws:kms:us-east-1:111122223333:key/k", EncryptedDataKey: []byte{1}, SegmentSizeInBytes: MinSegmentSizeInBytes}
+	encoded, err := h.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		data []byte
+		want bool
+	}{
+		{encoded, true},
+		{encoded[:4], true},
+		{encoded[:3], false},
+		{[]byte("CSEx"), false},
+		{[]byte{2, 5, 0x78}, false}, // an AWS Encryption SDK message
+		{nil, false},
+	} {
+		if got := LooksLikeFile(tt.data); got != tt.want {
+			t.Errorf("LooksLikeFile(%q) = %v, want %v", tt.data, got, tt.want)
+		}
+	}
+}

@@ -12,7 +12,8 @@
 //   - Lines that only update a display (no text) are not printed, with two
 //     exceptions: step 5's countdown every 30 seconds ("1m30s left"), and
 //     the CloudTrail record step 5 found, printed as indented JSON under its
-//     line.
+//     line. The message header step 2 read back is printed under its line
+//     too, one indented field a line.
 //   - Standard error gets failures, as "error: what happened" (lower case)
 //     and, when there is advice, "hint: what to do", and "interrupted" when
 //     the person pressed Ctrl-C.
@@ -22,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,11 +83,29 @@ func (p *Printer) Report(l steps.Line) {
 		return
 	}
 	p.printLine(l.Time, l.Level, l.Text)
-	if d, ok := l.Detail.(*steps.RecordDetail); ok && d.JSON != "" {
+	switch d := l.Detail.(type) {
+	case *steps.RecordDetail:
 		for line := range strings.SplitSeq(strings.TrimRight(d.JSON, "\n"), "\n") {
-			fmt.Fprintf(p.out, "    %s\n", line)
+			if line != "" {
+				fmt.Fprintf(p.out, "    %s\n", line)
+			}
 		}
+	case *steps.HeaderDetail:
+		p.printHeader(d)
 	}
+}
+
+// printHeader prints a message header's fields under its line.
+func (p *Printer) printHeader(h *steps.HeaderDetail) {
+	field := func(name, value string) { fmt.Fprintf(p.out, "    %-19s %s\n", name, value) }
+	field("version", strconv.Itoa(h.Version))
+	field("algorithm suite", h.SuiteID+" "+h.SuiteName)
+	field("message ID", h.MessageID)
+	field("encryption context", text.Context(h.EncryptionContext))
+	for _, edk := range h.EncryptedDataKeys {
+		field("encrypted data key", fmt.Sprintf("%s %s (%d bytes)", edk.ProviderID, edk.KeyARN, edk.SizeInBytes))
+	}
+	field("frame length", fmt.Sprintf("%d bytes", h.FrameLengthInBytes))
 }
 
 func (p *Printer) printLine(t time.Time, level steps.Level, msg string) {

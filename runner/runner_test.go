@@ -36,6 +36,18 @@ func TestPrinterLines(t *testing.T) {
 		{"countdown over", steps.Line{Time: at, Level: steps.LevelInfo, Detail: &steps.WaitDetail{Remaining: 0, Total: 2 * time.Minute}}, ""},
 		{"record", steps.Line{Time: at, Level: steps.LevelInfo, Text: "found it", Detail: &steps.RecordDetail{JSON: "{\n  \"eventName\": \"GenerateDataKey\"\n}"}},
 			"06:28:05  INFO   found it\n    {\n      \"eventName\": \"GenerateDataKey\"\n    }\n"},
+		{"header", steps.Line{Time: at, Level: steps.LevelInfo, Text: "read its header", Detail: &steps.HeaderDetail{
+			Version: 2, SuiteID: "0x0578", SuiteName: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", MessageID: "5e1d",
+			EncryptionContext:  map[string]string{"whatfor": "usecase-3-cse", "aws-crypto-public-key": "A2Lb"},
+			EncryptedDataKeys:  []steps.EncryptedDataKeySummary{{ProviderID: "aws-kms", KeyARN: "arn:aws:kms:us-east-1:111122223333:key/k", SizeInBytes: 184}},
+			FrameLengthInBytes: 4096,
+		}}, "06:28:05  INFO   read its header\n" +
+			"    version             2\n" +
+			"    algorithm suite     0x0578 AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384\n" +
+			"    message ID          5e1d\n" +
+			"    encryption context  {\"aws-crypto-public-key\":\"A2Lb\",\"whatfor\":\"usecase-3-cse\"}\n" +
+			"    encrypted data key  aws-kms arn:aws:kms:us-east-1:111122223333:key/k (184 bytes)\n" +
+			"    frame length        4096 bytes\n"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -117,6 +129,9 @@ func TestRunPrintsTheOriginalLines(t *testing.T) {
 		if !lineFormat.MatchString(line) {
 			t.Errorf("line %q is not HH:MM:SS  LEVEL  text", line)
 		}
+	}
+	if !strings.Contains(text, "    algorithm suite     0x0578 AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384\n") {
+		t.Errorf("output lacks the header step 2 wrote:\n%s", text)
 	}
 	if !strings.Contains(text, `"eventName": "GenerateDataKey"`) {
 		t.Errorf("output lacks the CloudTrail record found in step 5:\n%s", text)

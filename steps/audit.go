@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -85,6 +84,10 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 			rec.Lag = rec.FoundAt.Sub(callAt)
 			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record, %s after the call (event %s)",
 				attempt, text.Duration(rec.Lag), rec.EventID)
+			if _, ok := rec.EncryptionContext[PublicKeyContextKey]; ok {
+				p.info("its encryption context: the workshop's whatfor=%s, and %s, the public key of the message's signature, which the AWS Encryption SDK added so that KMS binds it to the data key",
+					EncryptionContext()["whatfor"], PublicKeyContextKey)
+			}
 			p.success(5)
 			return nil
 		case err == nil:
@@ -192,15 +195,17 @@ func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, 
 	return best, nil
 }
 
-// matchRecord returns the record of e if it carries the encryption context
-// want and names keyARN among its resources.
+// matchRecord returns the record of e if its encryption context holds every
+// pair of want and it names keyARN among its resources. The logged context
+// may hold more: the AWS Encryption SDK adds aws-crypto-public-key for a
+// signed message.
 func matchRecord(e types.Event, want map[string]string, keyARN string) (*RecordDetail, bool) {
 	raw := aws.ToString(e.CloudTrailEvent)
 	var rec trailRecord
 	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.RequestParameters == nil {
 		return nil, false
 	}
-	if !maps.Equal(rec.RequestParameters.EncryptionContext, want) {
+	if !containsPairs(rec.RequestParameters.EncryptionContext, want) {
 		return nil, false
 	}
 	names := make([]string, 0, len(rec.Resources)+len(e.Resources))
@@ -225,6 +230,16 @@ func matchRecord(e types.Event, want map[string]string, keyARN string) (*RecordD
 		EncryptionContext: rec.RequestParameters.EncryptionContext,
 		JSON:              indented.String(),
 	}, true
+}
+
+// containsPairs reports whether every pair of want is in ec.
+func containsPairs(ec, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := ec[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 func distance(a, b time.Time) time.Duration {

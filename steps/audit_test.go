@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,16 @@ func TestStep5FindsTheRecordAfterDelivery(t *testing.T) {
 	}
 	if rec.KeyARN != w.State.KeyARN || rec.EncryptionContext["whatfor"] != "usecase-3-cse" || rec.EventName != "GenerateDataKey" {
 		t.Errorf("record = %+v, want GenerateDataKey of %s with the workshop's context", rec, w.State.KeyARN)
+	}
+	// The SDK's aws-crypto-public-key is logged beside the workshop's pair,
+	// and a line says what it is.
+	if rec.EncryptionContext[steps.PublicKeyContextKey] == "" || len(rec.EncryptionContext) != 2 {
+		t.Errorf("record encryption context = %v, want whatfor and %s", rec.EncryptionContext, steps.PublicKeyContextKey)
+	}
+	if !slices.ContainsFunc(l.texts(), func(s string) bool {
+		return strings.Contains(s, steps.PublicKeyContextKey) && strings.Contains(s, "signature")
+	}) {
+		t.Errorf("step 5 lines = %q, want one that explains %s", l.texts(), steps.PublicKeyContextKey)
 	}
 	if !strings.Contains(rec.JSON, "\n  \"") || !strings.Contains(rec.JSON, "usecase-3-cse") {
 		t.Errorf("record JSON is not the indented CloudTrail event:\n%s", rec.JSON)

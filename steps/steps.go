@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"cse-workshop/awsclient"
-	"cse-workshop/crypto"
 	"cse-workshop/internal/clock"
 )
 
@@ -76,6 +75,7 @@ type Detail interface {
 }
 
 func (*DataKeyDetail) detail()  {}
+func (*HeaderDetail) detail()   {}
 func (*ProgressDetail) detail() {}
 func (*FilesDetail) detail()    {}
 func (*CompareDetail) detail()  {}
@@ -99,7 +99,30 @@ type DataKeyDetail struct {
 	MaskedDataKey           string
 	EncryptedDataKeySize    int    // bytes
 	EncryptedDataKeyPreview string // hex of the first bytes
-	Header                  crypto.Header
+	KeyARN                  string // the KMS key that made the data key
+}
+
+// HeaderDetail is the header of encrypted_e.txt, an AWS Encryption SDK
+// message, as step 2 reads it back from the file: what anyone who has the
+// file can see without any key.
+type HeaderDetail struct {
+	Version   int    // message format version: 2
+	SuiteID   string // the algorithm suite: "0x0578"
+	SuiteName string // its specification name
+	Signed    bool   // the message ends in an ECDSA P-384 signature
+	MessageID string // hex
+	// EncryptionContext is the context stored in the header: the
+	// workshop's pair and, for a signed suite, aws-crypto-public-key.
+	EncryptionContext  map[string]string
+	EncryptedDataKeys  []EncryptedDataKeySummary
+	FrameLengthInBytes int
+}
+
+// EncryptedDataKeySummary describes one encrypted data key of a header.
+type EncryptedDataKeySummary struct {
+	ProviderID  string // "aws-kms" for a KMS key
+	KeyARN      string // for aws-kms, the key provider information
+	SizeInBytes int    // of the ciphertext
 }
 
 // ProgressDetail is the progress of a file being encrypted or decrypted.

@@ -18,7 +18,7 @@ import (
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
 	"cse-workshop/awsclient/fakeaws"
-	"cse-workshop/crypto"
+	"cse-workshop/crypto/esdk"
 	"cse-workshop/steps"
 )
 
@@ -169,25 +169,36 @@ func TestTamperedFileFailsStep3(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := bytes.NewReader(original)
-	if _, err := crypto.ReadHeader(r); err != nil {
-		t.Fatalf("ReadHeader(%s) = %v", steps.EncryptedFile, err)
+	h, err := esdk.ParseHeader(r)
+	if err != nil {
+		t.Fatalf("ParseHeader(%s) = %v", steps.EncryptedFile, err)
+	}
+	if h.Version != 2 || h.Suite != esdk.SuiteCommitKeyECDSAP384 || h.FrameLengthInBytes != 4096 ||
+		h.EncryptionContext["whatfor"] != "usecase-3-cse" || h.EncryptedDataKeys[0].KeyARN() != s.state().KeyARN {
+		t.Fatalf("header of %s = %+v, want version 2, suite 0x0578, 4 KiB frames, the workshop's context and key", steps.EncryptedFile, h)
 	}
 	headerSize := len(original) - r.Len()
-	// The header: magic (0-3), version (4), scheme (5), segment size (6-9),
-	// then the key ARN, the encryption context and the encrypted data key;
-	// the stream after it: Tink's 40-byte header, then the segments.
+	// An AWS Encryption SDK message, version 2: version (0), suite (1-2),
+	// message ID (3-34), the encryption context, the encrypted data key
+	// (provider ID, key ARN, ciphertext), content type, frame length, the
+	// 32-byte commitment and the 16-byte header tag; then the frames and
+	// the signature.
+	const tail = 1 + 4 + 32 + 16
 	positions := map[string]int{
-		"magic":                 0,
-		"version":               4,
-		"scheme":                5,
-		"segment size":          8,
-		"key ARN":               20,
-		"encryption context":    bytes.Index(original, []byte("usecase-3-cse")),
-		"encrypted data key":    headerSize - 10,
-		"stream header":         headerSize,
-		"first ciphertext byte": headerSize + 40,
-		"middle":                (headerSize + len(original)) / 2,
-		"last byte":             len(original) - 1,
+		"version":            0,
+		"suite":              2,
+		"message ID":         10,
+		"encryption context": bytes.Index(original, []byte("usecase-3-cse")),
+		"public key":         bytes.Index(original, []byte("aws-crypto-public-key")) + 30,
+		"provider ID":        bytes.Index(original, []byte("aws-kms")),
+		"key ARN":            bytes.Index(original, []byte("arn:aws:kms:")) + 20,
+		"encrypted data key": headerSize - tail - 10,
+		"frame length":       headerSize - 16 - 32 - 2,
+		"commitment":         headerSize - 16 - 10,
+		"header tag":         headerSize - 5,
+		"first frame":        headerSize + 20,
+		"middle":             (headerSize + len(original)) / 2,
+		"last byte":          len(original) - 1,
 	}
 	for name, pos := range positions {
 		if pos < 0 {
@@ -484,6 +495,49 @@ func TestReset(t *testing.T) {
 	w.Reset()
 	if w.HasProgress() || w.State.KeyARN != keyARN {
 		t.Errorf("after Reset: progress %v, key %q; want no progress and the live key %s kept", w.State.Done, w.State.KeyARN, keyARN)
+	}
+}
+
+// Step 2 shows the header of the message it wrote, as read back from the
+// file: an AWS Encryption SDK message of the SDKs' default suite, whose
+// data key is under the workshop's key.
+func TestStep2ShowsTheMessageHeader(t *testing.T) {
+	s := newSetup(t)
+	s.mustRun(1)
+	l, err := s.run(2)
+	if err != nil {
+		t.Fatalf("step 2 = %v", err)
+	}
+	keyARN := s.state().KeyARN
+	var header *steps.HeaderDetail
+	var dataKey *steps.DataKeyDetail
+	for _, line := range l.list() {
+		switch d := line.Detail.(type) {
+		case *steps.HeaderDetail:
+			header = d
+		case *steps.DataKeyDetail:
+			dataKey = d
+		}
+	}
+	if dataKey == nil || dataKey.KeyARN != keyARN || dataKey.EncryptedDataKeySize == 0 {
+		t.Errorf("step 2 data key detail = %+v, want the encrypted data key under %s", dataKey, keyARN)
+	}
+	if header == nil {
+		t.Fatalf("step 2 lines = %q, want a HeaderDetail", l.texts())
+	}
+	want := steps.HeaderDetail{
+		Version: 2, SuiteID: "0x0578", SuiteName: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", Signed: true,
+		MessageID:          header.MessageID,
+		EncryptionContext:  map[string]string{"whatfor": "usecase-3-cse", steps.PublicKeyContextKey: header.EncryptionContext[steps.PublicKeyContextKey]},
+		EncryptedDataKeys:  []steps.EncryptedDataKeySummary{{ProviderID: "aws-kms", KeyARN: keyARN, SizeInBytes: dataKey.EncryptedDataKeySize}},
+		FrameLengthInBytes: 4096,
+	}
+	if diff := cmp.Diff(want, *header); diff != "" {
+		t.Errorf("step 2 header (-want +got):\n%s", diff)
+	}
+	if len(header.MessageID) != 64 || header.EncryptionContext[steps.PublicKeyContextKey] == "" {
+		t.Errorf("header message ID %q, public key %q; want 32 bytes in hex and a public key",
+			header.MessageID, header.EncryptionContext[steps.PublicKeyContextKey])
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
-	"cse-workshop/crypto"
 	"cse-workshop/internal/clock"
 	"cse-workshop/steps"
 )
@@ -167,21 +166,22 @@ func stepLines(n int) []steps.Line {
 			line(10, steps.LevelInfo, "encrypting plaintext_u.txt (1.2 KiB) under alias/kms_key_cse_usecase_3 with encryption context whatfor=usecase-3-cse", nil),
 			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key (3f9a…(32 bytes)…c1, kept in memory only)", &steps.DataKeyDetail{
 				MaskedDataKey: "3f9a…(32 bytes)…c1", EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
-				Header: crypto.Header{Version: 1, Scheme: crypto.SchemeKMSDataKey, KeyARN: fixtureKeyARN,
-					EncryptionContext: map[string]string{"whatfor": "usecase-3-cse"}, SegmentSizeInBytes: 1 << 20},
+				KeyARN: fixtureKeyARN,
 			}),
+			line(11, steps.LevelInfo, "", fixtureHeader()),
 			line(11, steps.LevelInfo, "", &steps.ProgressDetail{DoneBytes: 1234, TotalBytes: 1234}),
-			line(12, steps.LevelInfo, "wrote encrypted_e.txt (1.5 KiB)", &steps.FilesDetail{
+			line(12, steps.LevelInfo, "wrote encrypted_e.txt (1.8 KiB): the header, the data in 4 KiB frames, each encrypted with the data key, then the signature", &steps.FilesDetail{
 				Input:  steps.FileSummary{Path: "/w/plaintext_u.txt", SizeInBytes: 1234},
-				Output: steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1534},
+				Output: steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1851},
 			}),
+			line(12, steps.LevelInfo, "read its header back, as anyone with the file can, without a key: AWS Encryption SDK message version 2, suite 0x0578, 4.0 KiB frames", fixtureHeader()),
 			line(12, steps.LevelSuccess, "Module run was successful !!", nil),
 		}
 	case 3:
 		return []steps.Line{
 			line(20, steps.LevelInfo, "decrypting encrypted_e.txt: KMS Decrypt unwraps the encrypted data key", nil),
-			line(21, steps.LevelInfo, "wrote plaintext_u_cycled.txt (1.2 KiB), after the whole file authenticated", &steps.FilesDetail{
-				Input:  steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1534},
+			line(21, steps.LevelInfo, "wrote plaintext_u_cycled.txt (1.2 KiB), after the header and every frame, then the signature verified", &steps.FilesDetail{
+				Input:  steps.FileSummary{Path: "/w/encrypted_e.txt", SizeInBytes: 1851},
 				Output: steps.FileSummary{Path: "/w/plaintext_u_cycled.txt", SizeInBytes: 1234},
 			}),
 			line(21, steps.LevelSuccess, "Module run was successful !!", nil),
@@ -207,6 +207,21 @@ func stepLines(n int) []steps.Line {
 	return nil
 }
 
+// fixturePublicKey is the aws-crypto-public-key of the fixtures: a
+// compressed P-384 point in base64.
+const fixturePublicKey = "A2LbJ7TXVLqvA0ITtx0grbX3ZVjsn6a2TWp7HsmY0IUxiwjYO7VHsJSk8ah5TWQrYQ=="
+
+// fixtureHeader is the header of encrypted_e.txt as step 2 reads it back.
+func fixtureHeader() *steps.HeaderDetail {
+	return &steps.HeaderDetail{
+		Version: 2, SuiteID: "0x0578", SuiteName: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", Signed: true,
+		MessageID:          "5e1d0c3b9a8f7e6d5c4b3a291807f6e5d4c3b2a1908f7e6d5c4b3a2918070605",
+		EncryptionContext:  map[string]string{"whatfor": "usecase-3-cse", steps.PublicKeyContextKey: fixturePublicKey},
+		EncryptedDataKeys:  []steps.EncryptedDataKeySummary{{ProviderID: "aws-kms", KeyARN: fixtureKeyARN, SizeInBytes: 184}},
+		FrameLengthInBytes: 4096,
+	}
+}
+
 // step5Waiting is step 5 in its countdown, after one early look.
 func step5Waiting() []steps.Line {
 	return []steps.Line{
@@ -222,11 +237,12 @@ func step5Found() []steps.Line {
 	rec := &steps.RecordDetail{
 		EventID: "8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10", EventName: "GenerateDataKey",
 		EventTime: t0.Add(11 * time.Second), FoundAt: t0.Add(143 * time.Second), Lag: 132 * time.Second,
-		KeyARN: fixtureKeyARN, EncryptionContext: map[string]string{"whatfor": "usecase-3-cse"},
-		JSON: "{\n  \"eventName\": \"GenerateDataKey\",\n  \"readOnly\": true,\n  \"requestParameters\": {\n    \"keyId\": \"alias/kms_key_cse_usecase_3\",\n    \"keySpec\": \"AES_256\",\n    \"encryptionContext\": {\n      \"whatfor\": \"usecase-3-cse\"\n    }\n  },\n  \"responseElements\": null\n}",
+		KeyARN: fixtureKeyARN, EncryptionContext: map[string]string{"whatfor": "usecase-3-cse", steps.PublicKeyContextKey: fixturePublicKey},
+		JSON: "{\n  \"eventName\": \"GenerateDataKey\",\n  \"readOnly\": true,\n  \"requestParameters\": {\n    \"keyId\": \"alias/kms_key_cse_usecase_3\",\n    \"numberOfBytes\": 32,\n    \"encryptionContext\": {\n      \"aws-crypto-public-key\": \"" + fixturePublicKey + "\",\n      \"whatfor\": \"usecase-3-cse\"\n    }\n  },\n  \"responseElements\": null\n}",
 	}
 	return []steps.Line{
 		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record, 2m12s after the call (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10)", rec),
+		line(143, steps.LevelInfo, "its encryption context: the workshop's whatfor=usecase-3-cse, and aws-crypto-public-key, the public key of the message's signature, which the AWS Encryption SDK added so that KMS binds it to the data key", nil),
 		line(143, steps.LevelSuccess, "GenerateDataKey API Called", nil),
 	}
 }

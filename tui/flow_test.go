@@ -306,7 +306,7 @@ func TestCheckNowSignalsStep5(t *testing.T) {
 	<-checked
 	d.until("step 5 done", func(m *Model) bool { return m.steps[4].status == statusDone })
 	screen := d.screen()
-	for _, want := range []string{`{"whatfor":"usecase-3-cse"}`, "2m12s", "GenerateDataKey API Called"} {
+	for _, want := range []string{`"whatfor":"usecase-3-cse"}`, `{"aws-crypto-public-key":`, "public key of the", "2m12s", "GenerateDataKey API Called"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("step 5 screen lacks %q:\n%s", want, screen)
 		}

@@ -72,7 +72,7 @@ var scenarios = []scenario{
 	{name: "step2-large-file", build: func(m *Model) {
 		runStep(m, 1)
 		send(m, press("2", "enter")...)
-		feed(m, 2, stepLines(2)[:2], false, nil)
+		feed(m, 2, stepLines(2)[:3], false, nil)
 		feed(m, 2, []steps.Line{line(11, steps.LevelInfo, "", &steps.ProgressDetail{DoneBytes: 300 << 20, TotalBytes: 800 << 20})}, false, nil)
 	}},
 	{name: "step3-failed", build: func(m *Model) {

@@ -53,6 +53,7 @@ type stepScreen struct {
 // stepDetails are the latest details a run reported, one of each kind.
 type stepDetails struct {
 	dataKey  *steps.DataKeyDetail
+	header   *steps.HeaderDetail
 	progress *steps.ProgressDetail
 	files    *steps.FilesDetail
 	compare  *steps.CompareDetail
@@ -215,6 +216,8 @@ func (s *stepScreen) report(l steps.Line) {
 	case *steps.DataKeyDetail:
 		d.dataKey = v
 		s.noteMaskedKey(v.MaskedDataKey)
+	case *steps.HeaderDetail:
+		d.header = v
 	case *steps.ProgressDetail:
 		d.progress = v
 	case *steps.FilesDetail:

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -196,12 +197,18 @@ func (s *stepScreen) detailsView(width int) string {
 	kv := newKV(t, width, 18)
 	var b strings.Builder
 	if d.dataKey != nil {
-		h := d.dataKey.Header
 		b.WriteString(kv.row("Data key", d.dataKey.MaskedDataKey+" (memory only)", false))
-		b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
-		b.WriteString(kv.row("Header: KMS key", h.KeyARN, false))
-		b.WriteString(kv.row("Header: context", text.Context(h.EncryptionContext), true))
-		b.WriteString(kv.row("Header: scheme", fmt.Sprintf("%s, %s segments", schemeName(h.Scheme), text.Size(int64(h.SegmentSizeInBytes))), false))
+		if d.header == nil {
+			b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
+		}
+	}
+	switch h := d.header; {
+	case h != nil && s.status == statusRunning:
+		// While a large file is encrypted, the progress needs the room.
+		b.WriteString(kv.row("Header", fmt.Sprintf("AWS Encryption SDK message, version %d, suite %s, %s frames",
+			h.Version, h.SuiteID, text.Size(int64(h.FrameLengthInBytes))), false))
+	case h != nil:
+		b.WriteString(headerView(t, h, d.dataKey, width, kv))
 	}
 	if d.files != nil {
 		b.WriteString(kv.row("Files", fmt.Sprintf("%s %s %s", fileLine(d.files.Input), t.arrow(), fileLine(d.files.Output)), false))
@@ -226,6 +233,42 @@ func (s *stepScreen) detailsView(width int) string {
 		b.WriteString(kv.row("Deleted on", when, true))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// headerView is the header of an AWS Encryption SDK message, as anyone
+// who has the file can read it: one row per field but the fixed ones.
+// dataKey, when known, adds a preview of the encrypted data key.
+func headerView(t *theme, h *steps.HeaderDetail, dataKey *steps.DataKeyDetail, width int, kv kvTable) string {
+	var b strings.Builder
+	b.WriteString(kv.row("Header", fmt.Sprintf("AWS Encryption SDK message, version %d", h.Version), false))
+	b.WriteString(kv.row("  Suite", h.SuiteID+" "+h.SuiteName, false))
+	b.WriteString(kv.row("  Message ID", shortHash(h.MessageID, width-kv.labelW-1, t), false))
+	b.WriteString(kv.row("  Context", text.Context(shortPublicKey(h.EncryptionContext, t)), true))
+	for _, edk := range h.EncryptedDataKeys {
+		v := fmt.Sprintf("%s, %d bytes", edk.ProviderID, edk.SizeInBytes)
+		if dataKey != nil && edk.KeyARN == dataKey.KeyARN {
+			v += "  " + dataKey.EncryptedDataKeyPreview + t.ellipsis
+		}
+		if edk.KeyARN != "" {
+			v += ", under " + edk.KeyARN
+		}
+		b.WriteString(kv.row("  Data key", v, false))
+	}
+	b.WriteString(kv.row("  Frames", fmt.Sprintf("%s (%d bytes)", text.Size(int64(h.FrameLengthInBytes)), h.FrameLengthInBytes), false))
+	return b.String()
+}
+
+// shortPublicKey returns ec with the value of aws-crypto-public-key cut
+// short: a screen has room to show the pair is there, not its 68
+// characters.
+func shortPublicKey(ec map[string]string, t *theme) map[string]string {
+	v, ok := ec[steps.PublicKeyContextKey]
+	if !ok || len(v) <= 12 {
+		return ec
+	}
+	short := maps.Clone(ec)
+	short[steps.PublicKeyContextKey] = v[:12] + t.ellipsis
+	return short
 }
 
 // compareView is the comparison of the original and the decrypted file.
@@ -292,7 +335,10 @@ func recordView(t *theme, r *steps.RecordDetail, width int, kv kvTable, withJSON
 	b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
 	b.WriteString(kv.row("Delivery lag", text.Duration(r.Lag), true))
 	b.WriteString(kv.row("KMS key", r.KeyARN, false))
-	b.WriteString(kv.row("Encryption context", text.Context(r.EncryptionContext), true))
+	b.WriteString(kv.row("Encryption context", text.Context(shortPublicKey(r.EncryptionContext, t)), true))
+	if _, ok := r.EncryptionContext[steps.PublicKeyContextKey]; ok {
+		b.WriteString(kv.row("", steps.PublicKeyContextKey+": the message signature's public key, which the SDK binds to the data key", false))
+	}
 	b.WriteString(kv.row("Event ID", r.EventID, false))
 	if r.JSON == "" || !withJSON {
 		return b.String()
@@ -403,18 +449,6 @@ func shortHash(h string, width int, t *theme) string {
 func clockDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// schemeName names how a file's data key was made.
-func schemeName(s fmt.Stringer) string {
-	switch name := s.String(); name {
-	case "kms-data-key":
-		return name + " (GenerateDataKey)"
-	case "tink":
-		return name + " (local key, KMS Encrypt)"
-	default:
-		return name
-	}
 }
 
 // times writes a count of attempts: "once", "twice", "3 times".

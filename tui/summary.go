@@ -206,7 +206,7 @@ func (s *summaryScreen) resources() (created [][2]string, cleaned []string) {
 	}
 	for _, st := range s.steps {
 		if d := st.details.dataKey; keyARN == "" && d != nil {
-			keyARN = d.Header.KeyARN
+			keyARN = d.KeyARN
 		}
 	}
 	if keyARN == "" {
