@@ -9,7 +9,8 @@ import (
 // Wrap word-wraps plain text to width columns. It breaks lines at spaces
 // only, never inside a command line option or at a hyphen, so that
 // commands and names stay whole where they fit; a word longer than a line
-// is cut after its last '/' or ':' that fits (ARNs, paths), else anywhere.
+// is cut after its last '/', ':' or '_' that fits (ARNs, paths, names of
+// algorithm suites), else anywhere.
 func Wrap(s string, width int) string {
 	width = max(width, 1)
 	var out []string
@@ -72,10 +73,10 @@ func wrapParagraph(s string, width int) []string {
 }
 
 // breakAt is where to cut a word too long for room columns: after the last
-// '/' or ':' within room, or at room.
+// '/', ':' or '_' within room, or at room.
 func breakAt(word string, room int) int {
 	prefix := ansi.Cut(word, 0, room)
-	if i := strings.LastIndexAny(prefix, "/:"); i > room/3 {
+	if i := strings.LastIndexAny(prefix, "/:_"); i > room/3 {
 		return ansi.StringWidth(prefix[:i+1])
 	}
 	return max(room, 1)

@@ -20,6 +20,7 @@ func TestWrap(t *testing.T) {
 		{"key arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", 50,
 			"key\narn:aws:kms:us-east-1:111122223333:key/\n1234abcd-12ab-34cd-56ef-1234567890ab"},
 		{"abcdefghij", 4, "abcd\nefgh\nij"},
+		{"Suite 0x0578 AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", 40, "Suite 0x0578\nAES_256_GCM_HKDF_SHA512_COMMIT_KEY_\nECDSA_P384"},
 		{"  indented text that wraps", 15, "  indented text\n  that wraps"},
 		{"two\nparagraphs", 20, "two\nparagraphs"},
 	}
