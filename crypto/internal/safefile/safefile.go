@@ -101,7 +101,7 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	// (files that Go's poller cannot wait on never block for long).
 	stop := context.AfterFunc(ctx, func() { in.SetReadDeadline(time.Now()) })
 	defer stop()
-	err = transform(out.File, in, srcBytes)
+	err = transform(&writeBack{f: out.File}, in, srcBytes)
 	if !info.Mode().IsRegular() {
 		// The end of a pipe, a FIFO or a terminal is ambiguous: a Ctrl-C
 		// to this process's group kills the producer, which ends its
@@ -132,6 +132,30 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	done = true
 	syncDir(filepath.Dir(dst))
 	return nil
+}
+
+// writeBackBytes is how much output a writeBack lets accumulate before it
+// asks the kernel to start writing it to disk.
+const writeBackBytes = 8 << 20
+
+// writeBack writes to f and, every writeBackBytes, starts the write-back of
+// what it wrote since (startWriteBack), without waiting for it: the disk
+// works while the stream goes on, and the final Sync, which makes the file
+// durable before it appears, has little left to do instead of all of it.
+type writeBack struct {
+	f       *os.File
+	offset  int64 // bytes written
+	started int64 // bytes whose write-back was started
+}
+
+func (w *writeBack) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.offset += int64(n)
+	if w.offset-w.started >= writeBackBytes {
+		startWriteBack(w.f, w.started, w.offset-w.started)
+		w.started = w.offset
+	}
+	return n, err
 }
 
 // A tempFile is the output being written, either unnamed until it is

@@ -118,3 +118,17 @@ func (t *tempFile) commit(dst string) error {
 	}
 	return t.commitNamed(dst)
 }
+
+// startWriteBack asks the kernel to start writing n bytes of f at offset to
+// disk, and does not wait (sync_file_range(2) with SYNC_FILE_RANGE_WRITE).
+// It is only a head start for the final fsync, so errors are ignored: that
+// fsync reports any that matter.
+func startWriteBack(f *os.File, offset, n int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		unix.SyncFileRange(int(fd), offset, n, unix.SYNC_FILE_RANGE_WRITE)
+	})
+}

@@ -215,3 +215,15 @@ func TestKilledRun(t *testing.T) {
 		})
 	}
 }
+
+// An output of several write-back ranges (writeBackBytes each) comes out
+// whole: starting the write-back early changes nothing of what is written.
+func TestLargeOutputWrittenBackWhole(t *testing.T) {
+	dir := t.TempDir()
+	data := randomBytes(2*writeBackBytes + 12345)
+	dst := filepath.Join(dir, "out")
+	writeSmallFile(t, dir, dst, data)
+	if got := fileContents(t, dst); !bytes.Equal(got, data) {
+		t.Errorf("Transform of %d bytes wrote %d bytes that differ", len(data), len(got))
+	}
+}
