@@ -8,6 +8,7 @@
 package safefile
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -101,7 +102,13 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	// (files that Go's poller cannot wait on never block for long).
 	stop := context.AfterFunc(ctx, func() { in.SetReadDeadline(time.Now()) })
 	defer stop()
-	err = transform(&writeBack{f: out.File}, in, srcBytes)
+	// Buffered: a transformation may write in small pieces (a decrypted
+	// frame of 4 KiB), each a system call otherwise.
+	w := bufio.NewWriterSize(&writeBack{f: out.File}, outputBufferBytes)
+	err = transform(w, in, srcBytes)
+	if err == nil {
+		err = w.Flush()
+	}
 	if !info.Mode().IsRegular() {
 		// The end of a pipe, a FIFO or a terminal is ambiguous: a Ctrl-C
 		// to this process's group kills the producer, which ends its
@@ -133,6 +140,9 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	syncDir(filepath.Dir(dst))
 	return nil
 }
+
+// outputBufferBytes is how much output Transform gathers before it writes.
+const outputBufferBytes = 1 << 20
 
 // writeBackBytes is how much output a writeBack lets accumulate before it
 // asks the kernel to start writing it to disk.
