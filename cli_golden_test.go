@@ -147,6 +147,7 @@ var cliCases = []struct {
 	{name: "usage-listen-remote", args: []string{"mock-aws", "--listen", "0.0.0.0:4566", "--dir", "$DIR"}},
 	{name: "usage-listen-bad-port", args: []string{"mock-aws", "--listen", "127.0.0.1:99999", "--dir", "$DIR"}},
 	{name: "usage-delivery-delay-live", args: []string{"run", "--aws", "--delivery-delay", "1s", "--dir", "$DIR"}},
+	{name: "usage-negative-wait", args: []string{"run", "--wait", "-1s", "--dir", "$DIR"}},
 
 	// Advice (exit 1).
 	{

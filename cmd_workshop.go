@@ -114,14 +114,18 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := steps.Open(steps.Options{
+	opts := steps.Options{
 		Dir:     a.dir,
 		Clients: clients,
 		Clock:   a.clock,
 		Fast:    a.fast,
 		Confirm: a.confirm,
 		Profile: a.profile,
-	})
+	}
+	if a.waitSet {
+		opts.AuditWait = &a.wait
+	}
+	w, err := steps.Open(opts)
 	if err != nil {
 		// Nothing was done with the clients: saving the demo's state would
 		// only write back what it read, over what the process holding the

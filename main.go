@@ -53,7 +53,11 @@ type app struct {
 	// deliveryDelaySet: --delivery-delay was given, so 0 means at once
 	// rather than the default.
 	deliveryDelaySet bool
-	theme            string
+	// wait is --wait: step 5's wait before it first looks in CloudTrail,
+	// when given (waitSet).
+	wait    time.Duration
+	waitSet bool
+	theme   string
 
 	// clock is the demo's and the steps' clock; nil means real time. Tests
 	// set a fake one.
@@ -164,6 +168,7 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 	f.BoolVarP(&a.yes, "yes", "y", false, "do not ask for confirmation (creating a KMS key with --aws, reusing a key pending deletion)")
 	f.BoolVar(&a.fast, "fast", false, "shorten every wait (step 5 waits seconds, not minutes)")
 	f.DurationVar(&a.deliveryDelay, "delivery-delay", 0, "demo only: how long the fake CloudTrail takes to show an API call (default: 20s to 3m, with --fast 1s to 3s)")
+	f.DurationVar(&a.wait, "wait", 0, "step 5's wait before it first looks in CloudTrail, for a facilitator's pace (default 2m; with --fast 5s; 0 looks at once)")
 	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large, high contrast) or plain")
 
 	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand())
@@ -181,6 +186,10 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 		return &usageError{"--delivery-delay must not be negative"}
 	}
 	a.deliveryDelaySet = cmd.Flags().Changed("delivery-delay")
+	if a.wait < 0 {
+		return &usageError{"--wait must not be negative"}
+	}
+	a.waitSet = cmd.Flags().Changed("wait")
 	if a.live && a.deliveryDelaySet {
 		return &usageError{"--delivery-delay is for the demo backend; real CloudTrail takes the time it takes"}
 	}

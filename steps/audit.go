@@ -33,17 +33,20 @@ var (
 )
 
 func (w *Workshop) auditTimings() auditTimings {
+	t := fastTimings
 	switch {
 	case !w.Fast:
-		return normalTimings
+		t = normalTimings
 	case w.Live():
 		// Real CloudTrail lags as much as it lags: --fast only shortens the
 		// first wait, and the polls keep to the real service's pace.
-		t := normalTimings
+		t = normalTimings
 		t.wait = fastTimings.wait
-		return t
 	}
-	return fastTimings
+	if w.AuditWait != nil {
+		t.wait = *w.AuditWait
+	}
+	return t
 }
 
 // Step 5 looks for events whose time is this close to the recorded

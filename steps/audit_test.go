@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +259,46 @@ func TestStep5NoZeroSecondWait(t *testing.T) {
 	}
 	if !l.contains("looking for its record in CloudTrail now") {
 		t.Errorf("step 5 lines = %q, want it to look at once", l.texts())
+	}
+}
+
+// A facilitator's --wait sets step 5's wait before its first look, whatever
+// --fast says; 0 looks at once.
+func TestStep5WaitsAsLongAsAsked(t *testing.T) {
+	for _, tc := range []struct {
+		wait time.Duration
+		fast bool
+	}{{30 * time.Second, false}, {30 * time.Second, true}, {0, false}} {
+		t.Run(fmt.Sprintf("wait %s fast %v", tc.wait, tc.fast), func(t *testing.T) {
+			fc := clock.NewFake(start)
+			wait := tc.wait
+			s := &setup{t: t, dir: t.TempDir(), clock: fc, delivery: fakeaws.DeliveryDelay{Min: time.Second, Max: time.Second}, fast: tc.fast, auditWait: &wait}
+			s.mustRun(1, 2)
+			w := s.open()
+			l := &lines{}
+			errc := make(chan error, 1)
+			go func() { errc <- steps.Run(context.Background(), w, 5, l) }()
+			if err := drive(t, fc, errc); err != nil {
+				t.Fatalf("step 5 = %v", err)
+			}
+			var firstLook time.Time
+			var total time.Duration
+			for _, line := range l.list() {
+				switch d := line.Detail.(type) {
+				case *steps.WaitDetail:
+					total = d.Total
+				case *steps.PollDetail, *steps.RecordDetail:
+					if firstLook.IsZero() {
+						firstLook = line.Time
+					}
+				}
+			}
+			if tc.wait > 0 && total != tc.wait {
+				t.Errorf("countdown total = %s, want %s", total, tc.wait)
+			}
+			if got := firstLook.Sub(start); got < tc.wait || got > tc.wait+2*time.Second {
+				t.Errorf("first look at +%s, want about +%s (lines %q)", got, tc.wait, l.texts())
+			}
+		})
 	}
 }

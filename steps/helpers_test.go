@@ -41,6 +41,8 @@ type setup struct {
 	delivery fakeaws.DeliveryDelay
 	fast     bool
 	confirm  func(context.Context, string) bool
+	// auditWait is step 5's wait, when set (--wait).
+	auditWait *time.Duration
 }
 
 func newSetup(t *testing.T) *setup {
@@ -58,7 +60,7 @@ func (s *setup) open() *steps.Workshop {
 		s.t.Fatalf("awsclient.New: %v", err)
 	}
 	s.t.Cleanup(func() { clients.Close() })
-	w, err := steps.Open(steps.Options{Dir: s.dir, Clients: clients, Clock: s.clock, Fast: s.fast, Confirm: s.confirm})
+	w, err := steps.Open(steps.Options{Dir: s.dir, Clients: clients, Clock: s.clock, Fast: s.fast, Confirm: s.confirm, AuditWait: s.auditWait})
 	if err != nil {
 		s.t.Fatalf("Open(%s): %v", s.dir, err)
 	}

@@ -34,6 +34,10 @@ type Options struct {
 	Clients *awsclient.Clients
 	Clock   clock.Clock // clock.Real{} when nil
 	Fast    bool        // shorten every wait
+	// AuditWait, when set, is how long step 5 waits before it first looks
+	// in CloudTrail (0: at once), for a facilitator's pace; nil keeps the
+	// default (two minutes, seconds with Fast).
+	AuditWait *time.Duration
 	// Confirm, when set, asks the person whether to go ahead with something
 	// the workshop does not do unasked (cancelling the deletion of a key).
 	// Nil means no.
@@ -65,7 +69,9 @@ type Workshop struct {
 	Clients *awsclient.Clients
 	Clock   clock.Clock
 	Fast    bool
-	State   State
+	// AuditWait: see Options.
+	AuditWait *time.Duration
+	State     State
 	// CheckNow makes step 5 stop waiting and look for the record at once.
 	// It has a buffer of one: send without blocking.
 	CheckNow chan struct{}
@@ -92,14 +98,15 @@ func Open(opts Options) (*Workshop, error) {
 		return nil, fmt.Errorf("open workshop folder: %w", err)
 	}
 	w := &Workshop{
-		Dir:      abs,
-		Clients:  opts.Clients,
-		Clock:    clockOrReal(opts.Clock),
-		Fast:     opts.Fast,
-		CheckNow: make(chan struct{}, 1),
-		Confirm:  opts.Confirm,
-		Profile:  opts.Profile,
-		backend:  backendName(opts.Clients),
+		Dir:       abs,
+		Clients:   opts.Clients,
+		Clock:     clockOrReal(opts.Clock),
+		Fast:      opts.Fast,
+		AuditWait: opts.AuditWait,
+		CheckNow:  make(chan struct{}, 1),
+		Confirm:   opts.Confirm,
+		Profile:   opts.Profile,
+		backend:   backendName(opts.Clients),
 	}
 	unwritable := fmt.Sprintf("the workshop keeps its files and progress in %s and must be able to write there: make it writable, or choose another folder with --dir", abs)
 	if err := os.MkdirAll(abs, 0o755); err != nil {
