@@ -153,20 +153,37 @@ With --context, each entry given must be in the file's encryption context
 			}
 			defer clients.Close()
 			in, out := args[0], args[1]
+			messageOpts := esdk.DecryptOptions{EncryptionContext: encryptionContext, AllowLegacy: allowLegacy}
+			if keyID != "" {
+				messageOpts.KeyIDs = []string{keyID}
+			}
+			csewOpts := crypto.DecryptOptions{KeyID: keyID, EncryptionContext: encryptionContext}
 			format, first := sniff(in)
-			if format == formatESDK {
-				opts := esdk.DecryptOptions{EncryptionContext: encryptionContext, AllowLegacy: allowLegacy}
-				if keyID != "" {
-					opts.KeyIDs = []string{keyID}
+			if first == nil {
+				// Not a regular file (a pipe, a FIFO): it can be read only
+				// once, so the format is told from the stream itself.
+				got, err := crypto.DecryptEitherFile(ctx, clients.KMS, in, out, csewOpts, messageOpts)
+				switch {
+				case err != nil && got.IsCSEW:
+					return a.adviseDecrypt(in, fmt.Errorf("decrypt %s: %w", in, err), clients, fileFlags{cmd})
+				case err != nil:
+					return a.adviseMessage(in, fmt.Errorf("decrypt %s: %w", in, err), nil, clients, fileFlags{cmd})
+				case got.IsCSEW:
+					a.describeCSEW("decrypted", in, out, got.CSEW)
+				default:
+					a.describeMessage("decrypted", in, out, got.Message)
 				}
-				h, err := esdk.DecryptFile(ctx, clients.KMS, in, out, opts)
+				return nil
+			}
+			if format == formatESDK {
+				h, err := esdk.DecryptFile(ctx, clients.KMS, in, out, messageOpts)
 				if err != nil {
 					return a.adviseMessage(in, fmt.Errorf("decrypt %s: %w", in, err), first, clients, fileFlags{cmd})
 				}
 				a.describeMessage("decrypted", in, out, h)
 				return nil
 			}
-			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, crypto.DecryptOptions{KeyID: keyID, EncryptionContext: encryptionContext})
+			h, err := crypto.DecryptFile(ctx, clients.KMS, in, out, csewOpts)
 			if err != nil {
 				return a.adviseDecrypt(in, fmt.Errorf("decrypt %s: %w", in, err), clients, fileFlags{cmd})
 			}

@@ -55,9 +55,9 @@ const sniffSizeInBytes = 4
 
 // sniff tells which format the file at path is in from its first bytes,
 // which it also returns. Only a regular file is read: a pipe, a FIFO or a
-// terminal cannot be read twice, so its format is taken to be the default,
-// esdk, and first is nil. Neither is an error: decrypting the file reports
-// what is wrong with it.
+// terminal cannot be read twice, so first is nil and decrypt tells the
+// format from the stream itself (crypto.DecryptEitherFile). Neither is an
+// error: decrypting the file reports what is wrong with it.
 func sniff(path string) (format fileFormat, first []byte) {
 	info, err := os.Stat(path)
 	if err != nil || !info.Mode().IsRegular() {
@@ -188,9 +188,6 @@ func messageHint(err error, in string, first []byte) string {
 	case errors.Is(err, esdk.ErrNotMessage) && looksBase64(first):
 		return fmt.Sprintf("aws-encryption-cli --encode writes messages in base64: `base64 -d < %s > %s.bin`, then decrypt %s.bin",
 			text.Name(in), text.Name(in), text.Name(in))
-	case errors.Is(err, esdk.ErrNotMessage) && first == nil:
-		return "decrypt reads AWS Encryption SDK messages (from `cse-workshop encrypt`, step 2 or aws-encryption-cli) and CSEW files; " +
-			"it cannot look ahead in a pipe, so from a pipe it reads messages only: give a CSEW file by its path"
 	case errors.Is(err, esdk.ErrNotMessage):
 		return "decrypt reads AWS Encryption SDK messages (from `cse-workshop encrypt`, step 2, aws-encryption-cli or any AWS Encryption SDK) and files from `cse-workshop encrypt --format csew`"
 	case errors.Is(err, esdk.ErrLegacySuite):

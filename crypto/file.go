@@ -1,9 +1,11 @@
 package crypto
 
 import (
+	"bufio"
 	"context"
 	"io"
 
+	"cse-workshop/crypto/esdk"
 	"cse-workshop/crypto/internal/safefile"
 )
 
@@ -37,4 +39,34 @@ func DecryptFile(ctx context.Context, k KMS, src, dst string, opts DecryptOption
 		return err
 	})
 	return h, err
+}
+
+// Either is what DecryptEitherFile found: a CSEW file's header, or an AWS
+// Encryption SDK message's; exactly one is set once the format is known.
+type Either struct {
+	CSEW    *Header
+	Message *esdk.Header
+	// IsCSEW says which format src was, also when decryption failed.
+	IsCSEW bool
+}
+
+// DecryptEitherFile decrypts src into dst as DecryptFile does, whichever of
+// the two formats src holds: a CSEW file (by its magic) with csewOpts, else
+// an AWS Encryption SDK message with messageOpts. It tells them apart by
+// the first bytes of the stream itself, so src may be a pipe, a FIFO or a
+// terminal, which cannot be opened twice.
+func DecryptEitherFile(ctx context.Context, k KMS, src, dst string, csewOpts DecryptOptions, messageOpts esdk.DecryptOptions) (Either, error) {
+	var got Either
+	err := safefile.Transform(ctx, src, dst, func(w io.Writer, r io.Reader, srcBytes int64) error {
+		br := bufio.NewReader(r)
+		first, _ := br.Peek(len(magic)) // a shorter input is no CSEW file
+		var err error
+		if got.IsCSEW = LooksLikeFile(first); got.IsCSEW {
+			got.CSEW, err = decrypt(ctx, k, w, br, srcBytes, csewOpts)
+			return err
+		}
+		got.Message, err = esdk.Decrypt(ctx, k, w, br, messageOpts)
+		return err
+	})
+	return got, err
 }
