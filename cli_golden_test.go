@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"cse-workshop/awsclient"
+	"cse-workshop/awsclient/awsclienttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/cli")
@@ -89,21 +90,7 @@ func (e *cliEnv) rewrite(name, old, new string) {
 // metadata.
 func isolateAWS(t *testing.T) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") {
-			t.Setenv(name, "") // restored after the test
-			os.Unsetenv(name)
-		}
-	}
-	home := t.TempDir()
-	empty := filepath.Join(home, "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", home)
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	awsclienttest.IsolateAWS(t)
 	// Instance metadata answers as it does outside EC2.
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)

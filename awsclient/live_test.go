@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"cse-workshop/awsclient/awsclienttest"
 	"cse-workshop/awsclient/fakeaws"
 	"cse-workshop/awsclient/fakeaws/fakeawstest"
 	"cse-workshop/internal/clock"
@@ -24,21 +25,7 @@ import (
 // files, and no instance metadata. It returns the temporary HOME.
 func isolateAWS(t *testing.T) string {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") {
-			t.Setenv(name, "") // restored after the test
-			os.Unsetenv(name)
-		}
-	}
-	home := t.TempDir()
-	empty := filepath.Join(home, "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", home)
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	home := awsclienttest.IsolateAWS(t)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	return home
 }
