@@ -52,6 +52,13 @@ func Diagrams() (encrypt, decrypt string) {
 		strings.TrimRight(string(mustRead("diagrams/decrypt.txt")), "\n")
 }
 
+// Source is the AWS documentation page that backs a claim the workshop
+// makes: every lesson, explanation and on-screen claim about AWS names one.
+type Source struct {
+	Title string `json:"title"` // the page's title, as AWS gives it
+	URL   string `json:"url"`   // https://docs.aws.amazon.com/…
+}
+
 // Question is one multiple-choice quiz question.
 type Question struct {
 	Prompt      string   `json:"prompt"`

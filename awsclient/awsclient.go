@@ -66,6 +66,10 @@ type Clients struct {
 	Live       bool
 	Region     string
 	Calls      *Recorder
+	// Endpoint is the loopback URL ("http://127.0.0.1:PORT") where the
+	// demo backend also answers the learner's own AWS CLI, "" when it
+	// does not (real AWS, or turned off).
+	Endpoint string
 
 	fake *fakeaws.Server // the demo backend; nil for real AWS
 }
