@@ -45,7 +45,8 @@ func (c *Clients) serveEndpoint(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// Serve stops only when ctx is done, and then returns nil.
+		// A stop returns nil; a failing listener only ends what the
+		// learner's CLI can reach, never the tutorial.
 		fakeaws.Serve(ctx, ln, c.fake, fakeaws.ServeOptions{OnCall: c.Calls.addServed})
 	}()
 	c.Endpoint = "http://" + ln.Addr().String()
