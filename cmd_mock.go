@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,8 +31,8 @@ Its keys and audit trail are kept in the workshop folder (--dir), shared with
 the demo: steps, encrypt and decrypt may run on the same folder at the same
 time (each request locks the state file, then reads what the others saved).
 Ctrl-C stops it, with exit code 0.`,
-		Example: `  cse-workshop mock-aws &
-  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 kms list-keys`,
+		Example: "  cse-workshop mock-aws &\n" + indentLines(awsclient.CLIExports("http://127.0.0.1:4566", fakeaws.DefaultRegion), "  ") +
+			"  aws kms list-keys",
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			if a.live {
@@ -57,7 +58,9 @@ Ctrl-C stops it, with exit code 0.`,
 			endpoint := "http://" + ln.Addr().String()
 			fmt.Fprintf(a.stdout, "fake AWS (KMS, CloudTrail, STS) listening on %s\n", endpoint)
 			fmt.Fprintf(a.stdout, "state: %s\n", stateFile)
-			fmt.Fprintf(a.stdout, "try:   AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s kms list-keys\n", endpoint, region)
+			fmt.Fprintln(a.stdout, "To use it with the AWS CLI, paste these lines into another terminal (any keys work):")
+			fmt.Fprint(a.stdout, indentLines(awsclient.CLIExports(endpoint, region), "  "))
+			fmt.Fprintln(a.stdout, "then try: aws kms list-keys")
 			fmt.Fprintln(a.stdout, "Ctrl-C stops it.")
 			if err := fakeaws.Serve(cmd.Context(), ln, fake, fakeaws.ServeOptions{ErrorLog: errorLog}); err != nil {
 				return err
@@ -96,4 +99,13 @@ func listenError(listen string, err error) error {
 		return awsclient.WithHint(err, "another program (another mock-aws?) already listens there: stop it, or choose a free port with --listen 127.0.0.1:PORT")
 	}
 	return awsclient.WithHint(err, "choose an address of this computer with --listen, like 127.0.0.1:4566")
+}
+
+// indentLines writes lines one per line, each after indent.
+func indentLines(lines []string, indent string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(indent + l + "\n")
+	}
+	return b.String()
 }

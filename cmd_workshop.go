@@ -72,23 +72,29 @@ func stepNumber(s string) (int, error) {
 // elsewhere.
 func (a *app) tutorial(cmd *cobra.Command, _ []string) error {
 	ctx := cmd.Context()
-	if !a.interactive() {
-		fmt.Fprintln(a.stderr, "note: not a terminal, so running all six steps without the tutorial (as `cse-workshop run`)")
-		return a.runSteps(ctx, []int{1, 2, 3, 4, 5, 6})
+	show := a.showTutorial
+	if show == nil {
+		if !a.interactive() {
+			fmt.Fprintln(a.stderr, "note: not a terminal, so running all six steps without the tutorial (as `cse-workshop run`)")
+			return a.runSteps(ctx, []int{1, 2, 3, 4, 5, 6})
+		}
+		show = tui.Run
 	}
-	w, closeClients, err := a.openWorkshop(ctx)
+	// The demo also answers the learner's own AWS CLI while the tutorial
+	// runs; closing the clients stops it.
+	w, closeClients, err := a.openWorkshop(ctx, !a.live && !a.noEndpoint)
 	if err != nil {
 		return err
 	}
 	defer closeClients()
 	// The tutorial asks its own questions (the live plan, a key pending
 	// deletion) on screen, and prints the live-key reminder itself.
-	return tui.Run(ctx, tui.Options{Workshop: w, Theme: a.theme, Fast: a.fast})
+	return show(ctx, tui.Options{Workshop: w, Theme: a.theme, Fast: a.fast})
 }
 
 // runSteps runs steps in order with the plain runner.
 func (a *app) runSteps(ctx context.Context, ns []int) error {
-	w, closeClients, err := a.openWorkshop(ctx)
+	w, closeClients, err := a.openWorkshop(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -107,10 +113,11 @@ func (a *app) runSteps(ctx context.Context, ns []int) error {
 }
 
 // openWorkshop builds the backend's clients and opens the workshop folder,
-// which it holds until the returned function, which saves the demo
-// backend's state and then lets the folder go.
-func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error) {
-	clients, err := a.clients(ctx)
+// which it holds until the returned function, which stops the demo's
+// endpoint, saves the demo backend's state and then lets the folder go.
+// With serveEndpoint, the demo backend also answers on a loopback port.
+func (a *app) openWorkshop(ctx context.Context, serveEndpoint bool) (*steps.Workshop, func(), error) {
+	clients, err := a.newClients(ctx, serveEndpoint)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,13 +154,20 @@ func (a *app) openWorkshop(ctx context.Context) (*steps.Workshop, func(), error)
 
 // clients builds the clients of the chosen backend.
 func (a *app) clients(ctx context.Context) (*awsclient.Clients, error) {
+	return a.newClients(ctx, false)
+}
+
+// newClients builds the clients of the chosen backend; with serveEndpoint,
+// the demo backend also answers on a loopback port.
+func (a *app) newClients(ctx context.Context, serveEndpoint bool) (*awsclient.Clients, error) {
 	opts := awsclient.Options{
-		Live:     a.live,
-		Profile:  a.profile,
-		Region:   a.region,
-		Dir:      a.dir,
-		Clock:    a.clock,
-		Delivery: a.delivery(),
+		Live:          a.live,
+		Profile:       a.profile,
+		Region:        a.region,
+		Dir:           a.dir,
+		Clock:         a.clock,
+		Delivery:      a.delivery(),
+		ServeEndpoint: serveEndpoint,
 	}
 	c, err := awsclient.New(ctx, opts)
 	if err == nil && a.onClients != nil {

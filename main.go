@@ -24,6 +24,7 @@ import (
 	"cse-workshop/internal/text"
 	"cse-workshop/runner"
 	"cse-workshop/steps"
+	"cse-workshop/tui"
 )
 
 // Exit codes.
@@ -58,6 +59,9 @@ type app struct {
 	wait    time.Duration
 	waitSet bool
 	theme   string
+	// noEndpoint is --no-endpoint: the tutorial does not serve the demo to
+	// the learner's own AWS CLI.
+	noEndpoint bool
 
 	// clock is the demo's and the steps' clock; nil means real time. Tests
 	// set a fake one.
@@ -65,6 +69,8 @@ type app struct {
 	// onClients, when set, sees every set of clients the invocation builds
 	// (tests read their call recorders).
 	onClients func(*awsclient.Clients)
+	// showTutorial, when set, stands for the terminal and the TUI (tests).
+	showTutorial func(context.Context, tui.Options) error
 }
 
 // run is the whole program: it returns the exit code.
@@ -170,6 +176,9 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 	f.DurationVar(&a.deliveryDelay, "delivery-delay", 0, "demo only: how long the fake CloudTrail takes to show an API call (default: 20s to 3m, with --fast 1s to 3s)")
 	f.DurationVar(&a.wait, "wait", 0, "step 5's wait before it first looks in CloudTrail, for a facilitator's pace (default 2m; with --fast 5s; 0 looks at once)")
 	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large, high contrast) or plain")
+
+	// The tutorial's own: run and step make their calls and are done.
+	root.Flags().BoolVar(&a.noEndpoint, "no-endpoint", false, "demo only: do not also serve the simulated AWS on a loopback port for your own AWS CLI")
 
 	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand())
 	return root

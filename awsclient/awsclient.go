@@ -56,6 +56,11 @@ type Options struct {
 	Clock clock.Clock
 	// Fake, when set, is used as the demo backend instead of a new one.
 	Fake *fakeaws.Server
+	// ServeEndpoint (demo only) also serves the demo backend on a free
+	// loopback port, Clients.Endpoint, for the learner's own AWS CLI, until
+	// Close or until the context given to New is done. The calls that
+	// come that way are recorded too, as External.
+	ServeEndpoint bool
 }
 
 // Clients are the SDK clients for one backend.
@@ -71,7 +76,8 @@ type Clients struct {
 	// does not (real AWS, or turned off).
 	Endpoint string
 
-	fake *fakeaws.Server // the demo backend; nil for real AWS
+	fake         *fakeaws.Server // the demo backend; nil for real AWS
+	stopEndpoint func()          // stops serving Endpoint and waits; nil when not served
 }
 
 // Identity is who the clients act as (STS GetCallerIdentity).
@@ -90,10 +96,10 @@ func New(ctx context.Context, opts Options) (*Clients, error) {
 	if opts.Live {
 		return newLive(ctx, opts)
 	}
-	return newDemo(opts)
+	return newDemo(ctx, opts)
 }
 
-func newDemo(opts Options) (*Clients, error) {
+func newDemo(ctx context.Context, opts Options) (*Clients, error) {
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -130,6 +136,11 @@ func newDemo(opts Options) (*Clients, error) {
 	}
 	c := newClients(cfg, rec)
 	c.fake = fake
+	if opts.ServeEndpoint {
+		if err := c.serveEndpoint(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -205,9 +216,13 @@ func newClients(cfg aws.Config, rec *Recorder) *Clients {
 	}
 }
 
-// Close makes sure the demo backend's state file exists. The fake saves
-// every change as it makes it, so there is nothing else left to save.
+// Close stops serving Endpoint, if it was served, and makes sure the demo
+// backend's state file exists. The fake saves every change as it makes
+// it, so there is nothing else left to save.
 func (c *Clients) Close() error {
+	if c.stopEndpoint != nil {
+		c.stopEndpoint()
+	}
 	if c.fake == nil {
 		return nil
 	}

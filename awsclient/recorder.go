@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"cse-workshop/awsclient/fakeaws"
 	"cse-workshop/internal/clock"
 )
 
@@ -29,6 +31,20 @@ type Call struct {
 	Attempts  int           // requests sent; more than 1 when the SDK retried
 	RequestID string        // AWS request ID of the last attempt, when known
 	Err       error         // nil on success
+	// Expected says why a failure was expected ("the alias is free"), for
+	// a call made with a context from Expect that failed as foreseen; ""
+	// otherwise.
+	Expected string
+	// Request and Response are the bodies of the last attempt, for a
+	// person to read: indented JSON, with the data key's plaintext and any
+	// other secret replaced by its size ("<32 bytes, not shown>") and
+	// ciphertext shortened. "" when there was none.
+	Request, Response string
+	// External is a call the tutorial did not make: the learner's own AWS
+	// CLI (or any client) through Clients.Endpoint. UserAgent names that
+	// client and its version ("aws-cli/2.17.0"), from its User-Agent.
+	External  bool
+	UserAgent string
 }
 
 // Outcome is "OK", the AWS error code ("NotFoundException"), or a short word
@@ -102,14 +118,17 @@ func (r *Recorder) Subscribe(fn func(Call)) {
 	r.subs = append(r.subs, fn)
 }
 
-// Operations returns the IAM actions of the calls so far ("kms:CreateKey"),
-// failed ones included, each once, sorted.
+// Operations returns the IAM actions of the calls the clients made so far
+// ("kms:CreateKey"), failed ones included, each once, sorted; the external
+// calls are not the workshop's and are left out.
 func (r *Recorder) Operations() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var ops []string
 	for _, c := range r.calls {
-		ops = append(ops, c.Action())
+		if !c.External {
+			ops = append(ops, c.Action())
+		}
 	}
 	slices.Sort(ops)
 	return slices.Compact(ops)
@@ -144,6 +163,9 @@ func (r *Recorder) addMiddleware(src *credentialSource) func(*middleware.Stack) 
 		if err := stack.Initialize.Add(&recordCall{rec: r, src: src}, middleware.Before); err != nil {
 			return err
 		}
+		if err := stack.Deserialize.Add(captureBodies{}, middleware.After); err != nil {
+			return err
+		}
 		return stack.Finalize.Add(noteHost{}, middleware.After)
 	}
 }
@@ -153,6 +175,9 @@ type operation struct {
 	attempts atomic.Int32 // counted by clockRetryer (the demo's retryer)
 	mu       sync.Mutex
 	host     string // endpoint host of the last attempt
+	// request and response are the bodies of the last attempt, as sent
+	// and received: secrets in clear, never kept beyond the operation.
+	request, response []byte
 }
 
 type operationKey struct{}
@@ -197,10 +222,9 @@ func (m *recordCall) HandleInitialize(ctx context.Context, in middleware.Initial
 	out, md, err = next.HandleInitialize(ctx, in)
 	end := m.rec.now()
 
+	op.mu.Lock()
 	if err != nil {
-		op.mu.Lock()
 		err = &callError{src: m.src, host: op.host, err: err}
-		op.mu.Unlock()
 	}
 	call := Call{
 		Service:   middleware.GetServiceID(ctx),
@@ -209,6 +233,12 @@ func (m *recordCall) HandleInitialize(ctx context.Context, in middleware.Initial
 		Duration:  end.Sub(start),
 		Attempts:  int(op.attempts.Load()),
 		Err:       err,
+		Request:   showBody(op.request),
+		Response:  showBody(op.response),
+	}
+	op.mu.Unlock()
+	if e, ok := ctx.Value(expectKey{}).(expectation); ok && call.Outcome() == e.code {
+		call.Expected = e.why
 	}
 	if results, ok := retry.GetAttemptResults(md); ok {
 		call.Attempts = len(results.Results)
@@ -218,4 +248,52 @@ func (m *recordCall) HandleInitialize(ctx context.Context, in middleware.Initial
 	}
 	m.rec.add(call)
 	return out, md, err
+}
+
+type expectKey struct{}
+
+// expectation is a failure a caller foresees.
+type expectation struct{ code, why string }
+
+// Expect returns a context whose calls are expected to fail with the AWS
+// error code: such a failure is recorded with why (Call.Expected), so that
+// it is not shown as a fault. The call's error is returned as ever.
+func Expect(ctx context.Context, code, why string) context.Context {
+	return context.WithValue(ctx, expectKey{}, expectation{code: code, why: why})
+}
+
+// addServed records a call that came to the demo backend over its
+// endpoint.
+func (r *Recorder) addServed(s fakeaws.ServedCall) {
+	c := Call{
+		Service:   s.Service,
+		Operation: s.Operation,
+		Start:     s.Start,
+		Duration:  s.Duration,
+		Attempts:  1,
+		RequestID: s.RequestID,
+		Request:   showBody(s.Request),
+		Response:  showBody(s.Response),
+		External:  true,
+		UserAgent: clientName(s.UserAgent),
+	}
+	if c.Service == "" {
+		c.Service = "AWS"
+	}
+	if c.Operation == "" {
+		c.Operation = "(unknown)"
+	}
+	if s.ErrorCode != "" {
+		c.Err = &smithy.GenericAPIError{Code: s.ErrorCode, Message: fmt.Sprintf("HTTP %d", s.Status)}
+	}
+	r.add(c)
+}
+
+// clientName is the first product of a User-Agent: "aws-cli/2.17.0".
+func clientName(userAgent string) string {
+	name, _, _ := strings.Cut(strings.TrimSpace(userAgent), " ")
+	if name == "" {
+		return "unknown client"
+	}
+	return name
 }

@@ -26,7 +26,9 @@ import (
 func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
 	p := reporter{w, r}
 	var target *types.KeyMetadata // the alias's key
-	existing, err := w.Clients.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(AliasName)})
+	// Is the alias free? On a first run it is: KMS answers NotFoundException.
+	lookup := awsclient.Expect(ctx, "NotFoundException", "the alias is free")
+	existing, err := w.Clients.KMS.DescribeKey(lookup, &kms.DescribeKeyInput{KeyId: aws.String(AliasName)})
 	var notFound *types.NotFoundException
 	switch {
 	case errors.As(err, &notFound):

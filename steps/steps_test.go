@@ -635,3 +635,19 @@ func TestOpenUnwritableFolder(t *testing.T) {
 		t.Errorf("Open(a folder inside a file): advice %+v, want a hint to choose another --dir", a)
 	}
 }
+
+// Step 1 first asks KMS for its alias: on a first run the answer is
+// NotFoundException, which the API pane must not show as a fault.
+func TestStep1AliasLookupIsAnExpectedFailure(t *testing.T) {
+	s := newSetup(t)
+	w := s.open()
+	defer s.exit(w)
+	if err := steps.Run(context.Background(), w, 1, &lines{}); err != nil {
+		t.Fatal(err)
+	}
+	first := w.Clients.Calls.Calls()[0]
+	if first.Operation != "DescribeKey" || first.Outcome() != "NotFoundException" || first.Expected == "" {
+		t.Errorf("step 1's first call = %s %s, expected %q; want DescribeKey, NotFoundException, with why it is expected",
+			first.Operation, first.Outcome(), first.Expected)
+	}
+}

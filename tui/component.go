@@ -99,6 +99,9 @@ type common struct {
 	live    bool
 	plan    steps.Plan
 	planErr error
+	// endpoint is where the demo also answers the learner's own AWS CLI
+	// ("http://127.0.0.1:PORT"), "" when it does not.
+	endpoint string
 
 	// workshop is read only while no step runs: a running step writes it.
 	workshop *steps.Workshop

@@ -10,6 +10,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/aws/smithy-go"
+
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
@@ -255,5 +257,30 @@ func fixtureCalls() []awsclient.Call {
 		{Service: "KMS", Operation: "GenerateDataKey", Start: t0.Add(11 * time.Second), Duration: 23 * time.Millisecond, Attempts: 1},
 		{Service: "CloudTrail", Operation: "LookupEvents", Start: t0.Add(41 * time.Second), Duration: 1200 * time.Millisecond, Attempts: 2,
 			Err: errors.New("throttled")},
+	}
+}
+
+// fixtureEndpoint is where the demo answers the learner's own AWS CLI in
+// the snapshots.
+const fixtureEndpoint = "http://127.0.0.1:43117"
+
+// endpointCalls are step 1's calls, its foreseen alias lookup first, then
+// a DescribeKey from the learner's own AWS CLI, bodies as awsclient keeps
+// them.
+func endpointCalls() []awsclient.Call {
+	return []awsclient.Call{
+		{Service: "KMS", Operation: "DescribeKey", Start: t0.Add(time.Second), Duration: 3 * time.Millisecond, Attempts: 1,
+			Err: &smithy.GenericAPIError{Code: "NotFoundException"}, Expected: "the alias is free",
+			Request:  "{\n  \"KeyId\": \"alias/kms_key_cse_usecase_3\"\n}",
+			Response: "{\n  \"__type\": \"NotFoundException\",\n  \"message\": \"Alias arn:aws:kms:us-east-1:111122223333:alias/kms_key_cse_usecase_3 is not found.\"\n}"},
+		{Service: "KMS", Operation: "CreateKey", Start: t0.Add(time.Second), Duration: 42 * time.Millisecond, Attempts: 1},
+		{Service: "KMS", Operation: "CreateAlias", Start: t0.Add(2 * time.Second), Duration: 18 * time.Millisecond, Attempts: 1},
+		{Service: "KMS", Operation: "DescribeKey", Start: t0.Add(30 * time.Second), Duration: 4 * time.Millisecond, Attempts: 1,
+			External: true, UserAgent: "aws-cli/2.17.0", RequestID: "5b7b1e9e-8c3f-4d6a-9b1e-2f0c3a4d5e6f",
+			Request:  "{\n  \"KeyId\": \"alias/kms_key_cse_usecase_3\"\n}",
+			Response: "{\n  \"KeyMetadata\": {\n    \"Arn\": \"" + fixtureKeyARN + "\",\n    \"KeyState\": \"Enabled\",\n    \"KeyUsage\": \"ENCRYPT_DECRYPT\"\n  }\n}"},
+		{Service: "KMS", Operation: "GenerateDataKey", Start: t0.Add(40 * time.Second), Duration: 23 * time.Millisecond, Attempts: 1,
+			Request:  "{\n  \"EncryptionContext\": {\n    \"whatfor\": \"usecase-3-cse\"\n  },\n  \"KeyId\": \"alias/kms_key_cse_usecase_3\",\n  \"NumberOfBytes\": 32\n}",
+			Response: "{\n  \"CiphertextBlob\": \"AQIDAHhBJ3mHkA8c… (184 bytes)\",\n  \"KeyId\": \"" + fixtureKeyARN + "\",\n  \"Plaintext\": \"<32 bytes, not shown>\"\n}"},
 	}
 }

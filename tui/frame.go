@@ -129,7 +129,7 @@ func (m *Model) bodyView(l layout) string {
 	if d := m.dialog(); d != nil {
 		return m.padded(d.View())
 	}
-	api := m.padded(m.api.view(t, l.width-2*t.pad, l.api.h))
+	api := m.padded(m.api.view(t, &m.c.keys, l.width-2*t.pad, l.api.h))
 	if l.mode == layoutCompact && l.api.h > 0 {
 		return api
 	}
@@ -298,6 +298,11 @@ func (m *Model) ShortHelp() []key.Binding {
 		return m.dialog().ShortHelp()
 	}
 	k := &m.c.keys
+	if m.showAPI {
+		// The pane's keys and the way out first: the screen's are
+		// the ones a narrow bar leaves out.
+		return append(append(m.api.shortHelp(k), describe(k.API, "hide calls"), k.Help, k.Quit), m.api.screenKeys(m.screen().ShortHelp(), k)...)
+	}
 	return append(m.screen().ShortHelp(), k.API, k.Help, k.Quit)
 }
 
@@ -312,7 +317,15 @@ func (m *Model) FullHelp() [][]key.Binding {
 	case m.dialog() != nil:
 		return append(m.dialog().FullHelp(), []key.Binding{interrupt})
 	}
-	return append(m.screen().FullHelp(), []key.Binding{k.API, k.Help, k.Quit, interrupt})
+	endpoint := enabled(k.Endpoint, m.c.endpoint != "")
+	if m.showAPI {
+		var screen [][]key.Binding
+		for _, g := range m.screen().FullHelp() {
+			screen = append(screen, m.api.screenKeys(g, k))
+		}
+		return append(append([][]key.Binding{m.api.shortHelp(k)}, screen...), []key.Binding{describe(k.API, "hide calls"), endpoint, k.Help, k.Quit, interrupt})
+	}
+	return append(m.screen().FullHelp(), []key.Binding{k.API, endpoint, k.Help, k.Quit, interrupt})
 }
 
 // shortHelpFit is the one-line help bar in width columns: the keys that

@@ -106,6 +106,25 @@ var scenarios = []scenario{
 		}
 		send(m, press("a")...)
 	}},
+	{name: "api-pane-picked", build: func(m *Model) {
+		runStep(m, 1)
+		for _, c := range endpointCalls() {
+			m.Update(callMsg{call: c})
+		}
+		send(m, press("a", "up", "up")...)
+	}},
+	{name: "api-call-open", build: func(m *Model) {
+		runStep(m, 1)
+		for _, c := range endpointCalls() {
+			m.Update(callMsg{call: c})
+		}
+		send(m, press("a", "up", "enter")...)
+	}},
+	{name: "endpoint", build: func(m *Model) {
+		m.c.endpoint, m.c.plan.Region = fixtureEndpoint, "us-east-1"
+		send(m, press("enter", "e")...)
+	}, compact: true},
+	{name: "welcome-endpoint", build: func(m *Model) { m.c.endpoint = fixtureEndpoint }},
 	{name: "quit-while-running", build: func(m *Model) {
 		send(m, press("enter", "enter")...)
 		feed(m, 1, stepLines(1)[:1], false, nil)

@@ -21,6 +21,7 @@ type keyMap struct {
 	Check      key.Binding // a step waiting for the audit trail: look now
 	StartOver  key.Binding
 	API        key.Binding
+	Endpoint   key.Binding // the lines that point the learner's own AWS CLI at the demo
 	ScrollUp   key.Binding
 	ScrollDown key.Binding
 	LogUp      key.Binding
@@ -46,6 +47,7 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
 		API:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "API calls")),
+		Endpoint:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "your AWS CLI")),
 		ScrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll text up")),
 		ScrollDown: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll text down")),
 		LogUp:      key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "log: older")),

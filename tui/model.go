@@ -109,6 +109,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		if cl := w.Clients; cl != nil {
 			m.c.live = cl.Live
 			m.c.plan.Region = cl.Region
+			m.c.endpoint = cl.Endpoint
 			// Preflight reads the workshop's state: give it a copy, taken
 			// before anything runs.
 			snapshot := *w
@@ -315,6 +316,12 @@ func (m *Model) updateKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.API):
 		m.showAPI = !m.showAPI
+		m.api.unselect()
+		return nil
+	case key.Matches(msg, k.Endpoint):
+		m.openEndpoint()
+		return nil
+	case m.showAPI && m.apiKey(msg):
 		return nil
 	}
 	return m.screen().Update(msg)
@@ -551,3 +558,35 @@ func (m *Model) quit() tea.Cmd {
 
 func (m *Model) setNotice(s string, warn bool) { m.notice, m.noticeWarn = s, warn }
 func (m *Model) clearNotice()                  { m.notice, m.noticeWarn = "", false }
+
+// openEndpoint shows the lines for the learner's own AWS CLI, or says why
+// there are none.
+func (m *Model) openEndpoint() {
+	if m.c.endpoint == "" {
+		m.setNotice(endpointNotice(m.c), false)
+		return
+	}
+	m.dialogs = append(m.dialogs, newEndpointDialog(m.c))
+}
+
+// apiKey handles the keys of the API pane while it is shown: the scroll
+// keys pick a call, and Enter opens the call picked. It reports whether
+// msg was one; Enter with no call picked is the screen's.
+func (m *Model) apiKey(msg tea.KeyPressMsg) bool {
+	k := &m.c.keys
+	switch {
+	case key.Matches(msg, k.ScrollUp):
+		m.api.pickOlder()
+	case key.Matches(msg, k.ScrollDown):
+		m.api.pickNewer()
+	case key.Matches(msg, k.Enter):
+		call, number, ok := m.api.picked()
+		if !ok {
+			return false
+		}
+		m.dialogs = append(m.dialogs, newCallDialog(m.c, number, call))
+	default:
+		return false
+	}
+	return true
+}

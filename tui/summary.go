@@ -187,7 +187,7 @@ func (s *summaryScreen) callsView(width int) string {
 		b.WriteString(t.text.Render("None.") + "\n")
 	}
 	for i, c := range calls {
-		b.WriteString(callRow(t, s.api.calls.dropped+i+1, c, width) + "\n")
+		b.WriteString(callRow(t, s.api.calls.dropped+i+1, c, width, false) + "\n")
 	}
 	return b.String()
 }

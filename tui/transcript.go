@@ -36,8 +36,12 @@ func (s *summaryScreen) transcript() string {
 		fmt.Fprintf(&b, "(%d are not listed)\n", n)
 	}
 	for i, call := range s.api.all() {
+		outcome := callOutcome(call)
+		if call.External {
+			outcome += ", " + externalLabel(call)
+		}
 		fmt.Fprintf(&b, "%4d  %s  %-10s %-22s %8s  %s\n", s.api.calls.dropped+i+1, text.Clock(call.Start),
-			call.Service, call.Operation, formatDuration(call.Duration), call.Outcome())
+			call.Service, call.Operation, formatDuration(call.Duration), outcome)
 	}
 	s.writeQuizRecord(&b)
 	return b.String()

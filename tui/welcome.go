@@ -179,8 +179,11 @@ func (s *welcomeScreen) keyListView(width int) string {
 			rows = append(rows, struct{ key, what string }{k.Check.Help().Key, fmt.Sprintf("step %d: look in CloudTrail now", st.Number)})
 		}
 	}
+	rows = append(rows, struct{ key, what string }{k.API.Help().Key, "show every AWS call, open one to read it"})
+	if s.c.endpoint != "" {
+		rows = append(rows, struct{ key, what string }{k.Endpoint.Help().Key, "use your own AWS CLI on this demo account"})
+	}
 	rows = append(rows, []struct{ key, what string }{
-		{k.API.Help().Key, "show every AWS call"},
 		{k.Help.Help().Key, "all keys"},
 		{k.Quit.Help().Key, "quit (" + k.Interrupt.Help().Key + " cancels a running step)"},
 	}...)

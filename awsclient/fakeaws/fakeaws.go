@@ -170,11 +170,15 @@ func (s *Server) Region() string { return s.region }
 const maxRequestBytes = 1 << 20
 
 // ServeHTTP answers one AWS request.
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) { s.answer(rw, r) }
+
+// answer answers one AWS request and returns what it was: its service,
+// operation and body, as far as they were read.
+func (s *Server) answer(rw http.ResponseWriter, r *http.Request) (req *request) {
 	requestID := newUUID()
 	rw.Header().Set("x-amzn-RequestId", requestID)
 	w := &answerWriter{ResponseWriter: rw}
-	req := &request{http: r, id: requestID}
+	req = &request{http: r, id: requestID}
 	defer func() {
 		if p := recover(); p != nil {
 			s.answerPanic(w, req, p)
@@ -198,6 +202,14 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	req.body = body
 
 	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "TrentService."):
+		req.service, req.operation = serviceKMS, strings.TrimPrefix(target, "TrentService.")
+	case strings.Contains(target, "CloudTrail_20131101."):
+		req.service, req.operation = serviceCloudTrail, target[strings.LastIndex(target, ".")+1:]
+	case target == "":
+		req.service = serviceSTS // its operation is in the form, read below
+	}
 	if region := req.signingRegion(); target != "" && region != "" && region != s.region {
 		// A regional endpoint refuses requests signed for another region,
 		// before anything is logged; this fake is one region's endpoint.
@@ -205,19 +217,17 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. (This endpoint serves %s.)", region, s.region)})
 		return
 	}
-	switch {
-	case strings.HasPrefix(target, "TrentService."):
-		req.service, req.operation = serviceKMS, strings.TrimPrefix(target, "TrentService.")
+	switch req.service {
+	case serviceKMS:
 		s.serveKMS(w, req)
-	case strings.Contains(target, "CloudTrail_20131101."):
-		req.service, req.operation = serviceCloudTrail, target[strings.LastIndex(target, ".")+1:]
+	case serviceCloudTrail:
 		s.serveCloudTrail(w, req)
-	case target != "":
-		writeJSONError(w, unknownOperation("AWS", target))
-	default:
-		req.service = serviceSTS
+	case serviceSTS:
 		s.serveSTS(w, req)
+	default:
+		writeJSONError(w, unknownOperation("AWS", target))
 	}
+	return
 }
 
 // tooLarge is the answer to a request body over maxRequestBytes.

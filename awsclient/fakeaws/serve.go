@@ -1,13 +1,17 @@
 package fakeaws
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +42,31 @@ type ServeOptions struct {
 	// ErrorLog, when set, is told about refused connections and about
 	// requests cut off when stopping.
 	ErrorLog *log.Logger
+	// OnCall, when set, is told about every request answered over ln,
+	// once its answer is written, from the goroutine that answered it; it
+	// must not block for long. Requests that reach the server by other
+	// ways (its RoundTripper) are not reported.
+	OnCall func(ServedCall)
 }
+
+// ServedCall is one request a server answered over a socket.
+type ServedCall struct {
+	Service   string // the SDK's service ID: "KMS", "CloudTrail", "STS"; "" when unknown
+	Operation string // "DescribeKey"; "" when the request named none
+	Start     time.Time
+	Duration  time.Duration // on the server's clock
+	Status    int           // the HTTP status of the answer
+	ErrorCode string        // "NotFoundException"; "" for a success
+	RequestID string
+	UserAgent string // the client's User-Agent header
+	// Request and Response are the bodies as they went over the wire,
+	// the response's cut at maxServedBody bytes. They hold key material
+	// in clear (Plaintext): mask them before anything shows or keeps them.
+	Request, Response []byte
+}
+
+// maxServedBody bounds the answer a ServedCall carries.
+const maxServedBody = 256 << 10
 
 func (o ServeOptions) withDefaults() ServeOptions {
 	orDefault := func(d *time.Duration, def time.Duration) {
@@ -67,8 +95,12 @@ const maxHeaderBytes = 64 << 10
 // failure, even with a client that stalls.
 func Serve(ctx context.Context, ln net.Listener, s *Server, opts ServeOptions) error {
 	opts = opts.withDefaults()
+	var handler http.Handler = s
+	if opts.OnCall != nil {
+		handler = observed{s: s, onCall: opts.OnCall}
+	}
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           handler,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		ReadTimeout:       opts.ReadTimeout,
 		WriteTimeout:      opts.WriteTimeout,
@@ -151,3 +183,84 @@ func (c *limitedConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
+
+// observed is a server that reports every request it answers.
+type observed struct {
+	s      *Server
+	onCall func(ServedCall)
+}
+
+func (o observed) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := o.s.clock.Now()
+	w := &capturingWriter{ResponseWriter: rw}
+	req := o.s.answer(w, r)
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	call := ServedCall{
+		Service:   serviceIDs[req.service],
+		Operation: req.operation,
+		Start:     start,
+		Duration:  o.s.clock.Now().Sub(start),
+		Status:    status,
+		RequestID: req.id,
+		UserAgent: r.UserAgent(),
+		Request:   req.body,
+		Response:  w.body.Bytes(),
+	}
+	if status >= http.StatusBadRequest {
+		call.ErrorCode = errorCode(call.Response)
+	}
+	o.onCall(call)
+}
+
+// serviceIDs are the SDK's service IDs of the services, by the names
+// Fault.Service uses.
+var serviceIDs = map[string]string{serviceKMS: "KMS", serviceCloudTrail: "CloudTrail", serviceSTS: "STS"}
+
+// errorCode reads the exception name of an error answer: "__type" of AWS
+// JSON, <Code> of the query protocol's XML.
+func errorCode(body []byte) string {
+	var jsonErr struct {
+		Type string `json:"__type"`
+	}
+	if json.Unmarshal(body, &jsonErr) == nil && jsonErr.Type != "" {
+		return jsonErr.Type[strings.LastIndex(jsonErr.Type, "#")+1:]
+	}
+	var xmlErr struct {
+		Code string `xml:"Error>Code"`
+	}
+	if xml.Unmarshal(body, &xmlErr) == nil && xmlErr.Code != "" {
+		return xmlErr.Code
+	}
+	return "error"
+}
+
+// capturingWriter keeps the status and the first maxServedBody bytes of
+// an answer as it is written.
+type capturingWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *capturingWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *capturingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if room := maxServedBody - w.body.Len(); room > 0 {
+		w.body.Write(p[:min(len(p), room)])
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *capturingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

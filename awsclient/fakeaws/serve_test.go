@@ -308,3 +308,68 @@ func TestServeStopsWhileAClientStalls(t *testing.T) {
 	}
 	waitClosed(t, c, "a stalled client after the server stopped")
 }
+
+// OnCall sees each request that came over the socket, as the client sent
+// it and as it was answered, failures included; the calls made in process
+// through the RoundTripper are not its business.
+func TestServeReportsCallsOverTheSocket(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var served []fakeaws.ServedCall
+	addr, _ := serveWith(t, srv, fakeaws.ServeOptions{OnCall: func(c fakeaws.ServedCall) {
+		mu.Lock()
+		defer mu.Unlock()
+		served = append(served, c)
+	}})
+	cfg := aws.Config{
+		Region:       fakeaws.DefaultRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "secret", ""),
+		BaseEndpoint: aws.String("http://" + addr),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+	ctx := context.Background()
+	overSocket := kms.NewFromConfig(cfg)
+	if _, err := overSocket.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/nosuch")}); err == nil {
+		t.Fatal("DescribeKey of a missing alias succeeded")
+	}
+	if _, err := overSocket.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("over the socket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	inProcess := kms.NewFromConfig(sdkConfig(srv))
+	if _, err := inProcess.ListKeys(ctx, &kms.ListKeysInput{}); err != nil {
+		t.Fatal(err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	type row struct{ service, operation, code string }
+	var got []row
+	for _, c := range served {
+		got = append(got, row{c.Service, c.Operation, c.ErrorCode})
+	}
+	want := []row{{"KMS", "DescribeKey", "NotFoundException"}, {"KMS", "CreateKey", ""}, {"STS", "GetCallerIdentity", ""}}
+	if len(got) != len(want) {
+		t.Fatalf("OnCall saw %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("call %d = %v, want %v", i+1, got[i], want[i])
+		}
+	}
+	create := served[1]
+	if !strings.Contains(string(create.Request), "over the socket") || !strings.Contains(string(create.Response), `"KeyMetadata"`) {
+		t.Errorf("CreateKey bodies: request %s, response %s; want the request's description and the key's metadata", create.Request, create.Response)
+	}
+	if create.Status != http.StatusOK || served[0].Status != http.StatusBadRequest {
+		t.Errorf("statuses %d and %d, want 200 and 400", create.Status, served[0].Status)
+	}
+	if !strings.HasPrefix(create.UserAgent, "aws-sdk-go-v2/") || create.RequestID == "" {
+		t.Errorf("CreateKey user agent %q, request ID %q; want the SDK's and an ID", create.UserAgent, create.RequestID)
+	}
+}
