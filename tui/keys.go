@@ -21,6 +21,8 @@ type keyMap struct {
 	Check      key.Binding // a step waiting for the audit trail: look now
 	StartOver  key.Binding
 	API        key.Binding
+	Code       key.Binding // a step: the Go code it runs and its AWS CLI commands
+	Close      key.Binding // what a key opened over a screen
 	ScrollUp   key.Binding
 	ScrollDown key.Binding
 	LogUp      key.Binding
@@ -46,6 +48,8 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
 		API:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "API calls")),
+		Code:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "code & CLI")),
+		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		ScrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll text up")),
 		ScrollDown: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll text down")),
 		LogUp:      key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "log: older")),
