@@ -238,7 +238,7 @@ func StepCLI(n int, v CLIValues) CLI {
 			fmt.Sprintf("rm -f %s %s %s", EncryptedFile, CycledFile, encryptedDataKeyFile),
 		}
 		c.Notes = []string{
-			fmt.Sprintf("Until the deletion date, kms cancel-key-deletion brings the key back (disabled); after %d days it is gone, with every data key it encrypted.", deletionWindowInDays),
+			fmt.Sprintf("Until the deletion date, kms cancel-key-deletion brings the key back (disabled); after %d days the key is deleted, and nothing encrypted under it can be decrypted again.", deletionWindowInDays),
 		}
 		c.Sources = []assets.Source{sourceScheduleKeyDeletion, sourceDeleteAlias}
 	default:

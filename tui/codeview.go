@@ -182,7 +182,7 @@ func where(v steps.CLIValues, cli steps.CLI) string {
 	case cli.Demo != "":
 		return "Run as they are, these would reach your real AWS account. To reach the demo's keys instead, run this first in another terminal and use the AWS CLI settings it prints:"
 	}
-	return fmt.Sprintf("Paste them into another terminal after the two export lines that %s shows: they then reach this tutorial's demo account. Without those lines they would reach your real AWS account.", exportKeyName)
+	return fmt.Sprintf("Paste them into another terminal after the two export lines the %s key shows: they then reach this tutorial's demo account. Without those lines they would reach your real AWS account.", exportKeyName)
 }
 
 // bullet is a note with a mark, wrapped under itself.
@@ -305,11 +305,12 @@ func wrapCommand(command string, width int, ellipsis string) []string {
 }
 
 // shellWords splits a command line into its words at the spaces outside
-// quotes, keeping the quotes: joined with spaces, they are the command.
+// quotes, keeping the quotes: joined with spaces, they are the command. A
+// placeholder ("<key ARN from step 1>") is one word.
 func shellWords(command string) []string {
 	var words []string
 	var word strings.Builder
-	var quote rune
+	var quote rune // the rune that closes the quote
 	for _, r := range command {
 		switch {
 		case quote != 0:
@@ -318,6 +319,8 @@ func shellWords(command string) []string {
 			}
 		case r == '\'' || r == '"':
 			quote = r
+		case r == '<' && word.Len() == 0:
+			quote = '>'
 		case r == ' ':
 			if word.Len() > 0 {
 				words = append(words, word.String())

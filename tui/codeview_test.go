@@ -119,7 +119,7 @@ func TestCodeViewCarriesTheLearnersValues(t *testing.T) {
 
 	m.w.Clients.Endpoint = "http://127.0.0.1:40123"
 	send(m, press("s", "s")...)
-	if got := fullCode(m, 3); strings.Contains(got, "mock-aws") || !strings.Contains(got, "export lines that "+exportKeyName+" shows") {
+	if got := fullCode(m, 3); strings.Contains(got, "mock-aws") || !strings.Contains(got, "export lines the "+exportKeyName+" key shows") {
 		t.Errorf("with the demo's own endpoint, the code view should point to the export lines, not mock-aws:\n%s", got)
 	}
 }
@@ -254,5 +254,17 @@ func TestCodeViewGolden(t *testing.T) {
 			checkSize(t, got, tc.width, tc.height)
 			checkGolden(t, name, plainText(got))
 		})
+	}
+}
+
+// TestWrapCommandKeepsAPlaceholderWhole: the placeholder for a key not yet
+// made is one word, never split across lines.
+func TestWrapCommandKeepsAPlaceholderWhole(t *testing.T) {
+	command := "aws kms decrypt --key-id " + steps.KeyPlaceholder + " --ciphertext-blob fileb://encrypted_data_key.bin"
+	for _, width := range []int{24, 30, 40, 60} {
+		lines := wrapCommand(command, width, "…")
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, steps.KeyPlaceholder) }) {
+			t.Errorf("wrapCommand at %d split the placeholder: %q", width, lines)
+		}
 	}
 }
