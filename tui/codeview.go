@@ -17,8 +17,8 @@ import (
 // the same calls with the learner's values (steps.StepCLI). It takes the
 // place of the lesson and the log, in every layout: code and commands need
 // the width. The code key opens and closes it, the close key closes it, the
-// scroll and log keys scroll it while it is open, and a run of the step
-// closes it, to be watched.
+// scroll and log keys scroll it while it is open. A run of the step closes
+// it, to be watched, and so does leaving the step.
 //
 // Output rules: no line is wider than the view; a code line too long is
 // continued on the next line behind the theme's ellipsis, and a command too

@@ -43,6 +43,11 @@ func TestCodeKeyOpensAndClosesTheCodeView(t *testing.T) {
 		t.Fatalf("esc did not close the code view:\n%s", plainText(m.render()))
 	}
 
+	send(m, press("s", "n", "p")...)
+	if codeOpen(m, 2) {
+		t.Fatal("step 2's code view was still open when the learner came back to step 2")
+	}
+
 	send(m, press("1", "s", "enter")...)
 	if codeOpen(m, 1) || m.c.running != 1 {
 		t.Fatalf("enter in step 1's code view: running %d, code view open %t; want the step running in sight", m.c.running, codeOpen(m, 1))

@@ -73,6 +73,7 @@ func newStepScreen(c *common, step steps.Step) *stepScreen {
 func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case shownMsg:
+		s.code = nil // each visit starts on the lesson
 		s.forgetStalePrerequisite()
 		s.missing = 0
 		if s.status != statusRunning && !s.c.progress.done[s.step.Number] {
