@@ -168,6 +168,7 @@ type trailRecord struct {
 // step 2: the one with the workshop's encryption context and key whose time
 // is closest to callAt. It returns nil when there is none yet.
 func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, error) {
+	// show:lookup-events begin
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []types.LookupAttribute{{
 			AttributeKey:   types.LookupAttributeKeyEventName,
@@ -181,6 +182,7 @@ func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, 
 	var best *RecordDetail
 	for range maxPagesPerLook {
 		out, err := w.Clients.CloudTrail.LookupEvents(ctx, in)
+		// show:lookup-events cut
 		if err != nil {
 			return nil, err
 		}
@@ -208,9 +210,11 @@ func matchRecord(e types.Event, want map[string]string, keyARN string) (*RecordD
 	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.RequestParameters == nil {
 		return nil, false
 	}
+	// show:match-record begin
 	if !containsPairs(rec.RequestParameters.EncryptionContext, want) {
 		return nil, false
 	}
+	// show:match-record end
 	names := make([]string, 0, len(rec.Resources)+len(e.Resources))
 	for _, r := range rec.Resources {
 		names = append(names, r.ARN)

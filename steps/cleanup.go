@@ -59,6 +59,7 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 			return err
 		}
 	}
+	// show:delete-files begin
 	for _, name := range []string{EncryptedFile, CycledFile} {
 		removed, err := removeIfExists(w.path(name))
 		if err != nil {
@@ -68,6 +69,7 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 			p.info("deleted %s", name)
 		}
 	}
+	// show:delete-files end
 	w.State.Done = map[int]time.Time{}
 	w.State.GenerateDataKeyAt = time.Time{}
 	p.success(6)
@@ -88,9 +90,11 @@ func deleteAlias(ctx context.Context, w *Workshop, p reporter, keyIDs []string) 
 		p.warn("alias %s now points to another key (%s): left alone", AliasName, aws.ToString(target.Arn))
 		return nil
 	}
+	// show:delete-alias begin
 	if _, err := w.Clients.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(AliasName)}); err != nil {
 		return fmt.Errorf("delete alias %s: %w", AliasName, err)
 	}
+	// show:delete-alias end
 	p.info("deleted alias %s", AliasName)
 	return nil
 }

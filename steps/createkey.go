@@ -26,6 +26,7 @@ import (
 func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
 	p := reporter{w, r}
 	var target *types.KeyMetadata // the alias's key
+	// show:look-up-alias begin
 	// Is the alias free? On a first run it is: KMS answers NotFoundException.
 	lookup := awsclient.Expect(ctx, "NotFoundException", "the alias is free")
 	existing, err := w.Clients.KMS.DescribeKey(lookup, &kms.DescribeKeyInput{KeyId: aws.String(AliasName)})
@@ -37,6 +38,7 @@ func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
 	default:
 		target = existing.KeyMetadata
 	}
+	// show:look-up-alias end
 	keys, err := folderKeys(ctx, w)
 	if err != nil {
 		return err
@@ -67,6 +69,7 @@ func runCreateKey(ctx context.Context, w *Workshop, r Reporter) error {
 // so that an interrupted step 1 leaves nothing behind that costs money.
 func createKey(ctx context.Context, w *Workshop, p reporter) error {
 	p.info("creating a symmetric KMS key (%q)", KeyDescription)
+	// show:create-key begin
 	out, err := w.Clients.KMS.CreateKey(ctx, &kms.CreateKeyInput{
 		Description: aws.String(KeyDescription),
 		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
@@ -77,6 +80,7 @@ func createKey(ctx context.Context, w *Workshop, p reporter) error {
 			{TagKey: aws.String(folderTagKey), TagValue: aws.String(folderTagValue(w.Dir))},
 		},
 	})
+	// show:create-key end
 	if err != nil {
 		err = fmt.Errorf("create KMS key: %w", err)
 		var answered smithy.APIError
@@ -106,10 +110,12 @@ func createKey(ctx context.Context, w *Workshop, p reporter) error {
 // lost), the key is kept; otherwise the key is scheduled for deletion.
 func aliasKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadata) error {
 	keyARN := aws.ToString(md.Arn)
+	// show:create-alias begin
 	_, err := w.Clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{
 		AliasName:   aws.String(AliasName),
 		TargetKeyId: md.KeyId,
 	})
+	// show:create-alias end
 	if err != nil {
 		err = fmt.Errorf("create alias %s: %w", AliasName, err)
 		cctx, cancel := cleanupContext(ctx)

@@ -45,10 +45,12 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	// The alias, as the original workshop gave its master key: KMS
 	// answers with the key's ARN, which the message records and step 3
 	// pins.
+	// show:encrypt-file begin
 	h, err := esdk.EncryptFile(ctx, w.Clients.KMS, src, dst, esdk.EncryptOptions{
 		KeyID:             AliasName,
 		EncryptionContext: encryptionContext,
 		Suite:             esdk.DefaultSuite,
+		// show:encrypt-file cut
 		OnDataKey: func(info esdk.DataKeyInfo) {
 			edk := info.Header.EncryptedDataKeys[0]
 			detail := &DataKeyDetail{
@@ -142,11 +144,13 @@ func runDecrypt(ctx context.Context, w *Workshop, r Reporter) error {
 	}
 	p.info("decrypting %s: KMS Decrypt unwraps the encrypted data key (KMS key pinned to %s, encryption context %s)",
 		EncryptedFile, w.State.KeyARN, text.Context(EncryptionContext()))
+	// show:decrypt-file begin
 	h, err := esdk.DecryptFile(ctx, w.Clients.KMS, src, dst, esdk.DecryptOptions{
 		KeyIDs:            []string{w.State.KeyARN},
 		EncryptionContext: EncryptionContext(),
 		OnProgress:        progressReporter(p),
 	})
+	// show:decrypt-file end
 	if err != nil {
 		if why := damage(err, src, w.State.KeyARN); why != "" {
 			return awsclient.WithAdvice(err, awsclient.Advice{
@@ -235,7 +239,9 @@ func runCompare(ctx context.Context, w *Workshop, r Reporter) error {
 	for _, f := range []FileSummary{original, cycled} {
 		p.info("%-22s %s, SHA-256 %s", filepath.Base(f.Path), text.Size(f.SizeInBytes), f.SHA256)
 	}
+	// show:compare begin
 	match := original.SizeInBytes == cycled.SizeInBytes && original.SHA256 == cycled.SHA256
+	// show:compare end
 	detail := &CompareDetail{Original: original, Cycled: cycled, Match: match}
 	if !match {
 		p.line(LevelError, detail, "MISMATCH: %s differs from %s", CycledFile, PlaintextFile)
@@ -254,8 +260,10 @@ func summarize(ctx context.Context, path string) (FileSummary, error) {
 		return FileSummary{}, err
 	}
 	defer f.Close()
+	// show:hash-file begin
 	h := sha256.New()
 	n, err := io.Copy(h, ctxReader{ctx, f})
+	// show:hash-file end
 	if err != nil {
 		return FileSummary{}, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}

@@ -195,10 +195,12 @@ func scheduleDeletion(ctx context.Context, w *Workshop, p reporter, md *types.Ke
 			"KMS key %s was already scheduled for deletion, on %s", keyARN, text.Date(when))
 		return nil
 	}
+	// show:schedule-key-deletion begin
 	out, err := w.Clients.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{
 		KeyId:               md.KeyId,
 		PendingWindowInDays: aws.Int32(deletionWindowInDays),
 	})
+	// show:schedule-key-deletion end
 	if err != nil {
 		return fmt.Errorf("schedule deletion of %s: %w", keyARN, err)
 	}

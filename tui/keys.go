@@ -22,6 +22,8 @@ type keyMap struct {
 	StartOver  key.Binding
 	API        key.Binding
 	Endpoint   key.Binding // the lines that point the learner's own AWS CLI at the demo
+	Code       key.Binding // a step: the Go code it runs and its AWS CLI commands
+	Close      key.Binding // what a key opened over a screen
 	ScrollUp   key.Binding
 	ScrollDown key.Binding
 	LogUp      key.Binding
@@ -48,6 +50,8 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
 		API:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "API calls")),
 		Endpoint:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "your AWS CLI")),
+		Code:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "code & CLI")),
+		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		ScrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll text up")),
 		ScrollDown: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll text down")),
 		LogUp:      key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "log: older")),

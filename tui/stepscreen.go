@@ -48,6 +48,8 @@ type stepScreen struct {
 	// maskedKeys are the data key previews the runs showed; the
 	// transcript leaves them out, even from the status lines.
 	maskedKeys []string
+	// code is the code view, nil while it is closed.
+	code *codeView
 }
 
 // stepDetails are the latest details a run reported, one of each kind.
@@ -71,6 +73,7 @@ func newStepScreen(c *common, step steps.Step) *stepScreen {
 func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case shownMsg:
+		s.code = nil // each visit starts on the lesson
 		s.forgetStalePrerequisite()
 		s.missing = 0
 		if s.status != statusRunning && !s.c.progress.done[s.step.Number] {
@@ -91,6 +94,7 @@ func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
 func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 	k := &s.c.keys
 	switch {
+	case s.codeKey(msg):
 	case key.Matches(msg, k.Enter):
 		switch {
 		case s.status == statusDone, s.doneEarlier():
@@ -162,6 +166,9 @@ func (s *stepScreen) scrollKey(msg tea.KeyPressMsg) bool {
 
 // wheel scrolls what is under the mouse: the log or the lesson.
 func (s *stepScreen) wheel(msg tea.MouseWheelMsg) {
+	if s.codeWheel(msg) {
+		return
+	}
 	l := s.layout()
 	if !s.overLog(l, msg.X, msg.Y) {
 		s.lessonPane(l).wheel(msg)
@@ -201,6 +208,7 @@ func (s *stepScreen) begin(now time.Time) {
 	s.checkRequested = false
 	s.ended = time.Time{}
 	s.log.offset = 0
+	s.code = nil // the run is what to watch now
 }
 
 // report takes one status line of the running step.
@@ -334,7 +342,7 @@ func (s *stepScreen) enter() key.Binding {
 func (s *stepScreen) ShortHelp() []key.Binding {
 	k := &s.c.keys
 	failed := s.status == statusFailed || s.status == statusCancelled
-	return []key.Binding{s.enter(), enabled(k.Retry, failed), enabled(k.Check, s.canCheckNow()), k.Next, k.Prev}
+	return []key.Binding{s.enter(), enabled(k.Retry, failed), enabled(k.Check, s.canCheckNow()), s.codeBinding(), k.Next, k.Prev}
 }
 
 // FullHelp is every key of the step screen.
@@ -347,6 +355,7 @@ func (s *stepScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{s.enter(), k.Next, k.Prev, k.Jump},
 		{retry, enabled(k.Check, s.canCheckNow())},
+		{s.codeBinding(), enabled(k.Close, s.code != nil)},
 		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},
 	}
 }

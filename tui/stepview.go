@@ -69,6 +69,9 @@ func (s *stepScreen) lessonPane(l stepLayout) *docPane {
 
 // View is the lesson and, beside or below it, the status and the log.
 func (s *stepScreen) View() string {
+	if s.code != nil {
+		return s.codeScreen()
+	}
 	t, k := &s.c.theme, &s.c.keys
 	l := s.layout()
 	lesson := s.lessonPane(l).view(t, k)

@@ -72,11 +72,13 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	if err != nil {
 		return nil, err
 	}
+	// show:open-data-key begin
 	keys := deriveKeys(h.Suite, dataKey, h.MessageID)
 	clear(dataKey)
 	if h.Suite.Committing() && !checkCommitKey(keys.commitKey, h.CommitKey) {
 		return nil, ErrTampered
 	}
+	// show:open-data-key end
 	nonce := h.IV // version 1 keeps the header's IV; version 2's is zero
 	if h.Version == 2 {
 		nonce = make([]byte, ivSizeInBytes)

@@ -88,9 +88,11 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	if err != nil {
 		return nil, err
 	}
+	// show:derive-keys begin
 	keys := deriveKeys(h.Suite, dataKey, h.MessageID)
 	maskedDataKey := maskDataKey(dataKey)
 	clear(dataKey)
+	// show:derive-keys end
 	h.EncryptedDataKeys = []EncryptedDataKey{edk}
 	h.CommitKey = keys.commitKey
 
@@ -254,6 +256,7 @@ func (w *frameWriter) seal(final bool, plaintext []byte) error {
 	return nil
 }
 
+// show:seal-frame begin
 // seal appends a frame of plaintext to batch.
 func (w *frameSealer) seal(batch []byte, final bool, sequenceNumber uint32, plaintext []byte) []byte {
 	if final {
@@ -267,6 +270,8 @@ func (w *frameSealer) seal(batch []byte, final bool, sequenceNumber uint32, plai
 	}
 	return w.aead.Seal(batch, nonce, plaintext, w.frameAAD(final, sequenceNumber, len(plaintext)))
 }
+
+// show:seal-frame end
 
 // frameNonce returns the IV of a frame: its sequence number, big-endian,
 // padded on the left with zeros to the IV's length.

@@ -134,11 +134,13 @@ func decodePublicKey(s Suite, encoded string) (*ecdsa.PublicKey, bool) {
 // context (with aws-crypto-public-key for signed suites). It returns the
 // plaintext data key, which the caller clears, and its encrypted data key.
 func generateDataKey(ctx context.Context, k KMS, keyID string, ec map[string]string) ([]byte, EncryptedDataKey, error) {
+	// show:generate-data-key begin
 	out, err := k.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 		KeyId:             aws.String(keyID),
 		NumberOfBytes:     aws.Int32(dataKeySizeInBytes),
 		EncryptionContext: ec,
 	})
+	// show:generate-data-key end
 	if err != nil {
 		return nil, EncryptedDataKey{}, fmt.Errorf("generate data key: %w", err)
 	}
@@ -179,11 +181,13 @@ func unwrapDataKey(ctx context.Context, k KMS, edks []EncryptedDataKey, ec map[s
 		if !ok {
 			continue
 		}
+		// show:decrypt-data-key begin
 		out, err := k.Decrypt(ctx, &kms.DecryptInput{
 			KeyId:             aws.String(pinned),
 			CiphertextBlob:    edk.Ciphertext,
 			EncryptionContext: ec,
 		})
+		// show:decrypt-data-key end
 		if err != nil {
 			errs = append(errs, err)
 			continue
