@@ -48,6 +48,9 @@ type stepScreen struct {
 	// maskedKeys are the data key previews the runs showed; the
 	// transcript leaves them out, even from the status lines.
 	maskedKeys []string
+	// prediction is the step's prediction, nil when it asks none
+	// (predict.go).
+	prediction *prediction
 }
 
 // stepDetails are the latest details a run reported, one of each kind.
@@ -64,7 +67,7 @@ type stepDetails struct {
 }
 
 func newStepScreen(c *common, step steps.Step) *stepScreen {
-	return &stepScreen{c: c, step: step, lesson: newDocPane(), log: newLogPane()}
+	return &stepScreen{c: c, step: step, lesson: newDocPane(), log: newLogPane(), prediction: newPrediction(c, step.Number)}
 }
 
 // Update handles the keys of a step screen and the messages of its runs.
@@ -91,6 +94,7 @@ func (s *stepScreen) Update(msg tea.Msg) tea.Cmd {
 func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 	k := &s.c.keys
 	switch {
+	case s.predictKey(msg):
 	case key.Matches(msg, k.Enter):
 		switch {
 		case s.status == statusDone, s.doneEarlier():
@@ -201,6 +205,7 @@ func (s *stepScreen) begin(now time.Time) {
 	s.checkRequested = false
 	s.ended = time.Time{}
 	s.log.offset = 0
+	s.beginPrediction()
 }
 
 // report takes one status line of the running step.
@@ -345,7 +350,7 @@ func (s *stepScreen) FullHelp() [][]key.Binding {
 		retry = describe(retry, "run again")
 	}
 	return [][]key.Binding{
-		{s.enter(), k.Next, k.Prev, k.Jump},
+		append(s.predictionKeys(), s.enter(), k.Next, k.Prev, k.Jump),
 		{retry, enabled(k.Check, s.canCheckNow())},
 		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},
 	}
