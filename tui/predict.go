@@ -142,12 +142,17 @@ func (s *stepScreen) predictionKeys() []key.Binding {
 }
 
 // withPrediction is a step's status before its first run, with the
-// question under it when the step asks one before it runs.
+// question under it when the step asks one before it runs, or once
+// answered, the answer.
 func (s *stepScreen) withPrediction(status string, width int) string {
-	if !s.predictionAsked() {
-		return status
+	if s.predictionAsked() {
+		return status + "\n" + s.predictionView(width)
 	}
-	return status + "\n" + s.predictionView(width)
+	if choice, ok := s.predicted(); ok && s.prediction.Ask == assets.AskBeforeRun && !s.predictionRevealed() {
+		t := &s.c.theme
+		return status + "\n" + t.subtle.Render(text.Wrap("Your prediction: "+s.prediction.Choices[choice]+". Run the step to see.", width))
+	}
+	return status
 }
 
 // besidePrediction is the side of a step screen with the prediction in

@@ -100,8 +100,12 @@ func TestPredictionNumbersAnswerAndEscLeavesItUnanswered(t *testing.T) {
 	if !onStep(m, 3) {
 		t.Fatalf("1 with the question open went to %s, want an answer on step 3", m.screen().Title())
 	}
-	if _, ok := m.c.progress.state.Predictions["step3-context"]; !ok {
-		t.Error("1 with the question open did not answer it")
+	choice, ok := m.c.progress.state.Predictions["step3-context"]
+	if !ok {
+		t.Fatal("1 with the question open did not answer it")
+	}
+	if screen, want := ansi.Strip(m.render()), "Your prediction: "+m.c.content.predictions[0].Choices[choice]; !strings.Contains(screen, want) {
+		t.Errorf("after the answer, step 3 lacks %q:\n%s", want, screen)
 	}
 	// No step runs: the answer is written at once (the test does what
 	// the command returned would).
