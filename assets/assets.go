@@ -2,7 +2,7 @@
 // welcome text, the quiz and the sample plaintext, embedded in the binary.
 //
 // The content lives beside this file as plain files (lessons/stepN.md,
-// welcome.md, diagrams/*.txt, quiz.json, plaintext_u.txt) so it can be edited
+// welcome.md, diagrams/*.txt, quiz.json, predictions.json, plaintext_u.txt) so it can be edited
 // and reviewed as text; assets_test.go checks that it still fits the screens
 // that show it.
 package assets
@@ -16,7 +16,7 @@ import (
 	"sync"
 )
 
-//go:embed welcome.md lessons/*.md diagrams/*.txt quiz.json plaintext_u.txt
+//go:embed welcome.md lessons/*.md diagrams/*.txt quiz.json predictions.json plaintext_u.txt
 var files embed.FS
 
 // Steps is the number of workshop steps that have a lesson.
@@ -61,7 +61,10 @@ type Source struct {
 
 // Question is one multiple-choice quiz question.
 type Question struct {
-	Prompt      string   `json:"prompt"`
+	Prompt string `json:"prompt"`
+	// Hint is shown after a wrong first answer, before the one retry: it
+	// points the way without giving the answer.
+	Hint        string   `json:"hint"`
 	Choices     []string `json:"choices"`
 	Answer      int      `json:"answer"`      // index into Choices
 	Explanation string   `json:"explanation"` // why the answer is right
@@ -89,6 +92,51 @@ func Quiz() []Question {
 		qs[i] = q
 	}
 	return qs
+}
+
+// When a step asks its prediction, and when it shows the answer.
+const (
+	AskBeforeRun   = "before" // on the step's screen, before it runs
+	AskAtWait      = "wait"   // once the step starts waiting (step 5's wait for CloudTrail), while it runs
+	RevealAtEnd    = "end"    // once the step has run
+	RevealAtRecord = "record" // once the step finds the CloudTrail record
+)
+
+// Prediction is a question a step asks before the learner sees the
+// answer happen: the learner predicts, the step runs, and the explanation
+// is shown beside the prediction, right or not.
+type Prediction struct {
+	ID          string   `json:"id"`     // the key of the answer in the progress
+	Step        int      `json:"step"`   // the step that asks it
+	Ask         string   `json:"ask"`    // AskBeforeRun or AskAtWait
+	Reveal      string   `json:"reveal"` // RevealAtEnd or RevealAtRecord
+	Prompt      string   `json:"prompt"`
+	Choices     []string `json:"choices"`
+	Answer      int      `json:"answer"`      // index into Choices
+	Explanation string   `json:"explanation"` // what happens and why
+	Source      Source   `json:"source"`      // the AWS documentation page that says so
+}
+
+var predictions = sync.OnceValue(func() []Prediction {
+	dec := json.NewDecoder(bytes.NewReader(mustRead("predictions.json")))
+	dec.DisallowUnknownFields()
+	var ps []Prediction
+	if err := dec.Decode(&ps); err != nil {
+		panic(fmt.Sprintf("assets: parse embedded predictions.json: %v", err))
+	}
+	return ps
+})
+
+// Predictions returns the steps' predictions, in step order. The result is
+// a fresh copy: callers may shuffle or edit it freely.
+func Predictions() []Prediction {
+	src := predictions()
+	ps := make([]Prediction, len(src))
+	for i, p := range src {
+		p.Choices = append([]string(nil), p.Choices...)
+		ps[i] = p
+	}
+	return ps
 }
 
 // SamplePlaintext is the plaintext_u.txt written to a new workshop folder.

@@ -173,6 +173,11 @@ func TestQuizQuestionsAreWellFormed(t *testing.T) {
 		if strings.TrimSpace(q.Explanation) == "" {
 			t.Errorf("Quiz()[%d] has no explanation", i)
 		}
+		if hint := strings.TrimSpace(q.Hint); hint == "" {
+			t.Errorf("Quiz()[%d] has no hint for a wrong first answer", i)
+		} else if strings.Contains(strings.ToLower(hint), strings.ToLower(q.Choices[q.Answer])) {
+			t.Errorf("Quiz()[%d].Hint %q gives the answer away", i, q.Hint)
+		}
 		if len(q.WhyNot) != len(q.Choices) {
 			t.Errorf("Quiz()[%d] has %d WhyNot for %d choices", i, len(q.WhyNot), len(q.Choices))
 			continue
@@ -194,6 +199,134 @@ func TestQuizQuestionsAreWellFormed(t *testing.T) {
 	}
 	if len(positions) < 3 {
 		t.Errorf("right answers sit at only %d different positions, want at least 3 so the position gives nothing away", len(positions))
+	}
+}
+
+// TestRightAnswerIsNotGivenAwayByItsLength measures the whole bank, quiz
+// and predictions: a learner who always picks the longest choice, or the
+// shortest, or the one whose length stands out, must not score.
+func TestRightAnswerIsNotGivenAwayByItsLength(t *testing.T) {
+	type question struct {
+		name    string
+		choices []string
+		answer  int
+	}
+	var bank []question
+	for i, q := range Quiz() {
+		bank = append(bank, question{fmt.Sprintf("Quiz()[%d]", i), q.Choices, q.Answer})
+	}
+	for _, p := range Predictions() {
+		bank = append(bank, question{fmt.Sprintf("prediction %s", p.ID), p.Choices, p.Answer})
+	}
+	longest, shortest := 0, 0
+	for _, q := range bank {
+		if q.answer < 0 || q.answer >= len(q.choices) {
+			continue // reported by the well-formed tests
+		}
+		right := utf8.RuneCountInString(q.choices[q.answer])
+		isLongest, isShortest := true, true
+		wrongTotal := 0
+		for j, c := range q.choices {
+			if j == q.answer {
+				continue
+			}
+			n := utf8.RuneCountInString(c)
+			wrongTotal += n
+			isLongest = isLongest && right >= n
+			isShortest = isShortest && right <= n
+		}
+		if isLongest {
+			longest++
+		}
+		if isShortest {
+			shortest++
+		}
+		// An outlier: a quarter longer or shorter than the wrong
+		// choices on average.
+		mean := float64(wrongTotal) / float64(len(q.choices)-1)
+		if ratio := float64(right) / mean; ratio > 1.25 || ratio < 0.75 {
+			t.Errorf("%s: the right answer is %d characters long, %.2f times the wrong choices' average: its length gives it away", q.name, right, ratio)
+		}
+	}
+	if longest*3 > len(bank) {
+		t.Errorf("the right answer is the longest choice in %d of %d questions, want at most a third", longest, len(bank))
+	}
+	if shortest*3 > len(bank) {
+		t.Errorf("the right answer is the shortest choice in %d of %d questions, want at most a third", shortest, len(bank))
+	}
+}
+
+func TestPredictionsAreWellFormed(t *testing.T) {
+	ps := Predictions()
+	byStep := map[int]Prediction{}
+	ids := map[string]bool{}
+	for _, p := range ps {
+		name := "prediction " + p.ID
+		if p.ID == "" || ids[p.ID] {
+			t.Errorf("prediction of step %d has an empty or repeated ID %q", p.Step, p.ID)
+		}
+		ids[p.ID] = true
+		if _, ok := byStep[p.Step]; ok || p.Step < 1 || p.Step > Steps {
+			t.Errorf("%s: step %d, want one prediction per step, steps 1 to %d", name, p.Step, Steps)
+		}
+		byStep[p.Step] = p
+		if p.Ask != AskBeforeRun && p.Ask != AskAtWait {
+			t.Errorf("%s: ask %q, want %q or %q", name, p.Ask, AskBeforeRun, AskAtWait)
+		}
+		if p.Reveal != RevealAtEnd && p.Reveal != RevealAtRecord {
+			t.Errorf("%s: reveal %q, want %q or %q", name, p.Reveal, RevealAtEnd, RevealAtRecord)
+		}
+		if strings.TrimSpace(p.Prompt) == "" || strings.TrimSpace(p.Explanation) == "" {
+			t.Errorf("%s: empty prompt or explanation", name)
+		}
+		if n := len(p.Choices); n < 3 || n > 4 {
+			t.Errorf("%s has %d choices, want 3 or 4", name, n)
+		}
+		if p.Answer < 0 || p.Answer >= len(p.Choices) {
+			t.Errorf("%s: answer %d, want an index into its %d choices", name, p.Answer, len(p.Choices))
+		}
+		for j, c := range p.Choices {
+			if strings.TrimSpace(c) == "" || slices.Index(p.Choices, c) != j {
+				t.Errorf("%s: choice %d is empty or repeated: %q", name, j, c)
+			}
+		}
+		if p.Source.Title == "" || !strings.HasPrefix(p.Source.URL, "https://docs.aws.amazon.com/") {
+			t.Errorf("%s: source %+v, want an AWS documentation page with its title", name, p.Source)
+		}
+	}
+	// The issue asks for these three: the original workshop's question
+	// at step 5's wait, a different context at step 3, a key pending
+	// deletion at step 6.
+	wants := []struct {
+		step        int
+		ask, reveal string
+		about       string
+	}{
+		{3, AskBeforeRun, RevealAtEnd, "InvalidCiphertextException"},
+		{5, AskAtWait, RevealAtRecord, "Why do we wait for 2 minutes?"},
+		{6, AskBeforeRun, RevealAtEnd, "CancelKeyDeletion"},
+	}
+	for _, w := range wants {
+		p, ok := byStep[w.step]
+		if !ok {
+			t.Errorf("step %d has no prediction", w.step)
+			continue
+		}
+		if p.Ask != w.ask || p.Reveal != w.reveal {
+			t.Errorf("step %d's prediction asks %q and reveals %q, want %q and %q", w.step, p.Ask, p.Reveal, w.ask, w.reveal)
+		}
+		if !strings.Contains(p.Prompt+" "+p.Explanation, w.about) {
+			t.Errorf("step %d's prediction does not mention %q", w.step, w.about)
+		}
+	}
+}
+
+func TestPredictionsReturnsACopy(t *testing.T) {
+	first := Predictions()
+	want := first[0].Choices[0]
+	first[0].Choices[0] = "changed by a caller"
+	if got := Predictions()[0].Choices[0]; got != want {
+		t.Errorf("after a caller edited its predictions, Predictions()[0].Choices[0] = %q, want %q", got, want)
 	}
 }
 

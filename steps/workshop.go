@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"cse-workshop/assets"
@@ -55,6 +57,38 @@ type State struct {
 	Done              map[int]time.Time `json:"done,omitempty"` // step number -> when it succeeded
 	// KeyDeletionDate is when KMS deletes KeyARN, once scheduled (step 6).
 	KeyDeletionDate time.Time `json:"keyDeletionDate,omitzero"`
+	// Quiz is the learner's quiz answers, by question number (1, 2, …).
+	Quiz map[int]QuizAnswer `json:"quiz,omitempty"`
+	// Predictions are the learner's predictions (assets.Prediction), by
+	// prediction ID: the index of the choice picked, in the prediction's
+	// own order.
+	Predictions map[string]int `json:"predictions,omitempty"`
+}
+
+// QuizAnswer is the learner's answer to one quiz question.
+type QuizAnswer struct {
+	// Prompt is the question answered, so that an answer is not taken
+	// for another question's once the quiz changes.
+	Prompt string `json:"prompt"`
+	// Picks are the choices picked, in order: the first answer and, when
+	// it was wrong, the one picked after the hint. They index the
+	// question's own choices, not the shuffled order shown.
+	Picks []int `json:"picks"`
+}
+
+// Clone is a copy of the state that shares no map or slice with it.
+func (s State) Clone() State {
+	c := s
+	c.Done = maps.Clone(s.Done)
+	c.Predictions = maps.Clone(s.Predictions)
+	if s.Quiz != nil {
+		c.Quiz = make(map[int]QuizAnswer, len(s.Quiz))
+		for n, a := range s.Quiz {
+			a.Picks = slices.Clone(a.Picks)
+			c.Quiz[n] = a
+		}
+	}
+	return c
 }
 
 // stateFileContents is state.json.

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"maps"
-
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
@@ -92,6 +90,9 @@ type common struct {
 	spinner spinner.Model // the root turns it; components draw its frame
 	mode    layoutMode    // how the window is divided
 	cwd     string        // to show paths relative to it
+	// shuffle draws the order of the choices of the quiz and of the
+	// predictions (rand.Shuffle; tests give it a seed).
+	shuffle func(n int, swap func(i, j int))
 
 	progress progress
 	running  int // the step running now, 0 when none
@@ -139,8 +140,7 @@ type progress struct {
 
 // copyProgress takes a workshop's progress. Call it only when no step runs.
 func copyProgress(w *steps.Workshop, atCleanup map[int]bool) progress {
-	p := progress{state: w.State, done: map[int]bool{}, atCleanup: atCleanup}
-	p.state.Done = maps.Clone(w.State.Done)
+	p := progress{state: w.State.Clone(), done: map[int]bool{}, atCleanup: atCleanup}
 	for n := range w.State.Done {
 		p.done[n] = true
 	}

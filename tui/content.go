@@ -17,10 +17,12 @@ type content struct {
 	lessons                        map[int]string // by step number
 	steps                          []steps.Step   // in order
 	quiz                           []assets.Question
+	predictions                    []assets.Prediction
 }
 
 func assetContent() content {
-	c := content{welcome: assets.Welcome(), lessons: map[int]string{}, steps: steps.All(), quiz: assets.Quiz()}
+	c := content{welcome: assets.Welcome(), lessons: map[int]string{}, steps: steps.All(), quiz: assets.Quiz(),
+		predictions: assets.Predictions()}
 	c.encryptDiagram, c.decryptDiagram = assets.Diagrams()
 	for _, s := range c.steps {
 		c.lessons[s.Number] = assets.Lesson(s.Number)
@@ -37,11 +39,14 @@ func (c content) diagramWidth() int {
 	return w
 }
 
-// maxChoices is the most choices a quiz question has.
+// maxChoices is the most choices a quiz question or a prediction has.
 func (c content) maxChoices() int {
 	n := 0
 	for _, q := range c.quiz {
 		n = max(n, len(q.Choices))
+	}
+	for _, p := range c.predictions {
+		n = max(n, len(p.Choices))
 	}
 	return n
 }

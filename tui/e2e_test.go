@@ -60,11 +60,23 @@ func startSession(ctx context.Context, t *testing.T, w *steps.Workshop) *session
 				tea.WithFilter(filter),
 				tea.WithoutSignalHandler(),
 			},
+			shuffle: reverseShuffle,
 		}, assetContent())
 		s.done <- sessionResult{m, err}
 	}()
 	return s
 }
+
+// reverseShuffle shows the choices last first, so that the typist, who
+// does not see the screen, knows which key picks which choice.
+func reverseShuffle(n int, swap func(i, j int)) {
+	for i := range n / 2 {
+		swap(i, n-1-i)
+	}
+}
+
+// choiceKey is the key of choice c of n under reverseShuffle.
+func choiceKey(c, n int) string { return fmt.Sprint(n - c) }
 
 // typeKeys types s.
 func (s *session) typeKeys(keys string) {
@@ -141,12 +153,11 @@ func TestTutorialEndToEnd(t *testing.T) {
 	quiz := assets.Quiz()
 	for i, q := range quiz {
 		// Answer right, except the first question, to see a score that
-		// counts.
-		choice := q.Answer
+		// counts: a wrong answer, then the right one after the hint.
 		if i == 0 {
-			choice = (q.Answer + 1) % len(q.Choices)
+			s.typeKeys(choiceKey((q.Answer+1)%len(q.Choices), len(q.Choices)))
 		}
-		s.typeKeys(fmt.Sprint(choice+1) + enter)
+		s.typeKeys(choiceKey(q.Answer, len(q.Choices)) + enter)
 	}
 	saved, ok := s.next("the transcript").(transcriptSavedMsg)
 	if !ok || saved.err != nil {
@@ -154,7 +165,29 @@ func TestTutorialEndToEnd(t *testing.T) {
 	}
 	m := s.quit()
 	checkSummary(t, m, len(quiz)-1, len(quiz))
-	checkTranscript(t, saved.path, "Cleanup Successful", "GenerateDataKey API Called", "KMS", "GenerateDataKey", "LookupEvents", "ScheduleKeyDeletion")
+	checkTranscript(t, saved.path, "Cleanup Successful", "GenerateDataKey API Called", "KMS", "GenerateDataKey", "LookupEvents", "ScheduleKeyDeletion",
+		"right after the hint", "== Predictions: 0 of 3 right (0 answered)")
+	checkSavedQuiz(t, w, quiz)
+}
+
+// checkSavedQuiz checks that the quiz's answers are in the workshop
+// folder's progress once the program has ended.
+func checkSavedQuiz(t *testing.T, w *steps.Workshop, quiz []assets.Question) {
+	t.Helper()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := steps.Open(steps.Options{Dir: w.Dir, Clients: w.Clients, Clock: w.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := len(again.State.Quiz); got != len(quiz) {
+		t.Fatalf("the progress holds %d quiz answers, want %d", got, len(quiz))
+	}
+	if a := again.State.Quiz[1]; len(a.Picks) != 2 || a.Picks[1] != quiz[0].Answer {
+		t.Errorf("saved answer to question 1 = %+v, want a wrong pick, then %d", a, quiz[0].Answer)
+	}
 }
 
 // checkSummary checks that the tutorial ended on the summary with a score

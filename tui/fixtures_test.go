@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +46,7 @@ func fixtureContent() content {
 		quiz: []assets.Question{
 			{
 				Prompt:      "Why do we wait for 2 minutes in Step 5?",
+				Hint:        "Which service writes the record, and when?",
 				Choices:     []string{"KMS needs time", "CloudTrail delivers events asynchronously", "The data key must expire", "LookupEvents is slow"},
 				Answer:      1,
 				Explanation: "CloudTrail records calls with a lag.",
@@ -51,6 +54,7 @@ func fixtureContent() content {
 			},
 			{
 				Prompt:      "Where is the encrypted data key kept?",
+				Hint:        "Who must be able to read it to decrypt?",
 				Choices:     []string{"In KMS", "In the file's header", "On a server", "Nowhere"},
 				Answer:      1,
 				Explanation: "The header carries it, beside the ciphertext.",
@@ -64,8 +68,43 @@ func fixtureContent() content {
 	return c
 }
 
+// fixturePredictions are the predictions of steps 3 and 5, as the
+// scenarios that show predictions have them.
+func fixturePredictions() []assets.Prediction {
+	return []assets.Prediction{
+		{
+			ID: "step3-context", Step: 3, Ask: assets.AskBeforeRun, Reveal: assets.RevealAtEnd,
+			Prompt:      "What would happen with a different encryption context?",
+			Choices:     []string{"KMS ignores it", "KMS refuses with InvalidCiphertextException", "Another data key comes back"},
+			Answer:      1,
+			Explanation: "The context is authenticated: Decrypt needs the same pairs.",
+			Source:      assets.Source{Title: "Decrypt", URL: "https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html"},
+		},
+		{
+			ID: "step5-wait", Step: 5, Ask: assets.AskAtWait, Reveal: assets.RevealAtRecord,
+			Prompt:      "Why do we wait for 2 minutes?",
+			Choices:     []string{"KMS needs time", "CloudTrail shows the record a while after the call", "The data key must expire", "LookupEvents is slow"},
+			Answer:      1,
+			Explanation: "CloudTrail records calls with a lag.",
+			Source:      assets.Source{Title: "Working with CloudTrail Event history", URL: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html"},
+		},
+	}
+}
+
+// testShuffle is the seeded order of the choices in tests: shuffled, as
+// in a real run, and the same every time.
+func testShuffle() func(n int, swap func(i, j int)) {
+	return rand.New(rand.NewPCG(1, 2)).Shuffle
+}
+
 // newTestModel builds a model over a fresh demo workshop with a fixed clock.
 func newTestModel(t testing.TB, theme string, done ...int) *Model {
+	t.Helper()
+	return newTestModelWith(t, theme, fixtureContent(), done...)
+}
+
+// newTestModelWith is newTestModel showing the content c.
+func newTestModelWith(t testing.TB, theme string, c content, done ...int) *Model {
 	t.Helper()
 	w := &steps.Workshop{
 		Dir:      t.TempDir(),
@@ -79,8 +118,13 @@ func newTestModel(t testing.TB, theme string, done ...int) *Model {
 			w.State.Done[n] = t0
 		}
 	}
-	m := newModel(context.Background(), Options{Workshop: w, Theme: theme}, fixtureContent())
-	t.Cleanup(m.stop)
+	m := newModel(context.Background(), Options{Workshop: w, Theme: theme, shuffle: testShuffle()}, c)
+	t.Cleanup(func() {
+		m.stop()
+		// A write of the answers may still run: it ends before the
+		// folder is removed.
+		m.saver.write()
+	})
 	m.c.cwd = ""
 	return m
 }
@@ -89,6 +133,17 @@ func newTestModel(t testing.TB, theme string, done ...int) *Model {
 func onStep(m *Model, n int) bool { return m.screen() == screen(m.steps[n-1]) }
 func onQuiz(m *Model) bool        { return m.screen() == screen(m.summary.quiz) }
 func onSummary(m *Model) bool     { return m.screen() == screen(m.summary) }
+
+// quizKey is the key that picks choice (in the question's own order) of
+// quiz question i, wherever the shuffle put it.
+func quizKey(m *Model, i, choice int) string {
+	return nth(m.c.keys.Answer, slices.Index(m.summary.quiz.order[i], choice)+1)
+}
+
+// predictKey is the key that picks choice of step n's prediction.
+func predictKey(m *Model, n, choice int) string {
+	return nth(m.c.keys.Predict, slices.Index(m.steps[n-1].prediction.order, choice)+1)
+}
 
 func confirming(m *Model) bool {
 	_, ok := m.dialog().(*confirmDialog)

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,23 +326,32 @@ func TestQuizScoresAndExplains(t *testing.T) {
 	if quiz.current != 0 {
 		t.Fatalf("Enter before answering moved to question %d", quiz.current+1)
 	}
-	d.press("2") // right
-	d.press("1") // a second answer does not replace the first
-	if got := quiz.answers[0]; got != 1 {
-		t.Errorf("answer to question 1 = %d, want 1 (the first press)", got)
+	// The choices are shuffled: the key of the right answer follows it.
+	d.press(quizKey(m, 0, 1)) // right
+	d.press(quizKey(m, 0, 0)) // a second answer does not replace the first
+	if got := quiz.picks[0]; !slices.Equal(got, []int{1}) {
+		t.Errorf("picks of question 1 = %v, want [1] (the first press)", got)
 	}
 	if screen := d.screen(); !strings.Contains(screen, "Right.") || !strings.Contains(screen, "CloudTrail records calls with a lag.") {
 		t.Errorf("answered question lacks the verdict or the explanation:\n%s", screen)
 	}
-	d.press("enter", "4") // question 2, wrong
+	d.press("enter", quizKey(m, 1, 3)) // question 2, wrong twice
+	d.press(quizKey(m, 1, 2))
 	screen := d.screen()
-	for _, want := range []string{"Not quite: the answer is 2.", "Why not the others:", "1) KMS keeps no data keys.", "4) Then nobody could decrypt."} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("wrong answer screen lacks %q:\n%s", want, screen)
+	want := []string{
+		"Not quite: the answer is " + quizKey(m, 1, 1) + ".", "Why not the others:",
+		quizKey(m, 1, 0) + ") KMS keeps no data keys.", quizKey(m, 1, 3) + ") Then nobody could decrypt.",
+	}
+	for _, w := range want {
+		if !strings.Contains(screen, w) {
+			t.Errorf("wrong answer screen lacks %q:\n%s", w, screen)
 		}
 	}
 	if right, answered := quiz.score(); right != 1 || answered != 2 {
 		t.Errorf("score() = %d right of %d answered, want 1 of 2", right, answered)
+	}
+	if !strings.Contains(screen, "Press enter for your score.") || strings.Contains(screen, "the your") {
+		t.Errorf("the last question does not say Enter shows the score:\n%s", screen)
 	}
 	d.press("enter")
 	if !onSummary(m) {
@@ -351,8 +361,79 @@ func TestQuizScoresAndExplains(t *testing.T) {
 	if m.summary.saveErr != nil {
 		t.Fatalf("save transcript: %v", m.summary.saveErr)
 	}
-	if screen := d.screen(); !strings.Contains(screen, "Quiz score: 1 of 2") {
+	if screen := d.screen(); !strings.Contains(screen, "Quiz score: 1 of 2  right at the first try") {
 		t.Errorf("summary lacks the score:\n%s", screen)
+	}
+}
+
+// TestQuizShuffleKeepsTheAnswer: with the choices shuffled, the key that
+// shows the right answer scores, whatever its number, and the screen
+// shows each choice beside the key that picks it.
+func TestQuizShuffleKeepsTheAnswer(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	send(m, press("6", "n")...)
+	quiz := m.summary.quiz
+	q := m.c.content.quiz[0]
+	if slices.Equal(quiz.order[0], []int{0, 1, 2, 3}) && slices.Equal(quiz.order[1], []int{0, 1, 2, 3}) {
+		t.Fatalf("orders %v: the seeded shuffle left the choices in place", quiz.order)
+	}
+	screen := ansi.Strip(m.render())
+	for choice, text := range q.Choices {
+		if want := quizKey(m, 0, choice) + ") " + text; !strings.Contains(screen, want) {
+			t.Errorf("question lacks %q, the choice beside the key that picks it:\n%s", want, screen)
+		}
+	}
+	send(m, press(quizKey(m, 0, q.Answer))...)
+	if right, answered := quiz.score(); right != 1 || answered != 1 {
+		t.Errorf("after the key of the right answer, score() = %d of %d, want 1 of 1", right, answered)
+	}
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "Right.") {
+		t.Errorf("the right answer, shuffled, is not called right:\n%s", screen)
+	}
+}
+
+// TestQuizWrongFirstAnswerGetsAHintAndOneRetry: the hint, not the
+// explanation, after a wrong answer; the retry then shows the
+// explanation; the score counts the first answer only.
+func TestQuizWrongFirstAnswerGetsAHintAndOneRetry(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	send(m, press("6", "n", quizKey(m, 0, 0))...)
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"Not this one.", "Hint: Which service writes the record, and when?", "to pick again"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("after a wrong first answer, the screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "CloudTrail records calls with a lag.") || strings.Contains(screen, "Why not the others") {
+		t.Errorf("the explanation shows before the retry:\n%s", screen)
+	}
+	quiz := m.summary.quiz
+	send(m, press("enter")...) // no moving on before the retry
+	if quiz.current != 0 {
+		t.Fatalf("Enter before the retry moved to question %d", quiz.current+1)
+	}
+	send(m, press(quizKey(m, 0, 0))...) // the same wrong answer again: ignored
+	if got := quiz.picks[0]; !slices.Equal(got, []int{0}) {
+		t.Errorf("after picking the same wrong answer again, picks = %v, want [0]", got)
+	}
+	send(m, press(quizKey(m, 0, 1))...) // right, at the retry
+	screen = ansi.Strip(m.render())
+	for _, want := range []string{"Right, after the hint.", "The score counts first answers only.", "CloudTrail records calls with a lag."} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("after the retry, the screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if right, answered := quiz.score(); right != 0 || answered != 1 {
+		t.Errorf("score() = %d right of %d answered, want 0 of 1: a retry does not score", right, answered)
+	}
+	if n := quiz.afterHint(); n != 1 {
+		t.Errorf("afterHint() = %d, want 1", n)
+	}
+	send(m, press(quizKey(m, 0, 2))...) // a third answer: ignored
+	if got := quiz.picks[0]; !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("picks of question 1 = %v, want [0 1]", got)
 	}
 }
 
@@ -370,7 +451,7 @@ func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
 	for _, c := range fixtureCalls() {
 		d.handle(callMsg{call: c})
 	}
-	d.press("6", "n", "2", "enter", "1", "enter")
+	d.press("6", "n", quizKey(m, 0, 1), "enter", quizKey(m, 1, 0), quizKey(m, 1, 2), "enter")
 	d.until("transcript saved", func(m *Model) bool { return m.summary.path != "" || m.summary.saveErr != nil })
 	if m.summary.saveErr != nil {
 		t.Fatal(m.summary.saveErr)
@@ -395,7 +476,9 @@ func TestTranscriptIsPrivateAndHoldsNoKeyMaterial(t *testing.T) {
 	text := string(b)
 	for _, want := range []string{
 		"Module run was successful !!", "created alias alias/kms_key_cse_usecase_3",
-		"GenerateDataKey", "LookupEvents", "Quiz: 1 of 2 right", "answered 2) CloudTrail delivers events asynchronously: right",
+		"GenerateDataKey", "LookupEvents", "Quiz: 1 of 2 right at the first try",
+		`answered "CloudTrail delivers events asynchronously": right at the first try`,
+		`answered "In KMS", then after the hint "On a server": wrong; the answer is "In the file's header"`,
 		"written:  Fri 27 Nov 2026 10:00:00 UTC", // a date as every other date of the workshop reads
 	} {
 		if !strings.Contains(text, want) {

@@ -57,6 +57,8 @@ type scenario struct {
 	build func(m *Model)
 	// compact also draws the screen below the minimum comfortable size.
 	compact bool
+	// predictions gives steps 3 and 5 their predictions.
+	predictions bool
 }
 
 var scenarios = []scenario{
@@ -86,7 +88,8 @@ var scenarios = []scenario{
 	{name: "step5-found", build: step5Done, compact: true},
 	{name: "step6-done", build: func(m *Model) { runStep(m, 1); runStep(m, 6) }},
 	{name: "quiz-question", build: func(m *Model) { send(m, press("6", "n")...) }},
-	{name: "quiz-answered", build: func(m *Model) { send(m, press("6", "n", "3")...) }, compact: true},
+	{name: "quiz-hint", build: func(m *Model) { send(m, press("6", "n", quizKey(m, 0, 2))...) }},
+	{name: "quiz-answered", build: func(m *Model) { send(m, press("6", "n", quizKey(m, 0, 2), quizKey(m, 0, 3))...) }, compact: true},
 	{name: "summary", build: func(m *Model) {
 		for n := 1; n <= 4; n++ {
 			runStep(m, n)
@@ -95,7 +98,22 @@ var scenarios = []scenario{
 		for _, c := range fixtureCalls() {
 			m.Update(callMsg{call: c})
 		}
-		send(m, press("n", "2", "enter", "1", "enter")...)
+		send(m, press("n", quizKey(m, 0, 1), "enter", quizKey(m, 1, 0), quizKey(m, 1, 1), "enter")...)
+		m.Update(transcriptSavedMsg{path: "usecase-3/transcript-20261127-100500.txt"})
+	}},
+	{name: "step3-predict", done: []int{1, 2}, predictions: true, build: func(m *Model) { send(m, press("3")...) }, compact: true},
+	{name: "step5-predict", predictions: true, build: step5Countdown, compact: true},
+	{name: "step5-predict-revealed", predictions: true, build: func(m *Model) {
+		step5Countdown(m)
+		send(m, press(predictKey(m, 5, 0))...)
+		feed(m, 5, step5Found(), false, nil)
+	}},
+	{name: "summary-predictions", predictions: true, build: func(m *Model) {
+		runStep(m, 1)
+		runStep(m, 2)
+		send(m, press("3", predictKey(m, 3, 1))...)
+		runStep(m, 3)
+		send(m, press("6", "n", quizKey(m, 0, 1), "enter", quizKey(m, 1, 1), "enter")...)
 		m.Update(transcriptSavedMsg{path: "usecase-3/transcript-20261127-100500.txt"})
 	}},
 	{name: "help", build: func(m *Model) { send(m, press("enter", "?")...) }},
@@ -145,7 +163,7 @@ var scenarios = []scenario{
 	}},
 	{name: "projector-welcome", theme: ThemeProjector, build: func(m *Model) {}},
 	{name: "projector-step2-done", theme: ThemeProjector, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
-	{name: "projector-quiz-answered", theme: ThemeProjector, build: func(m *Model) { send(m, press("6", "n", "2")...) }},
+	{name: "projector-quiz-answered", theme: ThemeProjector, build: func(m *Model) { send(m, press("6", "n", quizKey(m, 0, 1))...) }},
 	{name: "plain-welcome", theme: ThemePlain, build: func(m *Model) {}},
 	{name: "plain-step2-done", theme: ThemePlain, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
 	{name: "plain-step5-found", theme: ThemePlain, build: step5Done},
@@ -178,7 +196,11 @@ var compactSize = struct{ w, h int }{50, 16}
 
 // newScenarioModel builds a scenario's screen at a window size.
 func newScenarioModel(t *testing.T, sc scenario, width, height int) *Model {
-	m := newTestModel(t, sc.theme, sc.done...)
+	c := fixtureContent()
+	if sc.predictions {
+		c.predictions = fixturePredictions()
+	}
+	m := newTestModelWith(t, sc.theme, c, sc.done...)
 	send(m, tea.WindowSizeMsg{Width: width, Height: height})
 	sc.build(m)
 	return m

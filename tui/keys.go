@@ -17,6 +17,8 @@ type keyMap struct {
 	Prev       key.Binding
 	Jump       key.Binding // a step's number: go to that step
 	Answer     key.Binding // a choice's number on the quiz
+	Predict    key.Binding // a choice's number, while a step asks its prediction
+	Skip       key.Binding // leave a prediction unanswered, or close its explanation
 	Retry      key.Binding
 	Check      key.Binding // a step waiting for the audit trail: look now
 	StartOver  key.Binding
@@ -45,6 +47,8 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Prev:       key.NewBinding(key.WithKeys("p", "left"), key.WithHelp("←/p", "back")),
 		Jump:       numberKeys(stepCount, "go to step"),
 		Answer:     numberKeys(choices, "answer"),
+		Predict:    numberKeys(choices, "predict"),
+		Skip:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "skip")),
 		Retry:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),

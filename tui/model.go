@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -69,6 +70,11 @@ type Model struct {
 	questions chan stepQuestion // a running step's yes/no questions
 	preflight func(ctx context.Context) (steps.Plan, error)
 
+	// saver writes the learner's answers; answersPending says some wait
+	// for the running step to end (answers.go).
+	saver          *progressSaver
+	answersPending bool
+
 	liveConfirmed bool
 	interrupted   bool // Ctrl-C cancelled a step; a second one quits
 	quitting      bool // waiting for a cancelled step before quitting
@@ -89,6 +95,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		fast:      opts.Fast,
 		help:      help.New(),
 		api:       newAPIPane(),
+		saver:     &progressSaver{},
 		width:     80,
 		height:    24,
 	}
@@ -96,6 +103,10 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		m.themeName = ThemeAuto
 	}
 	m.c.cwd, _ = os.Getwd()
+	m.c.shuffle = rand.Shuffle
+	if opts.shuffle != nil {
+		m.c.shuffle = opts.shuffle
+	}
 	m.setTheme(true)
 	if w := m.w; w != nil {
 		if w.Clock != nil {
@@ -254,6 +265,10 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return m.finishRun(msg)
 	case transcriptSavedMsg:
 		return m.summary.Update(msg)
+	case progressSavedMsg:
+		if msg.err != nil {
+			m.setNotice("Your answers were not saved: "+msg.err.Error(), true)
+		}
 	default:
 		return m.routeSession(msg)
 	}
@@ -367,6 +382,8 @@ func (m *Model) handleRequest(msg tea.Msg) tea.Cmd {
 		return m.askQuit()
 	case quitMsg:
 		return m.quit()
+	case quizAnswersMsg, predictionMsg:
+		return m.keepAnswers(msg)
 	}
 	return nil
 }
@@ -429,7 +446,7 @@ func (m *Model) startStep(n int) tea.Cmd {
 	m.events = make(chan stepEvent, eventBuffer)
 	m.runExited = make(chan struct{})
 	return tea.Batch(
-		runStepCmd(ctx, m.alive, m.run, m.w, n, m.runID, m.events, m.runExited),
+		runStepCmd(ctx, m.alive, m.runAfterSave(), m.w, n, m.runID, m.events, m.runExited),
 		waitForStepEventCmd(m.alive, m.events),
 		m.c.spinner.Tick,
 	)
@@ -460,6 +477,10 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 	}
 	// The run is over, so the workshop's state is ours to read: the step's
 	// goroutine wrote it before sending this message.
+	var save tea.Cmd
+	if m.answersPending {
+		save = m.saveAnswers()
+	}
 	m.c.progress = copyProgress(m.w, m.doneAtCleanup)
 	finished.Update(msg)
 	if msg.err == nil && !finished.step.CleansUp {
@@ -484,7 +505,7 @@ func (m *Model) finishRun(msg stepDoneMsg) tea.Cmd {
 			m.setNotice(fmt.Sprintf("Step %d cancelled. Press %s again to quit.", msg.step, m.c.keys.Interrupt.Help().Key), true)
 		}
 	}
-	return nil
+	return save
 }
 
 // closeDialog closes a dialog, wherever it is in the stack.

@@ -50,6 +50,9 @@ type stepScreen struct {
 	maskedKeys []string
 	// code is the code view, nil while it is closed.
 	code *codeView
+	// prediction is the step's prediction, nil when it asks none
+	// (predict.go).
+	prediction *prediction
 }
 
 // stepDetails are the latest details a run reported, one of each kind.
@@ -66,7 +69,7 @@ type stepDetails struct {
 }
 
 func newStepScreen(c *common, step steps.Step) *stepScreen {
-	return &stepScreen{c: c, step: step, lesson: newDocPane(), log: newLogPane()}
+	return &stepScreen{c: c, step: step, lesson: newDocPane(), log: newLogPane(), prediction: newPrediction(c, step.Number)}
 }
 
 // Update handles the keys of a step screen and the messages of its runs.
@@ -95,6 +98,7 @@ func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 	k := &s.c.keys
 	switch {
 	case s.codeKey(msg):
+	case s.predictKey(msg):
 	case key.Matches(msg, k.Enter):
 		switch {
 		case s.status == statusDone, s.doneEarlier():
@@ -209,6 +213,7 @@ func (s *stepScreen) begin(now time.Time) {
 	s.ended = time.Time{}
 	s.log.offset = 0
 	s.code = nil // the run is what to watch now
+	s.beginPrediction()
 }
 
 // report takes one status line of the running step.
@@ -353,7 +358,7 @@ func (s *stepScreen) FullHelp() [][]key.Binding {
 		retry = describe(retry, "run again")
 	}
 	return [][]key.Binding{
-		{s.enter(), k.Next, k.Prev, k.Jump},
+		append(s.predictionKeys(), s.enter(), k.Next, k.Prev, k.Jump),
 		{retry, enabled(k.Check, s.canCheckNow())},
 		{s.codeBinding(), enabled(k.Close, s.code != nil)},
 		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},

@@ -40,7 +40,12 @@ func (s *stepScreen) layout() stepLayout {
 	case layoutStacked:
 		var sideH int
 		if s.fresh() {
-			sideH = min(lipgloss.Height(s.statusView(w))+1, h/2)
+			limit := h / 2
+			if s.predictionAsked() {
+				// The question, too, is to be read before the run.
+				limit = h * 2 / 3
+			}
+			sideH = min(lipgloss.Height(s.withPrediction(s.statusView(w), w))+1, limit)
 		} else {
 			// The lesson was read: the run gets most of the room.
 			sideH = h - max(h/4, 3)
@@ -52,7 +57,7 @@ func (s *stepScreen) layout() stepLayout {
 		if s.fresh() {
 			// The line that says how to run the step sits under the
 			// lesson: the lesson scrolls in the room above it.
-			l.text.h = max(h-lipgloss.Height(s.statusLine(w)), 1)
+			l.text.h = max(h-lipgloss.Height(s.withPrediction(s.statusLine(w), w)), 1)
 		}
 		return l
 	}
@@ -84,7 +89,7 @@ func (s *stepScreen) View() string {
 		if s.fresh() {
 			// Before the first run the lesson is what matters; the one
 			// line under it says how to run the step.
-			return fitHeight(lesson, l.text.h) + "\n" + s.statusLine(l.text.w)
+			return fitHeight(lesson, l.text.h) + "\n" + s.withPrediction(s.statusLine(l.text.w), l.text.w)
 		}
 		return s.sideView(l.side)
 	}
@@ -102,7 +107,10 @@ func (s *stepScreen) sideView(r rect) string {
 	logH := height - statusH - 1
 	if s.fresh() {
 		// Nothing logged yet: the status alone, no empty log.
-		return fitHeight(status, height)
+		return fitHeight(s.withPrediction(status, width), height)
+	}
+	if side := s.besidePrediction(status, width, height); side != "" {
+		return side
 	}
 	if logH < minLogRows {
 		statusH = max(height-1-minLogRows, 1)

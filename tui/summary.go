@@ -65,7 +65,8 @@ func (s *summaryScreen) saveCmd() tea.Cmd {
 func (s *summaryScreen) pane() *docPane {
 	t := &s.c.theme
 	w := min(s.width, maxReadingWidth)
-	key := fmt.Sprintf("summary|%s|%d|%d|%d|%s|%v|%v", t.name, w, s.api.total(), s.c.running, s.path, s.saveErr, s.saving)
+	key := fmt.Sprintf("summary|%s|%d|%d|%d|%s|%v|%v|%v|%v", t.name, w, s.api.total(), s.c.running, s.path, s.saveErr, s.saving,
+		s.quiz.picks, s.c.progress.state.Predictions)
 	s.doc.set(key, w, s.height, s.text)
 	return &s.doc
 }
@@ -84,6 +85,10 @@ func (s *summaryScreen) text(width int) string {
 	}
 
 	b.WriteString(s.scoreView(width))
+	if p := s.predictionsView(width); p != "" {
+		section("Your predictions")
+		b.WriteString(p)
+	}
 	section("What you did")
 	for _, st := range s.steps {
 		b.WriteString(s.stepRow(st, width) + "\n")
@@ -104,11 +109,18 @@ func (s *summaryScreen) scoreView(width int) string {
 	if answered == 0 {
 		b.WriteString(t.bold.Render("Quiz: not taken.") + "\n")
 	} else {
-		b.WriteString(t.highlight.Render(fmt.Sprintf(" Quiz score: %d of %d ", right, len(s.quiz.answers))))
-		if answered < len(s.quiz.answers) {
-			b.WriteString(t.text.Render(fmt.Sprintf("  (%d answered)", answered)))
+		total := len(s.quiz.picks)
+		b.WriteString(t.highlight.Render(fmt.Sprintf(" Quiz score: %d of %d ", right, total)) + t.text.Render(" right at the first try") + "\n")
+		var more []string
+		if n := s.quiz.afterHint(); n > 0 {
+			more = append(more, fmt.Sprintf("%d more right after a hint", n))
 		}
-		b.WriteString("\n")
+		if answered < total {
+			more = append(more, fmt.Sprintf("%d of %d answered", answered, total))
+		}
+		if len(more) > 0 {
+			b.WriteString(t.text.Render(text.Wrap(strings.Join(more, "; ")+".", width)) + "\n")
+		}
 	}
 	switch {
 	case s.saveErr != nil:

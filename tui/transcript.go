@@ -8,9 +8,9 @@ import (
 )
 
 // transcript is the record of the session saved at the end: every status
-// line, every AWS call, the quiz answers and the score. It holds no key
-// material: the data key's masked preview, which the screen may show, is
-// cut out of the status lines.
+// line, every AWS call, the quiz answers and the score, the predictions.
+// It holds no key material: the data key's masked preview, which the
+// screen may show, is cut out of the status lines.
 func (s *summaryScreen) transcript() string {
 	var b strings.Builder
 	c := s.c
@@ -44,6 +44,7 @@ func (s *summaryScreen) transcript() string {
 			call.Service, call.Operation, formatDuration(call.Duration), outcome)
 	}
 	s.writeQuizRecord(&b)
+	s.writePredictionRecord(&b)
 	return b.String()
 }
 
@@ -71,22 +72,34 @@ func (s *summaryScreen) writeStepRecord(b *strings.Builder, st *stepScreen) {
 	}
 }
 
-// writeQuizRecord writes the quiz's answers and score.
+// writeQuizRecord writes the quiz's answers and score: the first answer,
+// and after a wrong one, the answer picked after the hint. The choices are
+// named by their text, as their numbers change from run to run.
 func (s *summaryScreen) writeQuizRecord(b *strings.Builder) {
 	quiz := s.c.content.quiz
 	right, answered := s.quiz.score()
-	fmt.Fprintf(b, "\n== Quiz: %d of %d right (%d answered)\n", right, len(quiz), answered)
+	fmt.Fprintf(b, "\n== Quiz: %d of %d right at the first try (%d answered, %d more right after a hint)\n",
+		right, len(quiz), answered, s.quiz.afterHint())
 	for i, q := range quiz {
-		a := s.quiz.answers[i]
+		picks := s.quiz.picks[i]
 		fmt.Fprintf(b, "%d. %s\n", i+1, q.Prompt)
-		if a < 0 {
+		if len(picks) == 0 {
 			b.WriteString("   not answered\n")
 			continue
 		}
-		verdict := "right"
-		if a != q.Answer {
-			verdict = fmt.Sprintf("wrong; the answer is %d) %s", q.Answer+1, q.Choices[q.Answer])
+		fmt.Fprintf(b, "   answered %q", q.Choices[picks[0]])
+		if len(picks) > 1 {
+			fmt.Fprintf(b, ", then after the hint %q", q.Choices[picks[1]])
 		}
-		fmt.Fprintf(b, "   answered %d) %s: %s\n", a+1, q.Choices[a], verdict)
+		switch last := picks[len(picks)-1]; {
+		case len(picks) == 1 && last == q.Answer:
+			b.WriteString(": right at the first try\n")
+		case last == q.Answer:
+			b.WriteString(": right after the hint\n")
+		case len(picks) == 1:
+			b.WriteString(": wrong; no second try yet\n")
+		default:
+			fmt.Fprintf(b, ": wrong; the answer is %q\n", q.Choices[q.Answer])
+		}
 	}
 }

@@ -39,6 +39,10 @@ type Options struct {
 	// ProgramOptions are passed to the bubbletea program after the
 	// tutorial's own (tests set a window size or a colour profile).
 	ProgramOptions []tea.ProgramOption
+	// shuffle, when set, orders the choices of the quiz and of the
+	// predictions (tests give a seeded or fixed one); nil: rand.Shuffle,
+	// a new order each run.
+	shuffle func(n int, swap func(i, j int))
 }
 
 // Run runs the tutorial until the learner quits; the terminal is restored
@@ -99,8 +103,12 @@ func runProgram(ctx context.Context, opts Options, c content) (*Model, error) {
 		case <-time.After(stepStopTimeout):
 		}
 	}
+	saveErr := m.saveAnswersAtExit()
 	if err != nil && !errors.Is(err, tea.ErrInterrupted) {
 		return m, fmt.Errorf("run tutorial: %w", err)
+	}
+	if saveErr != nil {
+		return m, fmt.Errorf("save your answers: %w", saveErr)
 	}
 	return m, nil
 }
