@@ -55,6 +55,8 @@ type State struct {
 	Done              map[int]time.Time `json:"done,omitempty"` // step number -> when it succeeded
 	// KeyDeletionDate is when KMS deletes KeyARN, once scheduled (step 6).
 	KeyDeletionDate time.Time `json:"keyDeletionDate,omitzero"`
+	// Experiments are the experiments tried: experiment ID -> when last.
+	Experiments map[string]time.Time `json:"experiments,omitempty"`
 }
 
 // stateFileContents is state.json.
