@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,9 @@ type ExperimentDetail struct {
 	// ("InvalidCiphertextException"), "" when AWS accepted the call or the
 	// refusal was not AWS's (a tampered byte the SDK found).
 	Code string
+	// Answer is what came back, in a few words: Code, or what accepted or
+	// refused the call when AWS raised no exception.
+	Answer string
 	// Result is what happened, in a sentence.
 	Result string
 	// AsPredicted: the outcome is the one the lesson predicts.
@@ -185,6 +189,12 @@ func RunExperiment(ctx context.Context, w *Workshop, id, input string, r Reporte
 	d, err := e.run(ctx, w, p, input)
 	if err == nil {
 		d.Experiment = e.ID
+		if d.Answer == "" {
+			d.Answer = d.Code
+		}
+		if d.Answer == "" {
+			d.Answer = "accepted"
+		}
 		level := LevelSuccess
 		if !d.AsPredicted {
 			level = LevelWarn
@@ -312,4 +322,13 @@ func unquote(s string) string {
 // jsonProblem is what encoding/json found wrong, without its package name.
 func jsonProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// thousands writes n with commas between groups of three digits: "5,120".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -28,7 +28,7 @@ func secondFileExperiment() Experiment {
 	return Experiment{
 		ID:     "second-file",
 		Step:   5,
-		Title:  "Encrypt a second file, then find both GenerateDataKey records",
+		Title:  "Encrypt a second file, find two GenerateDataKey records",
 		Expect: "CloudTrail shows two GenerateDataKey records: one data key per file",
 		Explanation: "The AWS Encryption SDK asks KMS for a new data key for each message it encrypts, so every file has its own data key " +
 			"and KMS logs one GenerateDataKey call per file in CloudTrail, with the encryption context in plain text and no key material. " +
@@ -81,6 +81,7 @@ func runSecondFile(ctx context.Context, w *Workshop, p reporter, _ string) (*Exp
 					i+1, text.Date(r.EventTime), r.EventID, PublicKeyContextKey, shortPublicKey(r.EncryptionContext)[PublicKeyContextKey])
 			}
 			return &ExperimentDetail{
+				Answer: "two GenerateDataKey records",
 				Result: fmt.Sprintf("CloudTrail holds two GenerateDataKey records, one per file (%s and %s), each for its own data key",
 					text.Date(first.EventTime), text.Date(second.EventTime)),
 				AsPredicted: true,
@@ -96,6 +97,7 @@ func runSecondFile(ctx context.Context, w *Workshop, p reporter, _ string) (*Exp
 		if !w.Clock.Now().Before(giveUpAt) {
 			if second != nil {
 				return &ExperimentDetail{
+					Answer: "one GenerateDataKey record",
 					Result: "CloudTrail holds the second file's GenerateDataKey record, but step 2's is no longer in its event history (90 days)",
 				}, nil
 			}

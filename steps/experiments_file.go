@@ -117,11 +117,11 @@ func readLayout(path string) (*messageLayout, error) {
 		return nil, errors.New("the body is cut short")
 	}
 	l.FooterStart = pos
-	frames := "1 frame"
+	frames := "1 frame of encrypted content with its IV and tag"
 	if l.Frames > 1 {
-		frames = fmt.Sprintf("%d frames", l.Frames)
+		frames = fmt.Sprintf("%d frames of encrypted content, each with its IV and tag", l.Frames)
 	}
-	add(l.FooterStart-at, fmt.Sprintf("body: %s of encrypted content, each with its IV and tag", frames))
+	add(l.FooterStart-at, "body: "+frames)
 	if l.Size > l.FooterStart {
 		add(l.Size-l.FooterStart, "footer: the ECDSA signature over the whole message")
 	}
@@ -271,9 +271,14 @@ func runFlipByte(ctx context.Context, w *Workshop, p reporter, input string) (*E
 		return &ExperimentDetail{Code: code, Result: fmt.Sprintf("decryption was refused, but %s was written", CycledFile)}, nil
 	}
 	p.info("nothing was written: %s does not exist", CycledFile)
+	answer := "refused by the message's own checks: " + why
+	if code != "" {
+		answer = code + ", from KMS"
+	}
 	return &ExperimentDetail{
-		Code: code,
-		Result: fmt.Sprintf("Refused: with byte %d changed (%s), the copy did not decrypt (%s), and no plaintext was written",
+		Code:   code,
+		Answer: answer,
+		Result: fmt.Sprintf("with byte %d changed (%s), the copy did not decrypt (%s), and no plaintext was written",
 			offset, where.What, why),
 		AsPredicted: true,
 	}, nil

@@ -63,8 +63,8 @@ func encryptLimitExperiment() Experiment {
 func runEncryptLimit(ctx context.Context, w *Workshop, p reporter, _ string) (*ExperimentDetail, error) {
 	sample := encryptSample(w)
 	defer clear(sample)
-	p.info("calling KMS Encrypt directly with %s of %s (%d bytes, repeated as needed) under %s",
-		text.Size(int64(len(sample))), PlaintextFile, len(sample), w.State.KeyARN)
+	p.info("calling KMS Encrypt directly with %s bytes of %s (repeated as needed) under %s",
+		thousands(len(sample)), PlaintextFile, w.State.KeyARN)
 	out, err := w.Clients.KMS.Encrypt(ctx, &kms.EncryptInput{
 		KeyId:             aws.String(w.State.KeyARN),
 		Plaintext:         sample,
@@ -73,12 +73,12 @@ func runEncryptLimit(ctx context.Context, w *Workshop, p reporter, _ string) (*E
 	switch code := awsCode(err); {
 	case err == nil:
 		return &ExperimentDetail{
-			Result: fmt.Sprintf("KMS Encrypt accepted %d bytes (a %d-byte ciphertext blob), which the documentation says it refuses", len(sample), len(out.CiphertextBlob)),
+			Result: fmt.Sprintf("KMS Encrypt accepted %s bytes (a %d-byte ciphertext blob), which the documentation says it refuses", thousands(len(sample)), len(out.CiphertextBlob)),
 		}, nil
 	case code != "ValidationException":
 		return nil, unexpected(w, "call KMS Encrypt", err)
 	}
-	p.info("KMS Encrypt refused %d bytes: %s", len(sample), answer(err))
+	p.info("KMS Encrypt refused %s bytes: %s", thousands(len(sample)), answer(err))
 
 	limit := sample[:kmsEncryptLimitInBytes]
 	out, err = w.Clients.KMS.Encrypt(ctx, &kms.EncryptInput{
@@ -89,10 +89,10 @@ func runEncryptLimit(ctx context.Context, w *Workshop, p reporter, _ string) (*E
 	if err != nil {
 		return nil, unexpected(w, "call KMS Encrypt with 4,096 bytes", err)
 	}
-	p.info("the first %d bytes of the same sample: accepted (a %d-byte ciphertext blob, discarded)", len(limit), len(out.CiphertextBlob))
+	p.info("the first %s bytes of the same sample: accepted (a %d-byte ciphertext blob, discarded)", thousands(len(limit)), len(out.CiphertextBlob))
 	return &ExperimentDetail{
 		Code:        "ValidationException",
-		Result:      fmt.Sprintf("KMS Encrypt refused %d bytes with ValidationException and took %d: its limit is 4,096 bytes, so files are encrypted with a data key", len(sample), len(limit)),
+		Result:      fmt.Sprintf("KMS Encrypt refused %s bytes with ValidationException and took %s: it takes at most 4,096 bytes, so files are encrypted with a data key", thousands(len(sample)), thousands(len(limit))),
 		AsPredicted: true,
 	}, nil
 }
@@ -181,7 +181,7 @@ func runWrongContext(ctx context.Context, w *Workshop, p reporter, input string)
 		if !same {
 			result = fmt.Sprintf("KMS accepted %s, which differs from the header's %s", text.Context(typed), text.Context(shortPublicKey(h.EncryptionContext)))
 		}
-		return &ExperimentDetail{Result: result, AsPredicted: same}, nil
+		return &ExperimentDetail{Answer: "KMS returned the data key", Result: result, AsPredicted: same}, nil
 	case code != "InvalidCiphertextException":
 		return nil, unexpected(w, "call KMS Decrypt", err)
 	}
@@ -340,7 +340,7 @@ func pendingDeletionExperiment() Experiment {
 	return Experiment{
 		ID:         "pending-deletion",
 		Step:       6,
-		Title:      "Decrypt with the key pending deletion, then cancel the deletion",
+		Title:      "Decrypt while the key is pending deletion, then cancel it",
 		Expect:     "KMS refuses with KMSInvalidStateException; CancelKeyDeletion and EnableKey bring the data key back",
 		ChangesKey: true,
 		Explanation: "A KMS key scheduled for deletion is PendingDeletion: it cannot be used in cryptographic operations (KMSInvalidStateException), but it still exists. " +

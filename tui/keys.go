@@ -19,6 +19,7 @@ type keyMap struct {
 	Answer     key.Binding // a choice's number on the quiz
 	Retry      key.Binding
 	Check      key.Binding // a step waiting for the audit trail: look now
+	Try        key.Binding // a step's experiments ("try it")
 	StartOver  key.Binding
 	API        key.Binding
 	ScrollUp   key.Binding
@@ -44,6 +45,7 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Answer:     numberKeys(choices, "answer"),
 		Retry:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
+		Try:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "try it")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
 		API:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "API calls")),
 		ScrollUp:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll text up")),
