@@ -59,6 +59,7 @@ func runCleanup(ctx context.Context, w *Workshop, r Reporter) error {
 			return err
 		}
 	}
+	keepHeaderForExperiments(w)
 	// show:delete-files begin
 	for _, name := range []string{EncryptedFile, CycledFile} {
 		removed, err := removeIfExists(w.path(name))

@@ -63,6 +63,8 @@ type State struct {
 	// prediction ID: the index of the choice picked, in the prediction's
 	// own order.
 	Predictions map[string]int `json:"predictions,omitempty"`
+	// Experiments are the experiments tried: experiment ID -> when last.
+	Experiments map[string]time.Time `json:"experiments,omitempty"`
 }
 
 // QuizAnswer is the learner's answer to one quiz question.
@@ -81,6 +83,7 @@ func (s State) Clone() State {
 	c := s
 	c.Done = maps.Clone(s.Done)
 	c.Predictions = maps.Clone(s.Predictions)
+	c.Experiments = maps.Clone(s.Experiments)
 	if s.Quiz != nil {
 		c.Quiz = make(map[int]QuizAnswer, len(s.Quiz))
 		for n, a := range s.Quiz {

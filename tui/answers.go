@@ -69,8 +69,8 @@ func (m *Model) saveAnswers() tea.Cmd {
 
 // runAfterSave is the run of a step, after the answers kept before it are
 // written: the step's own save, at its end, must come last.
-func (m *Model) runAfterSave() runFunc {
-	run, saver := m.run, m.saver
+func (m *Model) runAfterSave(run runFunc) runFunc {
+	saver := m.saver
 	return func(ctx context.Context, w *steps.Workshop, n int, r steps.Reporter) error {
 		// An error here is the step's too: it saves the same state at
 		// its end, and says so if that fails.

@@ -21,6 +21,7 @@ type keyMap struct {
 	Skip       key.Binding // leave a prediction unanswered, or close its explanation
 	Retry      key.Binding
 	Check      key.Binding // a step waiting for the audit trail: look now
+	Try        key.Binding // a step's experiments ("try it")
 	StartOver  key.Binding
 	API        key.Binding
 	Endpoint   key.Binding // the lines that point the learner's own AWS CLI at the demo
@@ -51,6 +52,7 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Skip:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "skip")),
 		Retry:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Check:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check now")),
+		Try:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "try it")),
 		StartOver:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start over")),
 		API:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "API calls")),
 		Endpoint:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "your AWS CLI")),

@@ -269,6 +269,10 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.setNotice("Your answers were not saved: "+msg.err.Error(), true)
 		}
+	case experimentPromptMsg:
+		if d := m.dialog(); d != nil {
+			return d.Update(msg)
+		}
 	default:
 		return m.routeSession(msg)
 	}
@@ -369,6 +373,10 @@ func (m *Model) handleRequest(msg tea.Msg) tea.Cmd {
 		return m.show(m.stepIndex(len(m.steps)) + 1)
 	case runStepMsg:
 		return m.startStep(msg.step)
+	case runExperimentMsg:
+		return m.startExperiment(msg)
+	case openDialogMsg:
+		m.dialogs = append(m.dialogs, msg.dialog)
 	case startOverMsg:
 		return m.startOver()
 	case liveConfirmedMsg:
@@ -438,6 +446,12 @@ func (m *Model) startStep(n int) tea.Cmd {
 		return nil
 	}
 	m.steps[n-1].begin(m.c.clock.Now())
+	return m.startRun(n, m.run)
+}
+
+// startRun runs run for step n's screen in the background: a step, or
+// one of its experiments.
+func (m *Model) startRun(n int, run runFunc) tea.Cmd {
 	ctx, cancel := context.WithCancel(m.alive)
 	m.runCancel = cancel
 	m.c.running = n
@@ -446,7 +460,7 @@ func (m *Model) startStep(n int) tea.Cmd {
 	m.events = make(chan stepEvent, eventBuffer)
 	m.runExited = make(chan struct{})
 	return tea.Batch(
-		runStepCmd(ctx, m.alive, m.runAfterSave(), m.w, n, m.runID, m.events, m.runExited),
+		runStepCmd(ctx, m.alive, m.runAfterSave(run), m.w, n, m.runID, m.events, m.runExited),
 		waitForStepEventCmd(m.alive, m.events),
 		m.c.spinner.Tick,
 	)

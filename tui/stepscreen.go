@@ -53,6 +53,11 @@ type stepScreen struct {
 	// prediction is the step's prediction, nil when it asks none
 	// (predict.go).
 	prediction *prediction
+
+	// trying is the experiment running now, nil when none; tries counts
+	// the experiments run (experiments.go).
+	trying *tryRun
+	tries  int
 }
 
 // stepDetails are the latest details a run reported, one of each kind.
@@ -103,7 +108,7 @@ func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 		switch {
 		case s.status == statusDone, s.doneEarlier():
 			s.c.send(moveMsg{+1})
-		case s.status == statusRunning:
+		case s.status == statusRunning, s.trying != nil:
 		default:
 			s.c.send(runStepMsg{s.step.Number})
 		}
@@ -113,6 +118,8 @@ func (s *stepScreen) updateKey(msg tea.KeyPressMsg) {
 		}
 	case key.Matches(msg, k.Check):
 		s.checkNow()
+	case key.Matches(msg, k.Try):
+		s.openExperiments()
 	case s.scrollKey(msg):
 	default:
 		navKey(s.c, msg, true, true, true)
@@ -218,6 +225,10 @@ func (s *stepScreen) begin(now time.Time) {
 
 // report takes one status line of the running step.
 func (s *stepScreen) report(l steps.Line) {
+	if s.trying != nil {
+		s.tryReport(l)
+		return
+	}
 	if l.Text != "" {
 		s.log.add(logEntry{at: l.Time, level: l.Level, text: l.Text})
 		if l.Level == steps.LevelSuccess {
@@ -252,6 +263,10 @@ func (s *stepScreen) report(l steps.Line) {
 
 // end records how the run ended.
 func (s *stepScreen) end(err error, now time.Time) {
+	if s.trying != nil {
+		s.tryEnd(err, now)
+		return
+	}
 	s.ended = now
 	s.checkRequested = false
 	var pre *steps.PrerequisiteError
@@ -333,6 +348,8 @@ func (s *stepScreen) Tab() (string, bool) {
 func (s *stepScreen) enter() key.Binding {
 	k := &s.c.keys
 	switch {
+	case s.trying != nil:
+		return enabled(k.Enter, false)
 	case s.doneEarlier(), s.status == statusDone:
 		return describe(k.Enter, "next")
 	case s.status == statusIdle:
@@ -359,7 +376,7 @@ func (s *stepScreen) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{
 		append(s.predictionKeys(), s.enter(), k.Next, k.Prev, k.Jump),
-		{retry, enabled(k.Check, s.canCheckNow())},
+		{retry, enabled(k.Check, s.canCheckNow()), enabled(k.Try, len(s.experiments()) > 0)},
 		{s.codeBinding(), enabled(k.Close, s.code != nil)},
 		{k.ScrollUp, k.ScrollDown, k.LogUp, k.LogDown},
 	}

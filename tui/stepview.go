@@ -29,7 +29,7 @@ type stepLayout struct {
 
 // fresh reports whether the step has not run yet in this session: the
 // lesson is what matters then.
-func (s *stepScreen) fresh() bool { return s.status == statusIdle && s.runs == 0 }
+func (s *stepScreen) fresh() bool { return s.status == statusIdle && s.runs == 0 && s.tries == 0 }
 
 func (s *stepScreen) layout() stepLayout {
 	w, h := s.width, s.height
@@ -128,6 +128,9 @@ func (s *stepScreen) sideView(r rect) string {
 func (s *stepScreen) statusLine(width int) string {
 	t, k := &s.c.theme, &s.c.keys
 	n := s.step.Number
+	if s.trying != nil {
+		return fitWidth(s.tryStatusLine(), width)
+	}
 	var line string
 	switch s.status {
 	case statusRunning:
@@ -196,6 +199,9 @@ func (s *stepScreen) statusView(width int) string {
 	}
 	if d := s.detailsView(width); d != "" {
 		parts = append(parts, d)
+	}
+	if h := s.tryHint(width); h != "" {
+		parts = append(parts, h)
 	}
 	parts = append(parts, s.statusLine(width))
 	return strings.Join(parts, "\n")

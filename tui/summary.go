@@ -65,8 +65,8 @@ func (s *summaryScreen) saveCmd() tea.Cmd {
 func (s *summaryScreen) pane() *docPane {
 	t := &s.c.theme
 	w := min(s.width, maxReadingWidth)
-	key := fmt.Sprintf("summary|%s|%d|%d|%d|%s|%v|%v|%v|%v", t.name, w, s.api.total(), s.c.running, s.path, s.saveErr, s.saving,
-		s.quiz.picks, s.c.progress.state.Predictions)
+	key := fmt.Sprintf("summary|%s|%d|%d|%d|%s|%v|%v|%v|%v|%d", t.name, w, s.api.total(), s.c.running, s.path, s.saveErr, s.saving,
+		s.quiz.picks, s.c.progress.state.Predictions, len(s.c.progress.state.Experiments))
 	s.doc.set(key, w, s.height, s.text)
 	return &s.doc
 }
@@ -93,6 +93,8 @@ func (s *summaryScreen) text(width int) string {
 	for _, st := range s.steps {
 		b.WriteString(s.stepRow(st, width) + "\n")
 	}
+	section("Try it")
+	b.WriteString(experimentsView(s.c, width))
 	section("In AWS")
 	b.WriteString(s.resourcesView(width))
 	section(fmt.Sprintf("Every AWS call (%d)", s.api.total()))

@@ -245,3 +245,23 @@ func TestEncryptionContextIsBounded(t *testing.T) {
 		t.Errorf("Encrypt(8,194-byte context) = %v, want ValidationException", err)
 	}
 }
+
+// TestEncryptTakesAtMost4096Bytes holds the fake to KMS's limit on
+// Encrypt, which the workshop's "send the whole file to KMS" experiment
+// shows: up to 4,096 bytes are accepted; more are refused by request
+// validation, before the key is looked at, in KMS's words.
+func TestEncryptTakesAtMost4096Bytes(t *testing.T) {
+	c := newClients(t, fakeaws.Options{})
+	ks := c.keyStates(t)
+	ctx := context.Background()
+	if _, err := c.kms.Encrypt(ctx, &kms.EncryptInput{KeyId: ks.enabled.KeyId, Plaintext: make([]byte, 4096)}); err != nil {
+		t.Errorf("Encrypt(4096 bytes) = %v, want success", err)
+	}
+	const want = "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+	for _, key := range []*string{ks.enabled.KeyId, ks.disabled.KeyId} {
+		_, err := c.kms.Encrypt(ctx, &kms.EncryptInput{KeyId: key, Plaintext: make([]byte, 5<<10)})
+		if errorCode(err) != "ValidationException" || errorMessage(err) != want {
+			t.Errorf("Encrypt(5 KiB, key %s) = %v, want ValidationException %q", aws.ToString(key), err, want)
+		}
+	}
+}

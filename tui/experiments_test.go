@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"cse-workshop/steps"
+)
+
+// experimentLines are the lines of the wrong-context experiment, as the
+// steps report them.
+func experimentLines() []steps.Line {
+	return []steps.Line{
+		line(50, steps.LevelInfo, `calling KMS Decrypt on the encrypted data key of encrypted_e.txt (77 bytes), KMS key pinned to `+fixtureKeyARN+`, with encryption context {"aws-crypto-public-key":"A2LbJ7TXVLqv…","whatfor":"other"}`, nil),
+		line(50, steps.LevelInfo, "KMS Decrypt refused: InvalidCiphertextException", nil),
+		line(50, steps.LevelSuccess, `KMS refused with InvalidCiphertextException: the data key was made under {"whatfor":"usecase-3-cse"}, not {"whatfor":"other"}`,
+			&steps.ExperimentDetail{
+				Experiment: "wrong-context", Code: "InvalidCiphertextException", Answer: "InvalidCiphertextException", AsPredicted: true,
+				Result: `KMS refused with InvalidCiphertextException: the data key was made under {"whatfor":"usecase-3-cse"}, not {"whatfor":"other"}`,
+			}),
+	}
+}
+
+// openWrongContext goes to step 3, opens its experiments and chooses the
+// first, another encryption context, delivering its prompt as the
+// background read would.
+func openWrongContext(t testing.TB, m *Model) {
+	t.Helper()
+	send(m, press("3", "t")...)
+	if _, ok := m.dialog().(*experimentsDialog); !ok {
+		t.Fatalf("after t on step 3, dialog = %T, want the experiments", m.dialog())
+	}
+	e, _ := steps.GetExperiment("wrong-context")
+	send(m, press("1")...)
+	m.Update(promptCmd(m.w, e)())
+}
+
+// typeText presses the keys of s, one character at a time.
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// clearInput empties a text input (ctrl+u deletes before the cursor).
+func clearInput(m *Model) { m.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) }
+
+func TestTryItFlow(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d, ok := m.dialog().(*experimentsDialog)
+	if !ok || d.chosen == nil || d.input.Value() != "whatfor=other" {
+		t.Fatalf("after choosing, dialog %T asks for %v, want the context input starting with whatfor=other", m.dialog(), d.input.Value())
+	}
+
+	// Bad input is refused on the spot, with what to type, and runs nothing.
+	clearInput(m)
+	typeText(m, "whatfor")
+	send(m, press("enter")...)
+	if m.c.running != 0 || !strings.Contains(plainText(m.render()), "key=value") {
+		t.Errorf("bad context: running %d, screen:\n%s\nwant nothing run and a message saying key=value", m.c.running, plainText(m.render()))
+	}
+	// q types a q: the input has the keyboard.
+	clearInput(m)
+	typeText(m, "whatfor=quiet")
+	if got := d.input.Value(); got != "whatfor=quiet" {
+		t.Errorf("typed whatfor=quiet, input holds %q", got)
+	}
+	send(m, press("enter")...)
+	if m.dialog() != nil || m.c.running != 3 {
+		t.Fatalf("after enter: dialog %T, running %d; want the experiment running on step 3", m.dialog(), m.c.running)
+	}
+	s := m.steps[2]
+	if s.trying == nil || s.trying.input != "whatfor=quiet" || s.trying.e.ID != "wrong-context" {
+		t.Fatalf("step 3 runs %+v, want wrong-context with the typed context", s.trying)
+	}
+	if !strings.Contains(plainText(m.render()), "Trying it") {
+		t.Errorf("while it runs, the screen does not say so:\n%s", plainText(m.render()))
+	}
+
+	feed(m, 3, experimentLines(), false, nil)
+	m.w.State.Experiments = map[string]time.Time{"wrong-context": t0}
+	m.Update(stepDoneMsg{step: 3, run: m.runID})
+	if _, ok := m.dialog().(*outcomeDialog); !ok {
+		t.Fatalf("after the run, dialog = %T, want the outcome", m.dialog())
+	}
+	screen := plainText(m.render())
+	for _, want := range []string{"You typed     whatfor=quiet", "InvalidCiphertextException", "As predicted", "Source: Encryption context"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("outcome screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if s.status != statusIdle {
+		t.Errorf("step 3's status after an experiment = %v, want it unchanged (idle)", s.status)
+	}
+
+	send(m, press("enter")...)
+	log := plainText(m.render())
+	if m.dialog() != nil || !strings.Contains(log, "KMS Decrypt refused: InvalidCiphertextException") {
+		t.Errorf("after closing the outcome, dialog %T; screen:\n%s\nwant the step's log with the experiment's lines", m.dialog(), log)
+	}
+
+	// The summary lists it as tried.
+	send(m, press("6", "n", "n")...)
+	if !onSummary(m) {
+		t.Fatalf("not on the summary")
+	}
+	if got := plainText(experimentsView(m.c, 100)); !strings.Contains(got, "another encryption context — tried") {
+		t.Errorf("summary's experiments:\n%s\nwant the context experiment tried", got)
+	}
+}
+
+func TestTryItNamesTheMissingStep(t *testing.T) {
+	m := newTestModel(t, "", 1)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, press("3", "t", "3")...)
+	if m.c.running != 0 {
+		t.Errorf("an experiment needing step 2 ran")
+	}
+	if got := plainText(m.render()); !strings.Contains(got, "It needs step 2 first") {
+		t.Errorf("screen:\n%s\nwant it to name step 2", got)
+	}
+}
+
+func TestTryItOnlyWhereThereAreExperiments(t *testing.T) {
+	m := newTestModel(t, "", 1)
+	send(m, press("1", "t")...)
+	if m.dialog() != nil {
+		t.Errorf("t on step 1 opened %T; step 1 has no experiment", m.dialog())
+	}
+	send(m, press("2", "t")...)
+	if _, ok := m.dialog().(*experimentsDialog); !ok {
+		t.Errorf("t on step 2 opened %T, want its experiments", m.dialog())
+	}
+}
+
+func TestTryItCancelled(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, press("3", "t", "3")...) // disable the key: no input
+	if m.c.running != 3 {
+		t.Fatalf("running %d, want the experiment on step 3", m.c.running)
+	}
+	send(m, press("ctrl+c")...)
+	m.Update(stepDoneMsg{step: 3, run: m.runID, err: fmt.Errorf("decrypt: %w", context.Canceled)})
+	if got := plainText(m.render()); !strings.Contains(got, "Cancelled") || !strings.Contains(got, "put back") {
+		t.Errorf("after ctrl+c, screen:\n%s\nwant the outcome saying it was cancelled and put back", got)
+	}
+}
+
+// experimentScenarios are the experiment screens worth a snapshot.
+func experimentScenarios(t testing.TB) []scenario {
+	return []scenario{
+		{name: "try-list", done: []int{1, 2}, build: func(m *Model) { send(m, press("3", "t")...) }},
+		{name: "try-input", done: []int{1, 2}, build: func(m *Model) { openWrongContext(t, m) }},
+		{name: "try-outcome", done: []int{1, 2}, build: func(m *Model) {
+			openWrongContext(t, m)
+			send(m, press("enter")...)
+			feed(m, 3, experimentLines(), false, nil)
+			m.Update(stepDoneMsg{step: 3, run: m.runID})
+		}},
+	}
+}
+
+func TestExperimentGolden(t *testing.T) {
+	for _, sc := range experimentScenarios(t) {
+		for _, size := range goldenSizes {
+			name := fmt.Sprintf("%s-%dx%d", sc.name, size.w, size.h)
+			t.Run(name, func(t *testing.T) {
+				got := newScenarioModel(t, sc, size.w, size.h).render()
+				checkSize(t, got, size.w, size.h)
+				checkGolden(t, name, plainText(got))
+			})
+		}
+	}
+}
