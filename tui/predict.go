@@ -63,7 +63,10 @@ func (s *stepScreen) predictionAsked() bool {
 	case assets.AskBeforeRun:
 		return s.status != statusRunning
 	case assets.AskAtWait:
-		return s.status == statusRunning && s.details.wait != nil
+		// Once the wait began, and still after the record came: with a
+		// short wait it comes before anyone could answer, and the
+		// question is worth asking all the same.
+		return s.details.wait != nil && (s.status == statusRunning || s.details.record != nil)
 	}
 	return false
 }
@@ -84,7 +87,9 @@ func (s *stepScreen) predictionRevealed() bool {
 	case assets.RevealAtEnd:
 		return s.status == statusDone
 	case assets.RevealAtRecord:
-		return s.details.record != nil
+		// The question asked at the wait is answered (or skipped) first.
+		_, answered := s.predicted()
+		return s.details.record != nil && (answered || p.skipped || p.Ask != assets.AskAtWait)
 	}
 	return false
 }
@@ -177,8 +182,11 @@ func (s *stepScreen) predictionView(width int) string {
 	switch {
 	case s.predictionAsked():
 		title := "Predict, then run the step"
-		if s.status == statusRunning {
+		switch {
+		case s.status == statusRunning && s.details.record == nil:
 			title = "Predict, while it waits"
+		case p.Ask == assets.AskAtWait:
+			title = "Predict, then see why"
 		}
 		b.WriteString(t.rule(title, width) + "\n")
 		b.WriteString(t.bold.Render(text.Wrap(p.Prompt, width)) + "\n")

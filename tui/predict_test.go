@@ -197,3 +197,22 @@ func TestAnswersAreKeptForALaterSession(t *testing.T) {
 		}
 	}
 }
+
+// With a short wait (--fast, --wait 0) the record comes before anyone could
+// answer: the question stays, and the answer is revealed once given.
+func TestStep5PredictionStaysAskedWhenTheRecordComesFirst(t *testing.T) {
+	m := newPredictModel(t)
+	step5Countdown(m)
+	feed(m, 5, step5Found(), false, nil)
+	finish(m, 5, nil)
+	s := m.steps[4]
+	screen := ansi.Strip(m.render())
+	if !s.predictionAsked() || !strings.Contains(screen, "Why do we wait for 2 minutes?") || strings.Contains(screen, "You did not predict") {
+		t.Fatalf("the record came before an answer, and the question is gone:\n%s", screen)
+	}
+	send(m, press(predictKey(m, 5, 1))...)
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "Right: CloudTrail shows the record a while after the call") {
+		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
+	}
+}
