@@ -94,12 +94,19 @@ type ReporterFunc func(Line)
 
 func (f ReporterFunc) Report(l Line) { f(l) }
 
-// DataKeyDetail is what step 2 shows of the data key. No plaintext key material.
+// DataKeyDetail is what step 2 shows of the data key: its size, and not a
+// byte of it.
 type DataKeyDetail struct {
-	MaskedDataKey           string
+	DataKeySizeInBytes      int    // of the plaintext data key, kept in memory only
 	EncryptedDataKeySize    int    // bytes
 	EncryptedDataKeyPreview string // hex of the first bytes
 	KeyARN                  string // the KMS key that made the data key
+}
+
+// Plaintext is all a display says of the plaintext data key: "32 bytes,
+// in memory only".
+func (d *DataKeyDetail) Plaintext() string {
+	return fmt.Sprintf("%d bytes, in memory only", d.DataKeySizeInBytes)
 }
 
 // HeaderDetail is the header of encrypted_e.txt, an AWS Encryption SDK

@@ -164,8 +164,8 @@ func stepLines(n int) []steps.Line {
 	case 2:
 		return []steps.Line{
 			line(10, steps.LevelInfo, "encrypting plaintext_u.txt (1.2 KiB) under alias/kms_key_cse_usecase_3 with encryption context whatfor=usecase-3-cse", nil),
-			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key (3f9a…(32 bytes)…c1, kept in memory only)", &steps.DataKeyDetail{
-				MaskedDataKey: "3f9a…(32 bytes)…c1", EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
+			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key: 32 bytes, in memory only", &steps.DataKeyDetail{
+				DataKeySizeInBytes: 32, EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
 				KeyARN: fixtureKeyARN,
 			}),
 			line(11, steps.LevelInfo, "", fixtureHeader()),

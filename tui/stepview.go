@@ -197,7 +197,7 @@ func (s *stepScreen) detailsView(width int) string {
 	kv := newKV(t, width, 18)
 	var b strings.Builder
 	if d.dataKey != nil {
-		b.WriteString(kv.row("Data key", d.dataKey.MaskedDataKey+" (memory only)", false))
+		b.WriteString(kv.row("Data key", d.dataKey.Plaintext(), false))
 		if d.header == nil {
 			b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
 		}

@@ -89,7 +89,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		return nil, err
 	}
 	keys := deriveKeys(h.Suite, dataKey, h.MessageID)
-	maskedDataKey := maskDataKey(dataKey)
+	dataKeySizeInBytes := len(dataKey)
 	clear(dataKey)
 	h.EncryptedDataKeys = []EncryptedDataKey{edk}
 	h.CommitKey = keys.commitKey
@@ -101,7 +101,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	h.AuthenticationTag = keys.aead.Seal(nil, make([]byte, ivSizeInBytes), nil, body)
 	header := append(body, h.AuthenticationTag...)
 	if opts.OnDataKey != nil {
-		opts.OnDataKey(DataKeyInfo{MaskedDataKey: maskedDataKey, Header: h.clone()})
+		opts.OnDataKey(DataKeyInfo{DataKeySizeInBytes: dataKeySizeInBytes, Header: h.clone()})
 	}
 
 	var signature hash.Hash
