@@ -9,6 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/assets"
 )
 
 // docPane is a scrollable text: a lesson, the welcome text, the summary.
@@ -142,6 +144,30 @@ func trimBlankLines(s string) string {
 	}
 	for len(lines) > 0 && strings.TrimSpace(stripANSI(lines[len(lines)-1])) == "" {
 		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sourcesView lists the AWS documentation pages behind a text: each title,
+// then its address whole (cut into lines, never shortened), so that a
+// learner can read it and type it or click it. It is "" without sources.
+func sourcesView(t *theme, sources []assets.Source, width int) string {
+	if len(sources) == 0 {
+		return ""
+	}
+	width = max(width, 10)
+	lines := []string{t.rule("Sources", width)}
+	for _, s := range sources {
+		lines = append(lines, wrapStyled(t.markInfo+" "+s.Title, width, t.text)...)
+		link := t.link.Hyperlink(s.URL)
+		for rest := s.URL; rest != ""; {
+			n := min(len(rest), width-2)
+			if cut := strings.LastIndex(rest[:n], "/"); n < len(rest) && cut > n/2 {
+				n = cut + 1 // cut after a slash, where an address reads best
+			}
+			lines = append(lines, "  "+link.Render(rest[:n]))
+			rest = rest[n:]
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -56,8 +56,14 @@ func fixtureContent() content {
 			},
 		},
 	}
+	c.welcomeSources = []assets.Source{{Title: "Concepts in the AWS Encryption SDK", URL: "https://docs.aws.amazon.com/encryption-sdk/latest/developer-guide/concepts.html"}}
+	c.lessonSources = map[int][]assets.Source{}
 	for _, st := range c.steps {
 		c.lessons[st.Number] = "# Step lesson\n\nThis step does one thing, and the lesson says **why** in a few lines of text that wrap.\n\n- first point\n- second point with `code`\n"
+		c.lessonSources[st.Number] = []assets.Source{{Title: "Encryption context", URL: "https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html"}}
+	}
+	for i := range c.quiz {
+		c.quiz[i].Sources = []assets.Source{{Title: "Working with CloudTrail event history", URL: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html"}}
 	}
 	return c
 }

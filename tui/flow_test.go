@@ -19,6 +19,7 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
+	"cse-workshop/assets"
 	"cse-workshop/steps"
 )
 
@@ -846,5 +847,31 @@ func TestStepDoneEarlierMovesOn(t *testing.T) {
 	case n := <-ran:
 		t.Errorf("also ran step %d", n)
 	default:
+	}
+}
+
+// Every lesson, the welcome text and every quiz explanation name the AWS
+// documentation pages they rest on, title and address whole.
+func TestScreensShowTheirSources(t *testing.T) {
+	c := fixtureContent()
+	checks := []struct {
+		name    string
+		keys    []string
+		sources []assets.Source
+	}{
+		{"welcome", nil, c.welcomeSources},
+		{"step 1", []string{"enter"}, c.lessonSources[1]},
+		{"quiz explanation", []string{"6", "n", "2"}, c.quiz[0].Sources},
+	}
+	for _, tt := range checks {
+		m := newTestModel(t, "")
+		send(m, tea.WindowSizeMsg{Width: 100, Height: 60}) // room for an address on one line
+		send(m, press(tt.keys...)...)
+		screen := ansi.Strip(m.render())
+		for _, s := range tt.sources {
+			if !strings.Contains(screen, s.Title) || !strings.Contains(screen, s.URL) {
+				t.Errorf("%s does not show its source %q at %s:\n%s", tt.name, s.Title, s.URL, screen)
+			}
+		}
 	}
 }

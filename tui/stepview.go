@@ -62,8 +62,13 @@ func (s *stepScreen) layout() stepLayout {
 func (s *stepScreen) lessonPane(l stepLayout) *docPane {
 	t := &s.c.theme
 	src := s.c.content.lessons[s.step.Number]
-	s.lesson.set(fmt.Sprintf("lesson|%s|%d", t.name, l.text.w), l.text.w, l.text.h,
-		func(w int) string { return s.c.md.render(t, src, w) })
+	sources := s.c.content.lessonSources[s.step.Number]
+	s.lesson.set(fmt.Sprintf("lesson|%s|%d", t.name, l.text.w), l.text.w, l.text.h, func(w int) string {
+		if len(sources) == 0 {
+			return s.c.md.render(t, src, w)
+		}
+		return s.c.md.render(t, src, w) + strings.Repeat("\n", t.gap+1) + sourcesView(t, sources, w)
+	})
 	return &s.lesson
 }
 

@@ -42,6 +42,7 @@ type theme struct {
 	label, value         lipgloss.Style
 	highlight            lipgloss.Style // the facts the lesson is about
 	notice, warn         lipgloss.Style
+	link                 lipgloss.Style // the address of a documentation page
 	success, failure     lipgloss.Style
 	successBox, failBox  lipgloss.Style
 	infoBox              lipgloss.Style
@@ -148,6 +149,7 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	t.value = s().Foreground(p.text).Bold(true)
 	t.highlight = s().Foreground(p.highlightFG).Background(p.highlightBG).Bold(true)
 	t.notice = s().Foreground(p.info).Bold(true)
+	t.link = s().Foreground(p.info).Underline(true)
 	t.warn = s().Foreground(p.warn).Bold(true)
 	t.success = s().Foreground(p.success).Bold(true)
 	t.failure = s().Foreground(p.failure).Bold(true)
@@ -232,6 +234,7 @@ func plainTheme() theme {
 	t.label, t.value = s(), b
 	t.highlight = b.Underline(true)
 	t.notice, t.warn = b, b
+	t.link = s().Underline(true)
 	t.success, t.failure = b, b
 	t.successBox = b.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
 	t.failBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
