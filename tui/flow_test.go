@@ -17,9 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"cse-workshop/assets"
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
-	"cse-workshop/assets"
 	"cse-workshop/steps"
 )
 
