@@ -166,13 +166,20 @@ type PollDetail struct {
 	Delivered bool
 }
 
-// RecordDetail is the CloudTrail record step 5 found.
+// RecordDetail is the CloudTrail record step 5 found, and when it became
+// visible in event history: which is not when step 5 happened to look.
 type RecordDetail struct {
-	EventID           string
-	EventName         string
-	EventTime         time.Time // when the call was made
-	FoundAt           time.Time // when the record was first seen
-	Lag               time.Duration
+	EventID   string
+	EventName string
+	EventTime time.Time // when the call was made, as the record says
+	// VisibleAt is when the record became visible to LookupEvents, when the
+	// backend says so (the demo); zero for real AWS, which does not.
+	VisibleAt time.Time
+	// NotSeenAt is the last look, after the call, that did not find the
+	// record; zero when the first look found it. With FoundAt it bounds
+	// when the record became visible.
+	NotSeenAt         time.Time
+	FoundAt           time.Time // the first look that found the record
 	KeyARN            string
 	EncryptionContext map[string]string
 	JSON              string // the CloudTrailEvent, indented

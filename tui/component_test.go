@@ -104,17 +104,28 @@ func TestStepsAreKnownByTheirFieldsNotTheirNumbers(t *testing.T) {
 	}
 }
 
-// TestDeliveryLagReadsAsTheLogSaysIt: the lag of the record found is the
-// same duration the log line beside it gives ("2m", not "2m0s").
-func TestDeliveryLagReadsAsTheLogSaysIt(t *testing.T) {
+// TestRecordSaysWhenItBecameVisible: the record view tells when the record
+// became visible in event history apart from when the tool looked, in the
+// words of the log line beside it ("2m", not "2m0s").
+func TestRecordSaysWhenItBecameVisible(t *testing.T) {
 	m := newTestModel(t, "")
 	th := &m.c.theme
-	r := &steps.RecordDetail{
-		EventName: "GenerateDataKey", EventID: "e1", KeyARN: fixtureKeyARN,
-		EventTime: t0, FoundAt: t0.Add(2 * time.Minute), Lag: 2 * time.Minute,
+	tests := []struct {
+		rec  steps.RecordDetail
+		want string
+	}{
+		{steps.RecordDetail{VisibleAt: t0.Add(2 * time.Minute), FoundAt: t0.Add(3 * time.Minute)}, "Visible            2m after the call\n"},
+		{steps.RecordDetail{NotSeenAt: t0.Add(2 * time.Minute), FoundAt: t0.Add(125 * time.Second)}, "Visible            between 2m and 2m5s after the call\n"},
 	}
-	view := ansi.Strip(recordView(th, r, 80, newKV(th, 80, 18), false))
-	if !strings.Contains(view, "Delivery lag       2m\n") {
-		t.Errorf("record view of a 2 minute lag:\n%s\nwant the line \"Delivery lag       2m\"", view)
+	for _, tt := range tests {
+		r := tt.rec
+		r.EventName, r.EventID, r.KeyARN, r.EventTime = "GenerateDataKey", "e1", fixtureKeyARN, t0
+		view := ansi.Strip(recordView(th, &r, 80, newKV(th, 80, 18), false))
+		if !strings.Contains(view, tt.want) || !strings.Contains(view, "(when this tool looked)") {
+			t.Errorf("record view:\n%s\nwant the line %q, and when the tool looked apart from it", view, tt.want)
+		}
+		if strings.Contains(view, "lag") {
+			t.Errorf("record view:\n%s\nwant no \"lag\", which read as the delivery time", view)
+		}
 	}
 }

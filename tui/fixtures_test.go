@@ -242,12 +242,12 @@ func step5Waiting() []steps.Line {
 func step5Found() []steps.Line {
 	rec := &steps.RecordDetail{
 		EventID: "8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10", EventName: "GenerateDataKey",
-		EventTime: t0.Add(11 * time.Second), FoundAt: t0.Add(143 * time.Second), Lag: 132 * time.Second,
+		EventTime: t0.Add(11 * time.Second), VisibleAt: t0.Add(118 * time.Second), NotSeenAt: t0.Add(138 * time.Second), FoundAt: t0.Add(143 * time.Second),
 		KeyARN: fixtureKeyARN, EncryptionContext: map[string]string{"whatfor": "usecase-3-cse", steps.PublicKeyContextKey: fixturePublicKey},
 		JSON: "{\n  \"eventName\": \"GenerateDataKey\",\n  \"readOnly\": true,\n  \"requestParameters\": {\n    \"keyId\": \"alias/kms_key_cse_usecase_3\",\n    \"numberOfBytes\": 32,\n    \"encryptionContext\": {\n      \"aws-crypto-public-key\": \"" + fixturePublicKey + "\",\n      \"whatfor\": \"usecase-3-cse\"\n    }\n  },\n  \"responseElements\": null\n}",
 	}
 	return []steps.Line{
-		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record, 2m12s after the call (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10)", rec),
+		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10): it became visible in event history 1m47s after the call; this look came 2m12s after the call", rec),
 		line(143, steps.LevelInfo, "its encryption context: the workshop's whatfor=usecase-3-cse, and aws-crypto-public-key, the public key of the message's signature, which the AWS Encryption SDK added so that KMS binds it to the data key", nil),
 		line(143, steps.LevelSuccess, "GenerateDataKey API Called", nil),
 	}

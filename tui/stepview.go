@@ -335,15 +335,18 @@ func (s *stepScreen) lookView(width int, kv kvTable) string {
 // of its JSON.
 func recordView(t *theme, r *steps.RecordDetail, width int, kv kvTable, withJSON bool) string {
 	var b strings.Builder
+	// What the lesson is about first: a short window cuts from the bottom.
 	b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
-	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
-	b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
-	b.WriteString(kv.row("Delivery lag", text.Duration(r.Lag), true))
-	b.WriteString(kv.row("KMS key", r.KeyARN, false))
 	b.WriteString(kv.row("Encryption context", text.Context(shortPublicKey(r.EncryptionContext, t)), true))
 	if _, ok := r.EncryptionContext[steps.PublicKeyContextKey]; ok {
 		b.WriteString(kv.row("", steps.PublicKeyContextKey+": the message signature's public key, which the SDK binds to the data key", false))
 	}
+	b.WriteString(kv.row("KMS key", r.KeyARN, false))
+	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
+	// When the record became visible is the delivery; when this tool
+	// found it is only when it looked.
+	b.WriteString(kv.row("Visible", r.Visible(), true))
+	b.WriteString(kv.row("Found at", text.Date(r.FoundAt)+" (when this tool looked)", false))
 	b.WriteString(kv.row("Event ID", r.EventID, false))
 	if r.JSON == "" || !withJSON {
 		return b.String()
