@@ -143,9 +143,9 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.CheckNow:
-			p.info("checking now, %s before the wait is over", text.Duration(remaining))
-			remaining = 0
-			continue
+			p.line(LevelInfo, &WaitDetail{Remaining: remaining, Total: total, CheckedEarly: true},
+				"checking now, %s before the wait is over", text.Duration(remaining))
+			return nil
 		case <-w.Clock.After(tick):
 		}
 		remaining = until.Sub(w.Clock.Now())

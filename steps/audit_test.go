@@ -143,6 +143,16 @@ func TestStep5CheckNow(t *testing.T) {
 	if first == nil || first.Time.Sub(start) > 15*time.Second {
 		t.Errorf("first look after check now = %+v, want one within seconds of the press", first)
 	}
+	// The countdown ends where the press cut it, not at a full wait.
+	var last *steps.WaitDetail
+	for _, line := range l.list() {
+		if d, ok := line.Detail.(*steps.WaitDetail); ok {
+			last = d
+		}
+	}
+	if last == nil || !last.CheckedEarly || last.Remaining < 100*time.Second {
+		t.Errorf("last countdown after check now = %+v, want it cut short with about 1m50s left", last)
+	}
 }
 
 func TestStep5CancelDuringWait(t *testing.T) {

@@ -158,6 +158,9 @@ type CompareDetail struct {
 // WaitDetail is the countdown of step 5.
 type WaitDetail struct {
 	Remaining, Total time.Duration
+	// CheckedEarly: the learner asked to look now, with Remaining left;
+	// the wait is over, not complete.
+	CheckedEarly bool
 }
 
 // PollDetail is one LookupEvents attempt of step 5.

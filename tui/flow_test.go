@@ -875,3 +875,28 @@ func TestScreensShowTheirSources(t *testing.T) {
 		}
 	}
 }
+
+// Step 5's countdown never claims what did not happen: after Ctrl-C it says
+// the wait stopped (no bar frozen mid-way), and after the check key it says
+// the wait was cut short (no bar jumping to 100%).
+func TestStep5CountdownAfterCancelOrCheckNow(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	step5Countdown(m)
+	m.Update(stepDoneMsg{step: 5, run: m.runID, err: context.Canceled})
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "stopped with 1:21 left of 2:00") || strings.Contains(screen, "32%") {
+		t.Errorf("step 5 cancelled mid-wait:\n%s\nwant \"stopped with 1:21 left of 2:00\" and no progress bar", screen)
+	}
+
+	m = newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	step5Countdown(m)
+	send(m, press("c")...)
+	feed(m, 5, []steps.Line{line(43, steps.LevelInfo, "checking now, 1m20s before the wait is over",
+		&steps.WaitDetail{Remaining: 80 * time.Second, Total: 2 * time.Minute, CheckedEarly: true})}, false, nil)
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "cut short with 1:20 left of 2:00") || strings.Contains(screen, "100%") {
+		t.Errorf("step 5 after check now:\n%s\nwant \"cut short with 1:20 left of 2:00\" and no bar at 100%%", screen)
+	}
+}

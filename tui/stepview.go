@@ -298,13 +298,23 @@ func (s *stepScreen) auditView(width int, kv kvTable) string {
 	d := s.details
 	var b strings.Builder
 	if w := d.wait; w != nil && d.record == nil {
-		left := w.Remaining.Round(time.Second)
-		b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("%s left of %s", clockDuration(left), clockDuration(w.Total)), false))
-		done := 1.0
-		if w.Total > 0 {
-			done = 1 - float64(w.Remaining)/float64(w.Total)
+		left, total := clockDuration(w.Remaining), clockDuration(w.Total)
+		switch {
+		case w.CheckedEarly:
+			// The wait was cut short, not completed: no bar at 100%.
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("cut short with %s left of %s", left, total), false))
+		case s.status != statusRunning && w.Remaining > 0:
+			// Cancelled or failed: a countdown that no longer runs would
+			// look frozen.
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("stopped with %s left of %s", left, total), false))
+		default:
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("%s left of %s", left, total), false))
+			done := 1.0
+			if w.Total > 0 {
+				done = 1 - float64(w.Remaining)/float64(w.Total)
+			}
+			b.WriteString(progressBar(t, done, width) + "\n")
 		}
-		b.WriteString(progressBar(t, done, width) + "\n")
 	}
 	if d.record == nil && s.status == statusRunning {
 		b.WriteString(s.lookView(width, kv))
