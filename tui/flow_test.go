@@ -900,3 +900,22 @@ func TestStep5CountdownAfterCancelOrCheckNow(t *testing.T) {
 		t.Errorf("step 5 after check now:\n%s\nwant \"cut short with 1:20 left of 2:00\" and no bar at 100%%", screen)
 	}
 }
+
+// Under NO_COLOR (the plain theme) the lessons read as text: bold says
+// what the markdown's markers said, and no **, ` or # shows.
+func TestPlainThemeShowsNoMarkdownMarkers(t *testing.T) {
+	for _, keys := range [][]string{nil, {"enter"}} {
+		m := newTestModel(t, ThemePlain)
+		send(m, tea.WindowSizeMsg{Width: 100, Height: 40})
+		send(m, press(keys...)...)
+		screen := ansi.Strip(m.render())
+		for _, marker := range []string{"**", "`", "# "} {
+			if strings.Contains(screen, marker) {
+				t.Errorf("plain screen shows the markdown marker %q:\n%s", marker, screen)
+			}
+		}
+		if !strings.Contains(screen, "on this machine") && !strings.Contains(screen, "says why in") {
+			t.Errorf("plain screen lacks the lesson's text:\n%s", screen)
+		}
+	}
+}

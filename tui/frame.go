@@ -69,7 +69,7 @@ func (m *Model) layout() layout {
 }
 
 // gapLines is the blank lines between the header, the body and the help
-// bar: the projector's extra air, none in a compact window.
+// bar: the high-contrast theme's extra air, none in a compact window.
 func (m *Model) gapLines(mode layoutMode) int {
 	if mode == layoutCompact {
 		return 0
