@@ -919,3 +919,17 @@ func TestPlainThemeShowsNoMarkdownMarkers(t *testing.T) {
 		}
 	}
 }
+
+// However narrow the window, the help bar keeps the way out: the screen's
+// own keys give way first.
+func TestHelpBarKeepsQuit(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{60, 18}, {50, 16}, {80, 24}} {
+		m := newTestModel(t, "")
+		send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+		step5Done(m)
+		lines := strings.Split(ansi.Strip(m.render()), "\n")
+		if bar := lines[len(lines)-1]; !strings.Contains(bar, "q quit") || !strings.Contains(bar, "enter next") {
+			t.Errorf("help bar at %dx%d = %q, want the main key and q quit", size.w, size.h, bar)
+		}
+	}
+}
