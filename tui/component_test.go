@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,30 @@ func TestRecordSaysWhenItBecameVisible(t *testing.T) {
 		}
 		if strings.Contains(view, "lag") {
 			t.Errorf("record view:\n%s\nwant no \"lag\", which read as the delivery time", view)
+		}
+	}
+}
+
+// The log starts at the start of an entry, never with the wrapped tail of
+// one cut by the pane's top edge.
+func TestLogStartsAtAWholeLine(t *testing.T) {
+	m := newTestModel(t, "")
+	th, k := &m.c.theme, &m.c.keys
+	p := newLogPane()
+	long := strings.Repeat("a long status line that wraps ", 4)
+	for i := range 5 {
+		p.add(logEntry{at: t0.Add(time.Duration(i) * time.Second), level: steps.LevelInfo, text: fmt.Sprint(i, " ", long)})
+	}
+	for height := 1; height <= 12; height++ {
+		lines := strings.Split(ansi.Strip(p.view(th, k, 60, height)), "\n")
+		if len(lines) != height {
+			t.Fatalf("log view of height %d has %d lines", height, len(lines))
+		}
+		if !strings.HasPrefix(lines[0], "10:00:0") {
+			t.Errorf("log view of height %d starts with %q, want the start of an entry (its time)", height, lines[0])
+		}
+		if height >= 4 && !strings.Contains(strings.Join(lines, "\n"), "10:00:04") {
+			t.Errorf("log view of height %d lacks the newest entry:\n%s", height, strings.Join(lines, "\n"))
 		}
 	}
 }
