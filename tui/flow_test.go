@@ -933,3 +933,32 @@ func TestHelpBarKeepsQuit(t *testing.T) {
 		}
 	}
 }
+
+// After a run, the stacked layout keeps a few lines of the lesson (not
+// one), and step 5 keeps its encryption context in sight, with the API
+// pane open too.
+func TestRunLeavesRoomForTheLessonAndTheContext(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{100, 30}, {80, 24}} {
+		for _, api := range []bool{false, true} {
+			m := newTestModel(t, "")
+			send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+			step5Done(m)
+			if api {
+				send(m, press("a")...)
+			}
+			screen := ansi.Strip(m.render())
+			for _, want := range []string{"Step lesson", "This step does one thing", "Encryption context", `"whatfor":`} {
+				if !strings.Contains(screen, want) {
+					t.Errorf("step 5 done at %dx%d (API pane %v) lacks %q:\n%s", size.w, size.h, api, want, screen)
+				}
+			}
+		}
+	}
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	runStep(m, 1)
+	send(m, press("a")...)
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "first point") {
+		t.Errorf("step 1 done at 100x30 with the API pane shows one line of its lesson:\n%s", screen)
+	}
+}

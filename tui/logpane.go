@@ -77,6 +77,15 @@ func (p *logPane) scroll(n int) {
 	p.offset = max(0, min(p.offset+n, p.entries.len()-1))
 }
 
+// rows is how many lines the newest entries fill at width, up to limit.
+func (p *logPane) rows(t *theme, width, limit int) int {
+	n := 0
+	for i := p.entries.len() - 1; i >= 0 && n < limit; i-- {
+		n += len(renderLogEntry(t, p.entries.at(i), width))
+	}
+	return min(n, limit)
+}
+
 // view draws the pane in exactly height lines of at most width columns.
 func (p *logPane) view(t *theme, k *keyMap, width, height int) string {
 	if height <= 0 || width <= 0 {

@@ -21,6 +21,10 @@ const largeFileInBytes = 1 << 20
 // minLogRows is the fewest log lines a step screen shows once a run began.
 const minLogRows = 3
 
+// minLessonRows is the fewest rows the lesson keeps above a run in the
+// stacked layout: its title and a few lines, never one.
+const minLessonRows = 6
+
 // stepLayout is how a step screen divides its room: the lesson (text) and
 // the status over the log (side). In a compact window only one shows.
 type stepLayout struct {
@@ -42,8 +46,9 @@ func (s *stepScreen) layout() stepLayout {
 		if s.fresh() {
 			sideH = min(lipgloss.Height(s.statusView(w))+1, h/2)
 		} else {
-			// The lesson was read: the run gets most of the room.
-			sideH = h - max(h/4, 3)
+			// The run gets the room it uses, and the lesson the rest, but
+			// never less than a few lines of it.
+			sideH = min(s.sideRows(w, h), h-min(minLessonRows, h/2))
 		}
 		text := rect{w, max(h-sideH, 3)}
 		return stepLayout{text: text, side: rect{w, max(h-text.h, 0)}}
@@ -90,6 +95,12 @@ func (s *stepScreen) View() string {
 		}
 		return s.sideView(l.side)
 	}
+}
+
+// sideRows is how many rows the status and the log would fill, up to limit.
+func (s *stepScreen) sideRows(width, limit int) int {
+	status := lipgloss.Height(s.statusView(width))
+	return min(status+1+max(s.log.rows(&s.c.theme, width, limit), minLogRows), limit)
 }
 
 // sideView is the status of the step (with its details) over its log.
