@@ -154,3 +154,41 @@ func TestLogStartsAtAWholeLine(t *testing.T) {
 		}
 	}
 }
+
+// A list item that wraps goes on under its first word, not under the
+// bullet, in every theme; nested items keep their own indent.
+func TestWrappedListItemsHangUnderTheirText(t *testing.T) {
+	src := "Intro text.\n\n- `GenerateDataKey` on the alias, with the encryption context and the public key of the signature\n  - a nested item that also wraps because it is long enough to wrap\n- short\n\nAfter the list.\n"
+	for _, name := range []string{ThemeAuto, ThemeHighContrast, ThemePlain} {
+		th := newTheme(name, true)
+		out := ansi.Strip(newMarkdown().render(&th, src, 40))
+		lines := strings.Split(out, "\n")
+		var item []string
+		for i, l := range lines {
+			if strings.HasPrefix(l, "• GenerateDataKey") {
+				item = lines[i:]
+				break
+			}
+		}
+		if len(item) < 3 {
+			t.Fatalf("%s: no wrapped item in:\n%s", name, out)
+		}
+		if !strings.HasPrefix(item[1], "  ") || strings.HasPrefix(item[1], "   ") {
+			t.Errorf("%s: a wrapped item's next line %q does not start under its text:\n%s", name, item[1], out)
+		}
+		flat := strings.Join(strings.Fields(out), " ")
+		for _, want := range []string{"public key of the signature", "long enough to wrap", "After the list."} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s: rendering lost %q:\n%s", name, want, out)
+			}
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "wrap") && !strings.Contains(l, "•") && !strings.HasPrefix(l, "    ") {
+				t.Errorf("%s: the nested item's next line %q does not hang under its text:\n%s", name, l, out)
+			}
+			if ansi.StringWidth(l) > 40 {
+				t.Errorf("%s: line %q is wider than 40", name, l)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -120,7 +121,7 @@ func (md *markdown) render(t *theme, src string, width int) string {
 		if err != nil {
 			break
 		}
-		out = trimBlankLines(rendered)
+		out = indentListItems(trimBlankLines(rendered), width)
 		if maxLineWidth(out) <= width {
 			break
 		}
@@ -130,6 +131,55 @@ func (md *markdown) render(t *theme, src string, width int) string {
 	}
 	md.cache[key] = out
 	return out
+}
+
+// listItem is the start of a list item as glamour draws it: its indent
+// and its bullet ("• ", or "1. " for a numbered list).
+var listItem = regexp.MustCompile(`^( *)(• |- |\d+\. )`)
+
+// indentListItems wraps each list item of rendered markdown under its
+// first word, as a hanging indent: glamour starts a wrapped item's next
+// lines under the bullet, where they read as text outside the list.
+func indentListItems(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i := 0; i < len(lines); {
+		m := listItem.FindStringSubmatch(stripANSI(lines[i]))
+		if m == nil {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		indent, hang := len(m[1]), ansi.StringWidth(m[0])
+		// The item's next lines: neither blank, nor another item, nor
+		// indented further (a nested block).
+		j := i + 1
+		for ; j < len(lines); j++ {
+			plain := stripANSI(lines[j])
+			if strings.TrimSpace(plain) == "" || listItem.MatchString(plain) || len(plain)-len(strings.TrimLeft(plain, " ")) > indent {
+				break
+			}
+		}
+		if j == i+1 || width-hang < 10 {
+			out = append(out, lines[i:j]...)
+			i = j
+			continue
+		}
+		words := []string{ansi.TruncateLeft(lines[i], hang, "")}
+		for _, l := range lines[i+1 : j] {
+			words = append(words, strings.TrimLeft(ansi.TruncateLeft(l, indent, ""), " "))
+		}
+		wrapped := strings.Split(ansi.Wrap(strings.Join(words, " "), width-hang, ""), "\n")
+		for k, w := range wrapped {
+			prefix := strings.Repeat(" ", hang)
+			if k == 0 {
+				prefix = ansi.Truncate(lines[i], hang, "")
+			}
+			out = append(out, prefix+strings.TrimRight(w, " "))
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
 
 // trimBlankLines drops the blank lines glamour puts around a document and
