@@ -175,7 +175,7 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 	f.BoolVar(&a.fast, "fast", false, "shorten every wait (step 5 waits seconds, not minutes)")
 	f.DurationVar(&a.deliveryDelay, "delivery-delay", 0, "demo only: how long the fake CloudTrail takes to show an API call (default: 20s to 3m, with --fast 1s to 3s)")
 	f.DurationVar(&a.wait, "wait", 0, "step 5's wait before it first looks in CloudTrail, for a facilitator's pace (default 2m; with --fast 5s; 0 looks at once)")
-	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, projector (large, high contrast) or plain")
+	f.StringVar(&a.theme, "theme", "auto", "tutorial colours: auto, high-contrast (for a projector; projector is its old name) or plain")
 
 	// The tutorial's own: run and step make their calls and are done.
 	root.Flags().BoolVar(&a.noEndpoint, "no-endpoint", false, "demo only: do not also serve the simulated AWS on a loopback port for your own AWS CLI")
@@ -187,9 +187,9 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 // checkFlags validates the flags cobra cannot.
 func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 	switch a.theme {
-	case "auto", "projector", "plain":
+	case "auto", "high-contrast", "projector", "plain":
 	default:
-		return &usageError{fmt.Sprintf("--theme %q: want auto, projector or plain", a.theme)}
+		return &usageError{fmt.Sprintf("--theme %q: want auto, high-contrast or plain", a.theme)}
 	}
 	if a.deliveryDelay < 0 {
 		return &usageError{"--delivery-delay must not be negative"}

@@ -806,3 +806,13 @@ func TestLiveNoCredentialsPrintsOnlyAdvice(t *testing.T) {
 		t.Errorf("stderr = %q, want only the no-credentials error and its hint", got)
 	}
 }
+
+// The high-contrast theme is accepted by its name and by its old one.
+func TestThemeNames(t *testing.T) {
+	for _, theme := range []string{"auto", "high-contrast", "projector", "plain"} {
+		r := inProcess(t, autoClock(), "step", "4", "--theme", theme, "--dir", t.TempDir())
+		if r.code == exitUsage {
+			t.Errorf("--theme %s: exit %d (bad usage), want it accepted; stderr %q", theme, r.code, r.stderr)
+		}
+	}
+}

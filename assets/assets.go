@@ -4,7 +4,8 @@
 // The content lives beside this file as plain files (lessons/stepN.md,
 // welcome.md, diagrams/*.txt, quiz.json, predictions.json, plaintext_u.txt) so it can be edited
 // and reviewed as text; assets_test.go checks that it still fits the screens
-// that show it.
+// that show it, and that every lesson and explanation names the AWS
+// documentation pages it rests on (a lesson in its last section, "## Sources").
 package assets
 
 import (
@@ -12,6 +13,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -32,17 +34,67 @@ func mustRead(name string) []byte {
 	return b
 }
 
-// Lesson returns the markdown lesson of step n (1 to 6), or "" for any other n.
+// Lesson returns the markdown lesson of step n (1 to 6), without its
+// sources, or "" for any other n.
 func Lesson(n int) string {
 	if n < 1 || n > Steps {
 		return ""
 	}
-	return string(mustRead(fmt.Sprintf("lessons/step%d.md", n)))
+	body, _ := splitSources(fmt.Sprintf("lessons/step%d.md", n))
+	return body
+}
+
+// LessonSources returns the AWS documentation pages that back the lesson
+// of step n, or nil for an n that has no lesson.
+func LessonSources(n int) []Source {
+	if n < 1 || n > Steps {
+		return nil
+	}
+	_, sources := splitSources(fmt.Sprintf("lessons/step%d.md", n))
+	return sources
 }
 
 // Welcome returns the markdown of the welcome screen (what envelope
-// encryption is), without the diagram.
-func Welcome() string { return string(mustRead("welcome.md")) }
+// encryption is), without the diagram and without its sources.
+func Welcome() string {
+	body, _ := splitSources("welcome.md")
+	return body
+}
+
+// WelcomeSources returns the AWS documentation pages that back the
+// welcome text.
+func WelcomeSources() []Source {
+	_, sources := splitSources("welcome.md")
+	return sources
+}
+
+// sourcesHeading starts the last section of a lesson: one markdown link
+// a line, "- [Title](URL)".
+const sourcesHeading = "\n## Sources\n"
+
+var sourceLine = regexp.MustCompile(`^- \[([^\]]+)\]\((\S+)\)$`)
+
+// splitSources returns the markdown of an embedded text without its
+// Sources section, and the pages that section lists.
+func splitSources(name string) (string, []Source) {
+	md := string(mustRead(name))
+	i := strings.LastIndex(md, sourcesHeading)
+	if i < 0 {
+		return md, nil
+	}
+	var sources []Source
+	for _, l := range strings.Split(strings.TrimSpace(md[i+len(sourcesHeading):]), "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		m := sourceLine.FindStringSubmatch(l)
+		if m == nil {
+			panic(fmt.Sprintf("assets: %s: a line of its sources is not \"- [Title](URL)\": %q", name, l))
+		}
+		sources = append(sources, Source{Title: m[1], URL: m[2]})
+	}
+	return strings.TrimRight(md[:i], "\n") + "\n", sources
+}
 
 // Diagrams returns the two envelope-encryption pictures as plain text
 // (box drawing, at most 76 columns wide, at most 16 lines, no trailing
@@ -69,6 +121,7 @@ type Question struct {
 	Answer      int      `json:"answer"`      // index into Choices
 	Explanation string   `json:"explanation"` // why the answer is right
 	WhyNot      []string `json:"whyNot"`      // per choice, why it is wrong ("" for the answer)
+	Sources     []Source `json:"sources"`     // the pages that back the explanation
 }
 
 var quiz = sync.OnceValue(func() []Question {
@@ -89,6 +142,7 @@ func Quiz() []Question {
 	for i, q := range src {
 		q.Choices = append([]string(nil), q.Choices...)
 		q.WhyNot = append([]string(nil), q.WhyNot...)
+		q.Sources = append([]Source(nil), q.Sources...)
 		qs[i] = q
 	}
 	return qs

@@ -2,6 +2,7 @@ package assets
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -24,8 +25,11 @@ func TestLessonMentionsItsCallsFilesAndSuccessLine(t *testing.T) {
 		step int
 		want []string
 	}{
+		// Every tag step 1 sets, and why the success line says "Master Key".
 		{1, []string{"CreateKey", "CreateAlias", "alias/kms_key_cse_usecase_3",
 			"Master key to encrypt objects written to S3", "crypto-aws-encryption", "builder-aws-session",
+			"created-by", "cse-workshop", "cse-workshop-folder", "three tags",
+			"customer master keys", "KMS keys", "keeps the original workshop's words",
 			"KMS Master Key with alias name kms_key_cse_usecase_3 successfully created"}},
 		// The encryption context as the screens show it (text.Context).
 		{2, []string{"AWS Encryption SDK", "GenerateDataKey", "NumberOfBytes", `{"whatfor":"usecase-3-cse"}`,
@@ -57,6 +61,72 @@ func TestLessonOutOfRangeIsEmpty(t *testing.T) {
 	for _, n := range []int{-1, 0, Steps + 1, 100} {
 		if got := Lesson(n); got != "" {
 			t.Errorf("Lesson(%d) = %q, want \"\"", n, got)
+		}
+		if got := LessonSources(n); got != nil {
+			t.Errorf("LessonSources(%d) = %v, want nil", n, got)
+		}
+	}
+}
+
+// checkSources fails when a text names no AWS documentation page, or a
+// page that is not one.
+func checkSources(t *testing.T, name string, sources []Source) {
+	t.Helper()
+	if len(sources) == 0 {
+		t.Errorf("%s names no AWS documentation page", name)
+	}
+	seen := map[string]bool{}
+	for _, s := range sources {
+		if strings.TrimSpace(s.Title) == "" {
+			t.Errorf("%s: source %s has no title", name, s.URL)
+		}
+		u, err := url.Parse(s.URL)
+		if err != nil || u.Scheme != "https" || (u.Host != "docs.aws.amazon.com" && u.Host != "aws.amazon.com") || len(u.Path) < 2 {
+			t.Errorf("%s: source %q is at %q, want an https://docs.aws.amazon.com/ (or aws.amazon.com) page", name, s.Title, s.URL)
+		}
+		if seen[s.URL] {
+			t.Errorf("%s names %s twice", name, s.URL)
+		}
+		seen[s.URL] = true
+	}
+}
+
+func TestEveryLessonAndExplanationNamesItsSources(t *testing.T) {
+	checkSources(t, "Welcome()", WelcomeSources())
+	for n := 1; n <= Steps; n++ {
+		checkSources(t, fmt.Sprintf("Lesson(%d)", n), LessonSources(n))
+	}
+	for i, q := range Quiz() {
+		checkSources(t, fmt.Sprintf("Quiz()[%d] (%q)", i, q.Prompt), q.Sources)
+	}
+}
+
+// The sources are shown apart from the lesson, so the lesson's markdown
+// does not repeat them.
+func TestLessonTextLeavesOutItsSources(t *testing.T) {
+	docs := map[string]string{"Welcome()": Welcome()}
+	for n := 1; n <= Steps; n++ {
+		docs[fmt.Sprintf("Lesson(%d)", n)] = Lesson(n)
+	}
+	for name, md := range docs {
+		if strings.Contains(md, "## Sources") || strings.Contains(md, "https://") {
+			t.Errorf("%s still holds its sources:\n%s", name, md)
+		}
+	}
+}
+
+// Quiz 1 is about event history, the audit trail step 5 reads: not about
+// the S3 log files of a trail, which step 5 never looks at.
+func TestFirstExplanationIsAboutEventHistory(t *testing.T) {
+	q := Quiz()[0]
+	for _, want := range []string{"event history", "LookupEvents", "2 minutes", "keeps looking"} {
+		if !strings.Contains(q.Explanation, want) {
+			t.Errorf("Quiz()[0].Explanation does not mention %q: %s", want, q.Explanation)
+		}
+	}
+	for _, wrong := range []string{"S3", "5 minutes"} {
+		if strings.Contains(q.Explanation, wrong) {
+			t.Errorf("Quiz()[0].Explanation mentions %q, the delivery of log files to S3, which step 5 does not read: %s", wrong, q.Explanation)
 		}
 	}
 }
@@ -357,10 +427,15 @@ func TestQuizReturnsACopy(t *testing.T) {
 	want := first[0].Choices[0]
 	first[0].Choices[0] = "changed by a caller"
 	first[0].WhyNot[0] = "changed by a caller"
+	wantSource := first[0].Sources[0]
+	first[0].Sources[0] = Source{Title: "changed by a caller"}
 	first[1] = Question{}
 	again := Quiz()
 	if got := again[0].Choices[0]; got != want {
 		t.Errorf("after a caller edited its quiz, Quiz()[0].Choices[0] = %q, want %q", got, want)
+	}
+	if got := again[0].Sources[0]; got != wantSource {
+		t.Errorf("after a caller edited its quiz, Quiz()[0].Sources[0] = %v, want %v", got, wantSource)
 	}
 	if again[1].Prompt == "" {
 		t.Error("after a caller edited its quiz, Quiz()[1] is empty")

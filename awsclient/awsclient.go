@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -214,6 +215,16 @@ func newClients(cfg aws.Config, rec *Recorder) *Clients {
 		Region:     cfg.Region,
 		Calls:      rec,
 	}
+}
+
+// DemoEventVisibleAt is when the demo backend made the CloudTrail event
+// with this ID visible to LookupEvents. It is false for real AWS, which
+// does not say, and for an event the demo does not hold.
+func (c *Clients) DemoEventVisibleAt(eventID string) (time.Time, bool) {
+	if c.fake == nil {
+		return time.Time{}, false
+	}
+	return c.fake.EventVisibleAt(eventID)
 }
 
 // Close stops serving Endpoint, if it was served, and makes sure the demo

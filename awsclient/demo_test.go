@@ -272,3 +272,44 @@ func TestDemoStateOfAnotherRegion(t *testing.T) {
 		t.Errorf("New(us-west-2) = %v, want a hint to pass --region eu-west-1 or choose another --dir", err)
 	}
 }
+
+// The demo knows when an event became visible to LookupEvents: not before
+// it was, and not after the first lookup that found it.
+func TestDemoEventVisibleAt(t *testing.T) {
+	clk := clock.NewFake(testStart)
+	c := demoClients(t, Options{Clock: clk, Delivery: fakeaws.DeliveryDelay{Min: 30 * time.Second, Max: 90 * time.Second}})
+	createKey(t, c)
+	var visible time.Time
+	for range 20 {
+		clk.Advance(5 * time.Second)
+		out, err := c.CloudTrail.LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{})
+		if err != nil {
+			t.Fatalf("LookupEvents = %v", err)
+		}
+		if len(out.Events) == 0 {
+			continue
+		}
+		at, ok := c.DemoEventVisibleAt(aws.ToString(out.Events[0].EventId))
+		if !ok {
+			t.Fatalf("DemoEventVisibleAt(%s) = false, want the time it became visible", aws.ToString(out.Events[0].EventId))
+		}
+		visible = at
+		break
+	}
+	if visible.IsZero() {
+		t.Fatal("the CreateKey event never became visible")
+	}
+	if now := clk.Now(); visible.After(now) || now.Sub(visible) >= 5*time.Second {
+		t.Errorf("DemoEventVisibleAt = %v, want within the 5s before the lookup that found it first (%v)", visible, now)
+	}
+	if d := visible.Sub(testStart); d < 30*time.Second || d > 90*time.Second {
+		t.Errorf("event visible %v after the call, want within the delivery window of 30s to 90s", d)
+	}
+	if _, ok := c.DemoEventVisibleAt("no-such-event"); ok {
+		t.Error("DemoEventVisibleAt(no-such-event) = true, want false")
+	}
+	var live Clients
+	if _, ok := live.DemoEventVisibleAt("any"); ok {
+		t.Error("DemoEventVisibleAt on clients for real AWS = true, want false: AWS does not say")
+	}
+}

@@ -11,7 +11,7 @@
 // removes ("Writing a file" in docs/FORMAT.md).
 //
 // The plaintext data key lives only in memory: this package never writes or
-// logs it, shows at most a masked preview (DataKeyInfo), and clears the
+// logs it, tells a display only its size (DataKeyInfo), and clears the
 // copies it holds once the stream cipher is set up. (Tink's cipher keeps its
 // own copy until it is garbage.)
 package crypto
@@ -61,10 +61,8 @@ type Header struct {
 // DataKeyInfo describes the data key of a file being encrypted, for display.
 // It never holds the plaintext data key.
 type DataKeyInfo struct {
-	// MaskedDataKey is the first two bytes and the last byte of the data key
-	// in hex, around its size: "3f9a…(32 bytes)…c1".
-	MaskedDataKey string
-	Header        Header
+	DataKeySizeInBytes int // of the plaintext data key, which stays in memory
+	Header             Header
 }
 
 // EncryptOptions configure Encrypt and EncryptFile.
@@ -203,7 +201,7 @@ func encryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, tot
 	}
 	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
 	if opts.OnDataKey != nil {
-		info := DataKeyInfo{MaskedDataKey: maskDataKey(dataKey), Header: *h}
+		info := DataKeyInfo{DataKeySizeInBytes: len(dataKey), Header: *h}
 		info.Header.EncryptionContext = maps.Clone(h.EncryptionContext)
 		opts.OnDataKey(info)
 	}

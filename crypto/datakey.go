@@ -177,13 +177,3 @@ func (r *keyARNRecorder) Encrypt(ctx context.Context, in *kms.EncryptInput, optF
 	}
 	return out, err
 }
-
-// maskDataKey shows the first two bytes and the last byte of a data key, in
-// hex, and its size: enough to see two files have different keys, 24 bits of
-// 256, far too few to help guess the rest.
-func maskDataKey(dataKey []byte) string {
-	if len(dataKey) < 3 {
-		panic("crypto: maskDataKey of a short key")
-	}
-	return fmt.Sprintf("%x…(%d bytes)…%x", dataKey[:2], len(dataKey), dataKey[len(dataKey)-1:])
-}

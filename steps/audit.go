@@ -79,14 +79,19 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 
 	interval := t.pollInterval
 	giveUpAt := w.Clock.Now().Add(t.giveUpAfter)
+	var notSeenAt time.Time // the last look that did not find the record
 	for attempt := 1; ; attempt++ {
+		lookedAt := w.Clock.Now()
 		rec, err := lookUp(ctx, w, callAt)
 		switch {
 		case err == nil && rec != nil:
-			rec.FoundAt = w.Clock.Now()
-			rec.Lag = rec.FoundAt.Sub(callAt)
-			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record, %s after the call (event %s)",
-				attempt, text.Duration(rec.Lag), rec.EventID)
+			rec.FoundAt = lookedAt
+			rec.NotSeenAt = notSeenAt
+			if at, ok := w.Clients.DemoEventVisibleAt(rec.EventID); ok {
+				rec.VisibleAt = at
+			}
+			p.line(LevelInfo, rec, "attempt %d: found the GenerateDataKey record (event %s): it became visible in event history %s; this look came %s after the call",
+				attempt, rec.EventID, rec.Visible(), text.Duration(max(rec.FoundAt.Sub(rec.EventTime), 0)))
 			if _, ok := rec.EncryptionContext[PublicKeyContextKey]; ok {
 				p.info("its encryption context: the workshop's whatfor=%s, and %s, the public key of the message's signature, which the AWS Encryption SDK added so that KMS binds it to the data key",
 					EncryptionContext()["whatfor"], PublicKeyContextKey)
@@ -94,6 +99,7 @@ func runFindRecord(ctx context.Context, w *Workshop, r Reporter) error {
 			p.success(5)
 			return nil
 		case err == nil:
+			notSeenAt = lookedAt
 			p.line(LevelInfo, &PollDetail{Attempt: attempt}, "attempt %d: not delivered yet", attempt)
 		case throttled(err):
 			interval = min(2*interval, t.maxPollInterval)
@@ -137,15 +143,30 @@ func waitForDelivery(ctx context.Context, w *Workshop, p reporter, callAt time.T
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.CheckNow:
-			p.info("checking now, %s before the wait is over", text.Duration(remaining))
-			remaining = 0
-			continue
+			p.line(LevelInfo, &WaitDetail{Remaining: remaining, Total: total, CheckedEarly: true},
+				"checking now, %s before the wait is over", text.Duration(remaining))
+			return nil
 		case <-w.Clock.After(tick):
 		}
 		remaining = until.Sub(w.Clock.Now())
 	}
 	p.detail(&WaitDetail{Remaining: 0, Total: total})
 	return nil
+}
+
+// Visible says when the record became visible in event history, after the
+// call: exactly when the backend says (the demo), else as the looks bound
+// it: "40s after the call", "between 1m0s and 1m5s after the call", "at
+// most 2m5s after the call".
+func (r *RecordDetail) Visible() string {
+	since := func(t time.Time) string { return text.Duration(max(t.Sub(r.EventTime), 0)) }
+	switch {
+	case !r.VisibleAt.IsZero():
+		return since(r.VisibleAt) + " after the call"
+	case !r.NotSeenAt.IsZero() && r.NotSeenAt.After(r.EventTime):
+		return fmt.Sprintf("between %s and %s after the call", since(r.NotSeenAt), since(r.FoundAt))
+	}
+	return fmt.Sprintf("at most %s after the call", since(r.FoundAt))
 }
 
 // throttled reports whether CloudTrail refused a request for its rate limit.

@@ -54,12 +54,12 @@ func runEncrypt(ctx context.Context, w *Workshop, r Reporter) error {
 		OnDataKey: func(info esdk.DataKeyInfo) {
 			edk := info.Header.EncryptedDataKeys[0]
 			detail := &DataKeyDetail{
-				MaskedDataKey:           info.MaskedDataKey,
+				DataKeySizeInBytes:      info.DataKeySizeInBytes,
 				EncryptedDataKeySize:    len(edk.Ciphertext),
 				EncryptedDataKeyPreview: hex.EncodeToString(edk.Ciphertext[:min(len(edk.Ciphertext), previewSizeInBytes)]),
 				KeyARN:                  edk.KeyARN(),
 			}
-			p.line(LevelInfo, detail, "KMS GenerateDataKey returned a data key, %s (shown masked; it stays in memory only)", info.MaskedDataKey)
+			p.line(LevelInfo, detail, "KMS GenerateDataKey returned a data key: %s", detail.Plaintext())
 			p.info("and the same data key encrypted under the KMS key: %d bytes, %s…, kept in the message's header",
 				len(edk.Ciphertext), detail.EncryptedDataKeyPreview)
 			p.detail(headerDetail(info.Header))

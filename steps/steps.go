@@ -94,12 +94,19 @@ type ReporterFunc func(Line)
 
 func (f ReporterFunc) Report(l Line) { f(l) }
 
-// DataKeyDetail is what step 2 shows of the data key. No plaintext key material.
+// DataKeyDetail is what step 2 shows of the data key: its size, and not a
+// byte of it.
 type DataKeyDetail struct {
-	MaskedDataKey           string
+	DataKeySizeInBytes      int    // of the plaintext data key, kept in memory only
 	EncryptedDataKeySize    int    // bytes
 	EncryptedDataKeyPreview string // hex of the first bytes
 	KeyARN                  string // the KMS key that made the data key
+}
+
+// Plaintext is all a display says of the plaintext data key: "32 bytes,
+// in memory only".
+func (d *DataKeyDetail) Plaintext() string {
+	return fmt.Sprintf("%d bytes, in memory only", d.DataKeySizeInBytes)
 }
 
 // HeaderDetail is the header of encrypted_e.txt, an AWS Encryption SDK
@@ -151,6 +158,9 @@ type CompareDetail struct {
 // WaitDetail is the countdown of step 5.
 type WaitDetail struct {
 	Remaining, Total time.Duration
+	// CheckedEarly: the learner asked to look now, with Remaining left;
+	// the wait is over, not complete.
+	CheckedEarly bool
 }
 
 // PollDetail is one LookupEvents attempt of step 5.
@@ -159,13 +169,20 @@ type PollDetail struct {
 	Delivered bool
 }
 
-// RecordDetail is the CloudTrail record step 5 found.
+// RecordDetail is the CloudTrail record step 5 found, and when it became
+// visible in event history: which is not when step 5 happened to look.
 type RecordDetail struct {
-	EventID           string
-	EventName         string
-	EventTime         time.Time // when the call was made
-	FoundAt           time.Time // when the record was first seen
-	Lag               time.Duration
+	EventID   string
+	EventName string
+	EventTime time.Time // when the call was made, as the record says
+	// VisibleAt is when the record became visible to LookupEvents, when the
+	// backend says so (the demo); zero for real AWS, which does not.
+	VisibleAt time.Time
+	// NotSeenAt is the last look, after the call, that did not find the
+	// record; zero when the first look found it. With FoundAt it bounds
+	// when the record became visible.
+	NotSeenAt         time.Time
+	FoundAt           time.Time // the first look that found the record
 	KeyARN            string
 	EncryptionContext map[string]string
 	JSON              string // the CloudTrailEvent, indented

@@ -522,6 +522,13 @@ func TestStep2ShowsTheMessageHeader(t *testing.T) {
 	if dataKey == nil || dataKey.KeyARN != keyARN || dataKey.EncryptedDataKeySize == 0 {
 		t.Errorf("step 2 data key detail = %+v, want the encrypted data key under %s", dataKey, keyARN)
 	}
+	// Not a byte of the plaintext data key, even masked: its size only.
+	if dataKey != nil && (dataKey.DataKeySizeInBytes != 32 || dataKey.Plaintext() != "32 bytes, in memory only") {
+		t.Errorf("step 2 data key detail says %q (%d bytes), want \"32 bytes, in memory only\"", dataKey.Plaintext(), dataKey.DataKeySizeInBytes)
+	}
+	if want := "KMS GenerateDataKey returned a data key: 32 bytes, in memory only"; !slices.Contains(l.texts(), want) {
+		t.Errorf("step 2 lines = %q, want %q and no preview of the data key", l.texts(), want)
+	}
 	if header == nil {
 		t.Fatalf("step 2 lines = %q, want a HeaderDetail", l.texts())
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -104,17 +105,90 @@ func TestStepsAreKnownByTheirFieldsNotTheirNumbers(t *testing.T) {
 	}
 }
 
-// TestDeliveryLagReadsAsTheLogSaysIt: the lag of the record found is the
-// same duration the log line beside it gives ("2m", not "2m0s").
-func TestDeliveryLagReadsAsTheLogSaysIt(t *testing.T) {
+// TestRecordSaysWhenItBecameVisible: the record view tells when the record
+// became visible in event history apart from when the tool looked, in the
+// words of the log line beside it ("2m", not "2m0s").
+func TestRecordSaysWhenItBecameVisible(t *testing.T) {
 	m := newTestModel(t, "")
 	th := &m.c.theme
-	r := &steps.RecordDetail{
-		EventName: "GenerateDataKey", EventID: "e1", KeyARN: fixtureKeyARN,
-		EventTime: t0, FoundAt: t0.Add(2 * time.Minute), Lag: 2 * time.Minute,
+	tests := []struct {
+		rec  steps.RecordDetail
+		want string
+	}{
+		{steps.RecordDetail{VisibleAt: t0.Add(2 * time.Minute), FoundAt: t0.Add(3 * time.Minute)}, "Visible            2m after the call\n"},
+		{steps.RecordDetail{NotSeenAt: t0.Add(2 * time.Minute), FoundAt: t0.Add(125 * time.Second)}, "Visible            between 2m and 2m5s after the call\n"},
 	}
-	view := ansi.Strip(recordView(th, r, 80, newKV(th, 80, 18), false))
-	if !strings.Contains(view, "Delivery lag       2m\n") {
-		t.Errorf("record view of a 2 minute lag:\n%s\nwant the line \"Delivery lag       2m\"", view)
+	for _, tt := range tests {
+		r := tt.rec
+		r.EventName, r.EventID, r.KeyARN, r.EventTime = "GenerateDataKey", "e1", fixtureKeyARN, t0
+		view := ansi.Strip(recordView(th, &r, 80, newKV(th, 80, 18), false))
+		if !strings.Contains(view, tt.want) || !strings.Contains(view, "(when this tool looked)") {
+			t.Errorf("record view:\n%s\nwant the line %q, and when the tool looked apart from it", view, tt.want)
+		}
+		if strings.Contains(view, "lag") {
+			t.Errorf("record view:\n%s\nwant no \"lag\", which read as the delivery time", view)
+		}
+	}
+}
+
+// The log starts at the start of an entry, never with the wrapped tail of
+// one cut by the pane's top edge.
+func TestLogStartsAtAWholeLine(t *testing.T) {
+	m := newTestModel(t, "")
+	th, k := &m.c.theme, &m.c.keys
+	p := newLogPane()
+	long := strings.Repeat("a long status line that wraps ", 4)
+	for i := range 5 {
+		p.add(logEntry{at: t0.Add(time.Duration(i) * time.Second), level: steps.LevelInfo, text: fmt.Sprint(i, " ", long)})
+	}
+	for height := 1; height <= 12; height++ {
+		lines := strings.Split(ansi.Strip(p.view(th, k, 60, height)), "\n")
+		if len(lines) != height {
+			t.Fatalf("log view of height %d has %d lines", height, len(lines))
+		}
+		if !strings.HasPrefix(lines[0], "10:00:0") {
+			t.Errorf("log view of height %d starts with %q, want the start of an entry (its time)", height, lines[0])
+		}
+		if height >= 4 && !strings.Contains(strings.Join(lines, "\n"), "10:00:04") {
+			t.Errorf("log view of height %d lacks the newest entry:\n%s", height, strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// A list item that wraps goes on under its first word, not under the
+// bullet, in every theme; nested items keep their own indent.
+func TestWrappedListItemsHangUnderTheirText(t *testing.T) {
+	src := "Intro text.\n\n- `GenerateDataKey` on the alias, with the encryption context and the public key of the signature\n  - a nested item that also wraps because it is long enough to wrap\n- short\n\nAfter the list.\n"
+	for _, name := range []string{ThemeAuto, ThemeHighContrast, ThemePlain} {
+		th := newTheme(name, true)
+		out := ansi.Strip(newMarkdown().render(&th, src, 40))
+		lines := strings.Split(out, "\n")
+		var item []string
+		for i, l := range lines {
+			if strings.HasPrefix(l, "• GenerateDataKey") {
+				item = lines[i:]
+				break
+			}
+		}
+		if len(item) < 3 {
+			t.Fatalf("%s: no wrapped item in:\n%s", name, out)
+		}
+		if !strings.HasPrefix(item[1], "  ") || strings.HasPrefix(item[1], "   ") {
+			t.Errorf("%s: a wrapped item's next line %q does not start under its text:\n%s", name, item[1], out)
+		}
+		flat := strings.Join(strings.Fields(out), " ")
+		for _, want := range []string{"public key of the signature", "long enough to wrap", "After the list."} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s: rendering lost %q:\n%s", name, want, out)
+			}
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "wrap") && !strings.Contains(l, "•") && !strings.HasPrefix(l, "    ") {
+				t.Errorf("%s: the nested item's next line %q does not hang under its text:\n%s", name, l, out)
+			}
+			if ansi.StringWidth(l) > 40 {
+				t.Errorf("%s: line %q is wider than 40", name, l)
+			}
+		}
 	}
 }

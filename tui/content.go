@@ -13,19 +13,25 @@ import (
 // fixed texts in tests.
 type content struct {
 	welcome                        string
+	welcomeSources                 []assets.Source
 	encryptDiagram, decryptDiagram string
-	lessons                        map[int]string // by step number
-	steps                          []steps.Step   // in order
+	lessons                        map[int]string          // by step number
+	lessonSources                  map[int][]assets.Source // by step number
+	steps                          []steps.Step            // in order
 	quiz                           []assets.Question
 	predictions                    []assets.Prediction
 }
 
 func assetContent() content {
-	c := content{welcome: assets.Welcome(), lessons: map[int]string{}, steps: steps.All(), quiz: assets.Quiz(),
-		predictions: assets.Predictions()}
+	c := content{
+		welcome: assets.Welcome(), welcomeSources: assets.WelcomeSources(),
+		lessons: map[int]string{}, lessonSources: map[int][]assets.Source{},
+		steps: steps.All(), quiz: assets.Quiz(), predictions: assets.Predictions(),
+	}
 	c.encryptDiagram, c.decryptDiagram = assets.Diagrams()
 	for _, s := range c.steps {
 		c.lessons[s.Number] = assets.Lesson(s.Number)
+		c.lessonSources[s.Number] = assets.LessonSources(s.Number)
 	}
 	return c
 }

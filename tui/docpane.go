@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -9,6 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"cse-workshop/assets"
 )
 
 // docPane is a scrollable text: a lesson, the welcome text, the summary.
@@ -118,7 +121,7 @@ func (md *markdown) render(t *theme, src string, width int) string {
 		if err != nil {
 			break
 		}
-		out = trimBlankLines(rendered)
+		out = indentListItems(trimBlankLines(rendered), width)
 		if maxLineWidth(out) <= width {
 			break
 		}
@@ -128,6 +131,55 @@ func (md *markdown) render(t *theme, src string, width int) string {
 	}
 	md.cache[key] = out
 	return out
+}
+
+// listItem is the start of a list item as glamour draws it: its indent
+// and its bullet ("• ", or "1. " for a numbered list).
+var listItem = regexp.MustCompile(`^( *)(• |- |\d+\. )`)
+
+// indentListItems wraps each list item of rendered markdown under its
+// first word, as a hanging indent: glamour starts a wrapped item's next
+// lines under the bullet, where they read as text outside the list.
+func indentListItems(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i := 0; i < len(lines); {
+		m := listItem.FindStringSubmatch(stripANSI(lines[i]))
+		if m == nil {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		indent, hang := len(m[1]), ansi.StringWidth(m[0])
+		// The item's next lines: neither blank, nor another item, nor
+		// indented further (a nested block).
+		j := i + 1
+		for ; j < len(lines); j++ {
+			plain := stripANSI(lines[j])
+			if strings.TrimSpace(plain) == "" || listItem.MatchString(plain) || len(plain)-len(strings.TrimLeft(plain, " ")) > indent {
+				break
+			}
+		}
+		if j == i+1 || width-hang < 10 {
+			out = append(out, lines[i:j]...)
+			i = j
+			continue
+		}
+		words := []string{ansi.TruncateLeft(lines[i], hang, "")}
+		for _, l := range lines[i+1 : j] {
+			words = append(words, strings.TrimLeft(ansi.TruncateLeft(l, indent, ""), " "))
+		}
+		wrapped := strings.Split(ansi.Wrap(strings.Join(words, " "), width-hang, ""), "\n")
+		for k, w := range wrapped {
+			prefix := strings.Repeat(" ", hang)
+			if k == 0 {
+				prefix = ansi.Truncate(lines[i], hang, "")
+			}
+			out = append(out, prefix+strings.TrimRight(w, " "))
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
 
 // trimBlankLines drops the blank lines glamour puts around a document and
@@ -142,6 +194,30 @@ func trimBlankLines(s string) string {
 	}
 	for len(lines) > 0 && strings.TrimSpace(stripANSI(lines[len(lines)-1])) == "" {
 		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sourcesView lists the AWS documentation pages behind a text: each title,
+// then its address whole (cut into lines, never shortened), so that a
+// learner can read it and type it or click it. It is "" without sources.
+func sourcesView(t *theme, sources []assets.Source, width int) string {
+	if len(sources) == 0 {
+		return ""
+	}
+	width = max(width, 10)
+	lines := []string{t.rule("Sources", width)}
+	for _, s := range sources {
+		lines = append(lines, wrapStyled(t.markInfo+" "+s.Title, width, t.text)...)
+		link := t.link.Hyperlink(s.URL)
+		for rest := s.URL; rest != ""; {
+			n := min(len(rest), width-2)
+			if cut := strings.LastIndex(rest[:n], "/"); n < len(rest) && cut > n/2 {
+				n = cut + 1 // cut after a slash, where an address reads best
+			}
+			lines = append(lines, "  "+link.Render(rest[:n]))
+			rest = rest[n:]
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -62,8 +62,14 @@ func fixtureContent() content {
 			},
 		},
 	}
+	c.welcomeSources = []assets.Source{{Title: "Concepts in the AWS Encryption SDK", URL: "https://docs.aws.amazon.com/encryption-sdk/latest/developer-guide/concepts.html"}}
+	c.lessonSources = map[int][]assets.Source{}
 	for _, st := range c.steps {
 		c.lessons[st.Number] = "# Step lesson\n\nThis step does one thing, and the lesson says **why** in a few lines of text that wrap.\n\n- first point\n- second point with `code`\n"
+		c.lessonSources[st.Number] = []assets.Source{{Title: "Encryption context", URL: "https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html"}}
+	}
+	for i := range c.quiz {
+		c.quiz[i].Sources = []assets.Source{{Title: "Working with CloudTrail event history", URL: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html"}}
 	}
 	return c
 }
@@ -221,8 +227,8 @@ func stepLines(n int) []steps.Line {
 	case 2:
 		return []steps.Line{
 			line(10, steps.LevelInfo, "encrypting plaintext_u.txt (1.2 KiB) under alias/kms_key_cse_usecase_3 with encryption context whatfor=usecase-3-cse", nil),
-			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key (3f9a…(32 bytes)…c1, kept in memory only)", &steps.DataKeyDetail{
-				MaskedDataKey: "3f9a…(32 bytes)…c1", EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
+			line(11, steps.LevelInfo, "KMS GenerateDataKey returned a data key: 32 bytes, in memory only", &steps.DataKeyDetail{
+				DataKeySizeInBytes: 32, EncryptedDataKeySize: 184, EncryptedDataKeyPreview: "0102030078a1b2c3d4e5f6",
 				KeyARN: fixtureKeyARN,
 			}),
 			line(11, steps.LevelInfo, "", fixtureHeader()),
@@ -293,12 +299,12 @@ func step5Waiting() []steps.Line {
 func step5Found() []steps.Line {
 	rec := &steps.RecordDetail{
 		EventID: "8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10", EventName: "GenerateDataKey",
-		EventTime: t0.Add(11 * time.Second), FoundAt: t0.Add(143 * time.Second), Lag: 132 * time.Second,
+		EventTime: t0.Add(11 * time.Second), VisibleAt: t0.Add(118 * time.Second), NotSeenAt: t0.Add(138 * time.Second), FoundAt: t0.Add(143 * time.Second),
 		KeyARN: fixtureKeyARN, EncryptionContext: map[string]string{"whatfor": "usecase-3-cse", steps.PublicKeyContextKey: fixturePublicKey},
 		JSON: "{\n  \"eventName\": \"GenerateDataKey\",\n  \"readOnly\": true,\n  \"requestParameters\": {\n    \"keyId\": \"alias/kms_key_cse_usecase_3\",\n    \"numberOfBytes\": 32,\n    \"encryptionContext\": {\n      \"aws-crypto-public-key\": \"" + fixturePublicKey + "\",\n      \"whatfor\": \"usecase-3-cse\"\n    }\n  },\n  \"responseElements\": null\n}",
 	}
 	return []steps.Line{
-		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record, 2m12s after the call (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10)", rec),
+		line(143, steps.LevelInfo, "attempt 3: found the GenerateDataKey record (event 8d2f6c1e-0b7a-4b39-9d6e-3c1f2a9b7e10): it became visible in event history 1m47s after the call; this look came 2m12s after the call", rec),
 		line(143, steps.LevelInfo, "its encryption context: the workshop's whatfor=usecase-3-cse, and aws-crypto-public-key, the public key of the message's signature, which the AWS Encryption SDK added so that KMS binds it to the data key", nil),
 		line(143, steps.LevelSuccess, "GenerateDataKey API Called", nil),
 	}

@@ -69,7 +69,7 @@ func (m *Model) layout() layout {
 }
 
 // gapLines is the blank lines between the header, the body and the help
-// bar: the projector's extra air, none in a compact window.
+// bar: the high-contrast theme's extra air, none in a compact window.
 func (m *Model) gapLines(mode layoutMode) int {
 	if mode == layoutCompact {
 		return 0
@@ -277,7 +277,7 @@ func (m *Model) footerView(mode layoutMode) string {
 	var bar string
 	switch {
 	case !h.ShowAll:
-		bar = shortHelpFit(h, m.ShortHelp(), width)
+		bar = shortHelpFit(h, m.ShortHelp(), m.rootKeys(), width)
 	case mode == layoutCompact:
 		// No room for more rows: the columns that fit.
 		bar = h.View(m)
@@ -328,25 +328,64 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return append(m.screen().FullHelp(), []key.Binding{k.API, endpoint, k.Help, k.Quit, interrupt})
 }
 
+// rootKeys are the keys the help bar ends with on every screen (none in a
+// dialog or while quitting): the way out is among them.
+func (m *Model) rootKeys() int {
+	if m.quitting || m.dialog() != nil {
+		return 0
+	}
+	return 3 // API, Help, Quit: see ShortHelp
+}
+
 // shortHelpFit is the one-line help bar in width columns: the keys that
-// fit, then the ellipsis when some do not. The help bubble alone lets the
-// last key overflow when only the ellipsis would not fit, and the screen's
-// edge then cuts it mid-way, leaving a dangling separator.
-func shortHelpFit(h help.Model, bindings []key.Binding, width int) string {
-	var on []key.Binding
-	for _, b := range bindings {
-		if b.Enabled() {
-			on = append(on, b)
+// fit, then the ellipsis when some do not. The last keep bindings (the
+// root's, quit among them) stay while the screen's own are dropped from
+// the end; they go last, the quit key last of all. The help bubble alone
+// lets the last key overflow when only the ellipsis would not fit, and
+// the screen's edge then cuts it mid-way, leaving a dangling separator.
+func shortHelpFit(h help.Model, bindings []key.Binding, keep, width int) string {
+	keep = min(keep, len(bindings))
+	var own, kept []key.Binding
+	for i, b := range bindings {
+		switch {
+		case !b.Enabled():
+		case i < len(bindings)-keep:
+			own = append(own, b)
+		default:
+			kept = append(kept, b)
 		}
 	}
 	h.SetWidth(0) // measured here, not cut by the bubble
-	tail := " " + h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
-	for n := len(on); n > 0; n-- {
-		bar := h.ShortHelpView(on[:n])
-		if n < len(on) {
-			bar += tail
+	ellipsis := h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
+	// n of the screen's own keys and the kept ones from k, in the order
+	// they give way: the screen's from its end, but its first (the main
+	// action); then the kept ones, but quit; then the main action.
+	type cut struct{ n, k int }
+	cuts := []cut{{len(own), 0}}
+	for n := len(own) - 1; n >= 1; n-- {
+		cuts = append(cuts, cut{n, 0})
+	}
+	for k := 1; k < len(kept); k++ {
+		cuts = append(cuts, cut{min(1, len(own)), k})
+	}
+	for k := 0; k < len(kept); k++ {
+		cuts = append(cuts, cut{0, max(k, len(kept)-1)})
+	}
+	if bar := h.ShortHelpView(append(slices.Clip(own), kept...)); lipgloss.Width(bar) <= width {
+		return bar
+	}
+	for _, c := range cuts[1:] {
+		var parts []string
+		if c.n > 0 {
+			parts = append(parts, h.ShortHelpView(own[:c.n]))
 		}
-		if lipgloss.Width(bar) <= width {
+		if c.n < len(own) || c.k > 0 {
+			parts = append(parts, ellipsis) // where keys were left out
+		}
+		if c.k < len(kept) {
+			parts = append(parts, h.ShortHelpView(kept[c.k:]))
+		}
+		if bar := strings.Join(parts, " "); lipgloss.Width(bar) <= width {
 			return bar
 		}
 	}

@@ -161,9 +161,9 @@ var scenarios = []scenario{
 		}
 		send(m, press("enter", "enter")...)
 	}},
-	{name: "projector-welcome", theme: ThemeProjector, build: func(m *Model) {}},
-	{name: "projector-step2-done", theme: ThemeProjector, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
-	{name: "projector-quiz-answered", theme: ThemeProjector, build: func(m *Model) { send(m, press("6", "n", quizKey(m, 0, 1))...) }},
+	{name: "high-contrast-welcome", theme: ThemeHighContrast, build: func(m *Model) {}},
+	{name: "high-contrast-step2-done", theme: ThemeHighContrast, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
+	{name: "high-contrast-quiz-answered", theme: ThemeHighContrast, build: func(m *Model) { send(m, press("6", "n", quizKey(m, 0, 1))...) }},
 	{name: "plain-welcome", theme: ThemePlain, build: func(m *Model) {}},
 	{name: "plain-step2-done", theme: ThemePlain, build: func(m *Model) { runStep(m, 1); runStep(m, 2) }},
 	{name: "plain-step5-found", theme: ThemePlain, build: step5Done},
@@ -236,7 +236,7 @@ func plainText(screen string) string {
 }
 
 // themeScenarios are the screens drawn with their colours and styles, one
-// per look: the default dark and light, the projector, and plain (no
+// per look: the default dark and light, high contrast, and plain (no
 // colour, but bold and underline).
 var themeScenarios = []struct {
 	name, theme string
@@ -244,7 +244,7 @@ var themeScenarios = []struct {
 }{
 	{"theme-dark", ThemeAuto, black},
 	{"theme-light", ThemeAuto, white},
-	{"theme-projector", ThemeProjector, nil},
+	{"theme-high-contrast", ThemeHighContrast, nil},
 	{"theme-plain", ThemePlain, nil},
 }
 

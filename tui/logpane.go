@@ -77,6 +77,15 @@ func (p *logPane) scroll(n int) {
 	p.offset = max(0, min(p.offset+n, p.entries.len()-1))
 }
 
+// rows is how many lines the newest entries fill at width, up to limit.
+func (p *logPane) rows(t *theme, width, limit int) int {
+	n := 0
+	for i := p.entries.len() - 1; i >= 0 && n < limit; i-- {
+		n += len(renderLogEntry(t, p.entries.at(i), width))
+	}
+	return min(n, limit)
+}
+
 // view draws the pane in exactly height lines of at most width columns.
 func (p *logPane) view(t *theme, k *keyMap, width, height int) string {
 	if height <= 0 || width <= 0 {
@@ -89,15 +98,19 @@ func (p *logPane) view(t *theme, k *keyMap, width, height int) string {
 	if p.offset > 0 {
 		rows-- // for the line that says how many are below
 	}
-	// Walk back from the newest visible entry until the pane is full.
+	// Walk back from the newest visible entry while whole entries fit: the
+	// pane starts at the start of a line, never with the tail of one.
 	var lines []string
 	newest := p.entries.len() - 1 - p.offset
-	for i := newest; i >= 0 && len(lines) < rows; i-- {
+	for i := newest; i >= 0; i-- {
 		rendered := renderLogEntry(t, p.entries.at(i), width)
+		if len(lines)+len(rendered) > rows {
+			if len(lines) == 0 {
+				lines = rendered[:rows] // taller than the pane: its start
+			}
+			break
+		}
 		lines = append(rendered, lines...)
-	}
-	if len(lines) > rows {
-		lines = lines[len(lines)-rows:]
 	}
 	// Scrolled up to the oldest line with room left: fill the pane with
 	// the lines after it, as a pager does, rather than leave it blank.

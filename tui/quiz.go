@@ -290,6 +290,9 @@ func (q *quizScreen) explanation(question *assets.Question, width int) string {
 	if len(whyNot) > 0 {
 		b.WriteString("\n" + t.bold.Render("Why not the others:") + "\n" + strings.Join(whyNot, "\n") + "\n")
 	}
+	if src := sourcesView(t, question.Sources, width); src != "" {
+		b.WriteString("\n" + src + "\n")
+	}
 	next := " for the next question."
 	if q.current == len(q.picks)-1 {
 		next = " for your score."

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -45,9 +43,6 @@ type stepScreen struct {
 	missing        int
 	checkRequested bool
 	ended          time.Time
-	// maskedKeys are the data key previews the runs showed; the
-	// transcript leaves them out, even from the status lines.
-	maskedKeys []string
 	// code is the code view, nil while it is closed.
 	code *codeView
 	// prediction is the step's prediction, nil when it asks none
@@ -239,7 +234,6 @@ func (s *stepScreen) report(l steps.Line) {
 	switch v := l.Detail.(type) {
 	case *steps.DataKeyDetail:
 		d.dataKey = v
-		s.noteMaskedKey(v.MaskedDataKey)
 	case *steps.HeaderDetail:
 		d.header = v
 	case *steps.ProgressDetail:
@@ -307,21 +301,6 @@ func (s *stepScreen) forgetIfStale() {
 // the saved progress, or before the clean-up ended the workshop.
 func (s *stepScreen) done() bool {
 	return s.status == statusDone || s.c.progress.counts(s.step.Number)
-}
-
-func (s *stepScreen) noteMaskedKey(k string) {
-	if k != "" && !slices.Contains(s.maskedKeys, k) {
-		s.maskedKeys = append(s.maskedKeys, k)
-	}
-}
-
-// redact hides the data key previews of a status line: even a masked
-// preview stays off the disk.
-func (s *stepScreen) redact(text string) string {
-	for _, k := range s.maskedKeys {
-		text = strings.ReplaceAll(text, k, "••••")
-	}
-	return text
 }
 
 // SetSize gives the screen its room.

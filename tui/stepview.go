@@ -21,6 +21,10 @@ const largeFileInBytes = 1 << 20
 // minLogRows is the fewest log lines a step screen shows once a run began.
 const minLogRows = 3
 
+// minLessonRows is the fewest rows the lesson keeps above a run in the
+// stacked layout: its title and a few lines, never one.
+const minLessonRows = 6
+
 // stepLayout is how a step screen divides its room: the lesson (text) and
 // the status over the log (side). In a compact window only one shows.
 type stepLayout struct {
@@ -47,8 +51,9 @@ func (s *stepScreen) layout() stepLayout {
 			}
 			sideH = min(lipgloss.Height(s.withPrediction(s.statusView(w), w))+1, limit)
 		} else {
-			// The lesson was read: the run gets most of the room.
-			sideH = h - max(h/4, 3)
+			// The run gets the room it uses, and the lesson the rest, but
+			// never less than a few lines of it.
+			sideH = min(s.sideRows(w, h), h-min(minLessonRows, h/2))
 		}
 		text := rect{w, max(h-sideH, 3)}
 		return stepLayout{text: text, side: rect{w, max(h-text.h, 0)}}
@@ -67,8 +72,13 @@ func (s *stepScreen) layout() stepLayout {
 func (s *stepScreen) lessonPane(l stepLayout) *docPane {
 	t := &s.c.theme
 	src := s.c.content.lessons[s.step.Number]
-	s.lesson.set(fmt.Sprintf("lesson|%s|%d", t.name, l.text.w), l.text.w, l.text.h,
-		func(w int) string { return s.c.md.render(t, src, w) })
+	sources := s.c.content.lessonSources[s.step.Number]
+	s.lesson.set(fmt.Sprintf("lesson|%s|%d", t.name, l.text.w), l.text.w, l.text.h, func(w int) string {
+		if len(sources) == 0 {
+			return s.c.md.render(t, src, w)
+		}
+		return s.c.md.render(t, src, w) + strings.Repeat("\n", t.gap+1) + sourcesView(t, sources, w)
+	})
 	return &s.lesson
 }
 
@@ -93,6 +103,12 @@ func (s *stepScreen) View() string {
 		}
 		return s.sideView(l.side)
 	}
+}
+
+// sideRows is how many rows the status and the log would fill, up to limit.
+func (s *stepScreen) sideRows(width, limit int) int {
+	status := lipgloss.Height(s.statusView(width))
+	return min(status+1+max(s.log.rows(&s.c.theme, width, limit), minLogRows), limit)
 }
 
 // sideView is the status of the step (with its details) over its log.
@@ -214,7 +230,7 @@ func (s *stepScreen) detailsView(width int) string {
 	kv := newKV(t, width, 18)
 	var b strings.Builder
 	if d.dataKey != nil {
-		b.WriteString(kv.row("Data key", d.dataKey.MaskedDataKey+" (memory only)", false))
+		b.WriteString(kv.row("Data key", d.dataKey.Plaintext(), false))
 		if d.header == nil {
 			b.WriteString(kv.row("Encrypted data key", fmt.Sprintf("%d bytes  %s%s", d.dataKey.EncryptedDataKeySize, d.dataKey.EncryptedDataKeyPreview, t.ellipsis), false))
 		}
@@ -310,13 +326,23 @@ func (s *stepScreen) auditView(width int, kv kvTable) string {
 	d := s.details
 	var b strings.Builder
 	if w := d.wait; w != nil && d.record == nil {
-		left := w.Remaining.Round(time.Second)
-		b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("%s left of %s", clockDuration(left), clockDuration(w.Total)), false))
-		done := 1.0
-		if w.Total > 0 {
-			done = 1 - float64(w.Remaining)/float64(w.Total)
+		left, total := clockDuration(w.Remaining), clockDuration(w.Total)
+		switch {
+		case w.CheckedEarly:
+			// The wait was cut short, not completed: no bar at 100%.
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("cut short with %s left of %s", left, total), false))
+		case s.status != statusRunning && w.Remaining > 0:
+			// Cancelled or failed: a countdown that no longer runs would
+			// look frozen.
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("stopped with %s left of %s", left, total), false))
+		default:
+			b.WriteString(kv.row("CloudTrail wait", fmt.Sprintf("%s left of %s", left, total), false))
+			done := 1.0
+			if w.Total > 0 {
+				done = 1 - float64(w.Remaining)/float64(w.Total)
+			}
+			b.WriteString(progressBar(t, done, width) + "\n")
 		}
-		b.WriteString(progressBar(t, done, width) + "\n")
 	}
 	if d.record == nil && s.status == statusRunning {
 		b.WriteString(s.lookView(width, kv))
@@ -347,15 +373,18 @@ func (s *stepScreen) lookView(width int, kv kvTable) string {
 // of its JSON.
 func recordView(t *theme, r *steps.RecordDetail, width int, kv kvTable, withJSON bool) string {
 	var b strings.Builder
+	// What the lesson is about first: a short window cuts from the bottom.
 	b.WriteString(t.success.Render(truncate(fmt.Sprintf("%s CloudTrail record of %s", t.markSuccess, r.EventName), width, t)) + "\n")
-	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
-	b.WriteString(kv.row("Found at", text.Date(r.FoundAt), false))
-	b.WriteString(kv.row("Delivery lag", text.Duration(r.Lag), true))
-	b.WriteString(kv.row("KMS key", r.KeyARN, false))
 	b.WriteString(kv.row("Encryption context", text.Context(shortPublicKey(r.EncryptionContext, t)), true))
 	if _, ok := r.EncryptionContext[steps.PublicKeyContextKey]; ok {
 		b.WriteString(kv.row("", steps.PublicKeyContextKey+": the message signature's public key, which the SDK binds to the data key", false))
 	}
+	b.WriteString(kv.row("KMS key", r.KeyARN, false))
+	b.WriteString(kv.row("Called at", text.Date(r.EventTime), false))
+	// When the record became visible is the delivery; when this tool
+	// found it is only when it looked.
+	b.WriteString(kv.row("Visible", r.Visible(), true))
+	b.WriteString(kv.row("Found at", text.Date(r.FoundAt)+" (when this tool looked)", false))
 	b.WriteString(kv.row("Event ID", r.EventID, false))
 	if r.JSON == "" || !withJSON {
 		return b.String()

@@ -14,15 +14,20 @@ import (
 
 // Theme names accepted by Options.Theme.
 const (
-	ThemeAuto      = "auto"
+	ThemeAuto = "auto"
+	// ThemeHighContrast is for a room: full-strength colours, every pair of
+	// them at least 7:1 (WCAG AAA), bold text and more air. It cannot make
+	// the font larger; the terminal's own zoom does.
+	ThemeHighContrast = "high-contrast"
+	// ThemeProjector is the old name of ThemeHighContrast, still accepted.
 	ThemeProjector = "projector"
 	ThemePlain     = "plain"
 )
 
 // theme holds every style of the tutorial, so that the three looks (the
-// default, the projector and plain) differ in this file only.
+// default, high contrast and plain) differ in this file only.
 type theme struct {
-	name string // "dark", "light", "projector-dark", "projector-light", "plain"
+	name string // "dark", "light", "high-contrast-dark", "high-contrast-light", "plain"
 
 	// Markers: ASCII words in plain, symbols elsewhere.
 	markInfo, markSuccess, markWarn, markError string
@@ -30,7 +35,7 @@ type theme struct {
 	dash, ellipsis                             string
 
 	// gap is the number of blank lines between sections; pad the columns
-	// left and right of each pane's text. The projector spaces both out.
+	// left and right of each pane's text. High contrast spaces both out.
 	gap, pad int
 
 	border lipgloss.Border
@@ -42,6 +47,7 @@ type theme struct {
 	label, value         lipgloss.Style
 	highlight            lipgloss.Style // the facts the lesson is about
 	notice, warn         lipgloss.Style
+	link                 lipgloss.Style // the address of a documentation page
 	success, failure     lipgloss.Style
 	successBox, failBox  lipgloss.Style
 	infoBox              lipgloss.Style
@@ -67,6 +73,9 @@ type palette struct {
 	text, subtle, accent, info, success, warn, failure, highlightFG, highlightBG color.Color
 	// onColour is text on a coloured background (badges, the success bar).
 	onColour color.Color
+	// background is the terminal background the palette is drawn for:
+	// text without a background of its own stands on it.
+	background color.Color
 }
 
 var (
@@ -76,7 +85,7 @@ var (
 		success: lipgloss.Color("#5FD787"), warn: lipgloss.Color("#FFD75F"),
 		failure:     lipgloss.Color("#FF6B6B"),
 		highlightFG: lipgloss.Color("#1C1C1C"), highlightBG: lipgloss.Color("#FFD75F"),
-		onColour: lipgloss.Color("#1C1C1C"),
+		onColour: lipgloss.Color("#1C1C1C"), background: lipgloss.Color("#1C1C1C"),
 	}
 	lightPalette = palette{
 		text: lipgloss.Color("#1C1C1C"), subtle: lipgloss.Color("#5F5F5F"),
@@ -84,38 +93,40 @@ var (
 		success: lipgloss.Color("#00875F"), warn: lipgloss.Color("#875F00"),
 		failure:     lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFD75F"),
-		onColour: lipgloss.Color("#FFFFFF"),
+		onColour: lipgloss.Color("#FFFFFF"), background: lipgloss.Color("#FFFFFF"),
 	}
-	// The projector palettes have no grey: everything is full strength.
-	projectorDarkPalette = palette{
+	// The high-contrast palettes have no grey: everything is full
+	// strength, and every colour reaches 7:1 against the background and
+	// against the text drawn on it (theme_test.go measures it).
+	highContrastDarkPalette = palette{
 		text: lipgloss.Color("#FFFFFF"), subtle: lipgloss.Color("#FFFFFF"),
 		accent: lipgloss.Color("#FFAF00"), info: lipgloss.Color("#5FD7FF"),
 		success: lipgloss.Color("#00FF5F"), warn: lipgloss.Color("#FFFF00"),
-		failure:     lipgloss.Color("#FF5F5F"),
+		failure:     lipgloss.Color("#FF8787"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFFF00"),
-		onColour: lipgloss.Color("#000000"),
+		onColour: lipgloss.Color("#000000"), background: lipgloss.Color("#000000"),
 	}
-	projectorLightPalette = palette{
+	highContrastLightPalette = palette{
 		text: lipgloss.Color("#000000"), subtle: lipgloss.Color("#000000"),
 		accent: lipgloss.Color("#8700AF"), info: lipgloss.Color("#0000AF"),
 		success: lipgloss.Color("#005F00"), warn: lipgloss.Color("#5F3F00"),
 		failure:     lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#FFFFFF"), highlightBG: lipgloss.Color("#000000"),
-		onColour: lipgloss.Color("#FFFFFF"),
+		onColour: lipgloss.Color("#FFFFFF"), background: lipgloss.Color("#FFFFFF"),
 	}
 )
 
-// newTheme builds the theme called name ("auto", "projector" or "plain")
-// for a dark or light terminal.
+// newTheme builds the theme called name ("auto", "high-contrast" or its old
+// name "projector", or "plain") for a dark or light terminal.
 func newTheme(name string, dark bool) theme {
 	switch name {
 	case ThemePlain:
 		return plainTheme()
-	case ThemeProjector:
+	case ThemeHighContrast, ThemeProjector:
 		if dark {
-			return colourTheme("projector-dark", projectorDarkPalette, true, styles.DarkStyleConfig)
+			return colourTheme("high-contrast-dark", highContrastDarkPalette, true, styles.DarkStyleConfig)
 		}
-		return colourTheme("projector-light", projectorLightPalette, true, styles.LightStyleConfig)
+		return colourTheme("high-contrast-light", highContrastLightPalette, true, styles.LightStyleConfig)
 	default:
 		if dark {
 			return colourTheme("dark", darkPalette, false, styles.DarkStyleConfig)
@@ -124,7 +135,7 @@ func newTheme(name string, dark bool) theme {
 	}
 }
 
-func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) theme {
+func colourTheme(name string, p palette, highContrast bool, md ansi.StyleConfig) theme {
 	s := lipgloss.NewStyle
 	t := theme{
 		name:     name,
@@ -148,6 +159,7 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	t.value = s().Foreground(p.text).Bold(true)
 	t.highlight = s().Foreground(p.highlightFG).Background(p.highlightBG).Bold(true)
 	t.notice = s().Foreground(p.info).Bold(true)
+	t.link = s().Foreground(p.info).Underline(true)
 	t.warn = s().Foreground(p.warn).Bold(true)
 	t.success = s().Foreground(p.success).Bold(true)
 	t.failure = s().Foreground(p.failure).Bold(true)
@@ -188,9 +200,10 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 	md.Code.Color = stringPtr(hex(p.info))
 	md.Code.BackgroundColor = nil
 	md.Code.Prefix, md.Code.Suffix = "", ""
-	if projector {
+	if highContrast {
 		// Readable from the back of a room: bold everywhere, no faint
-		// text, more air between the parts of the screen.
+		// text, more air between the parts of the screen, and no colour
+		// of glamour's own: the lesson uses the palette only.
 		t.gap, t.pad = 2, 2
 		t.text = t.text.Bold(true)
 		t.label = t.label.Bold(true)
@@ -200,11 +213,13 @@ func colourTheme(name string, p palette, projector bool, md ansi.StyleConfig) th
 		t.help.ShortDesc = t.help.ShortDesc.Bold(true)
 		t.help.FullDesc = t.help.FullDesc.Bold(true)
 		t.progressEmptyChar = '─'
+		md = markerlessMarkdown()
 		md.Document.Color = stringPtr(hex(p.text))
 		md.Document.Bold = boolPtr(true)
 		md.Code.Color = stringPtr(hex(p.accent))
-		md.CodeBlock.Chroma = nil
-		md.CodeBlock.Color = stringPtr(hex(p.text))
+		md.Heading.Color = stringPtr(hex(p.accent))
+		md.Link.Color = stringPtr(hex(p.info))
+		md.LinkText.Color = stringPtr(hex(p.info))
 	}
 	t.glamour = md
 	return t
@@ -232,6 +247,7 @@ func plainTheme() theme {
 	t.label, t.value = s(), b
 	t.highlight = b.Underline(true)
 	t.notice, t.warn = b, b
+	t.link = s().Underline(true)
 	t.success, t.failure = b, b
 	t.successBox = b.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
 	t.failBox = s().Border(lipgloss.ASCIIBorder()).Padding(0, 1)
@@ -250,10 +266,24 @@ func plainTheme() theme {
 		ShortKey: b, ShortDesc: s(), ShortSeparator: s(), Ellipsis: s(),
 		FullKey: b, FullDesc: s(), FullSeparator: s(),
 	}
+	t.glamour = markerlessMarkdown()
+	return t
+}
+
+// markerlessMarkdown renders markdown with ASCII list bullets and
+// structure, without colours and without the markers of the source (#, **,
+// `): bold says what they said.
+func markerlessMarkdown() ansi.StyleConfig {
 	md := styles.ASCIIStyleConfig
 	md.Document.Margin = uintPtr(0)
-	t.glamour = md
-	return t
+	md.Heading.Bold = boolPtr(true)
+	for _, h := range []*ansi.StyleBlock{&md.H1, &md.H2, &md.H3, &md.H4, &md.H5, &md.H6} {
+		h.Prefix = ""
+	}
+	md.Strong = ansi.StylePrimitive{Bold: boolPtr(true)}
+	md.Emph = ansi.StylePrimitive{Italic: boolPtr(true)}
+	md.Code.BlockPrefix, md.Code.BlockSuffix = "", ""
+	return md
 }
 
 // level returns the marker and style of a status line's level.

@@ -9,8 +9,8 @@ import (
 
 // transcript is the record of the session saved at the end: every status
 // line, every AWS call, the quiz answers and the score, the predictions.
-// It holds no key material: the data key's masked preview, which the
-// screen may show, is cut out of the status lines.
+// It holds no key material: the steps report none (of the data key, only
+// its size).
 func (s *summaryScreen) transcript() string {
 	var b strings.Builder
 	c := s.c
@@ -48,8 +48,8 @@ func (s *summaryScreen) transcript() string {
 	return b.String()
 }
 
-// writeStepRecord writes a step's status lines, without the data key
-// previews, the record it found and how it failed.
+// writeStepRecord writes a step's status lines, the record it found and
+// how it failed.
 func (s *summaryScreen) writeStepRecord(b *strings.Builder, st *stepScreen) {
 	if st.log.entries.dropped > 0 {
 		fmt.Fprintf(b, "(%d earlier lines dropped)\n", st.log.entries.dropped)
@@ -59,7 +59,7 @@ func (s *summaryScreen) writeStepRecord(b *strings.Builder, st *stepScreen) {
 	}
 	for i := range st.log.entries.len() {
 		e := st.log.entries.at(i)
-		b.WriteString(text.StatusLine(e.at, e.level.String(), st.redact(e.text)) + "\n")
+		b.WriteString(text.StatusLine(e.at, e.level.String(), e.text) + "\n")
 	}
 	if r := st.details.record; r != nil && r.JSON != "" {
 		fmt.Fprintf(b, "the CloudTrail record found:\n%s\n", r.JSON)

@@ -30,7 +30,7 @@ import (
 // Options configure the tutorial.
 type Options struct {
 	Workshop *steps.Workshop
-	Theme    string // "auto", "projector" or "plain"; NO_COLOR forces plain
+	Theme    string // "auto", "high-contrast" (or its old name "projector") or "plain"; NO_COLOR forces plain
 	Fast     bool
 
 	// Input and Output replace the terminal (tests); nil means the terminal.
@@ -56,9 +56,9 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Theme = ThemePlain
 	}
 	switch opts.Theme {
-	case "", ThemeAuto, ThemeProjector, ThemePlain:
+	case "", ThemeAuto, ThemeHighContrast, ThemeProjector, ThemePlain:
 	default:
-		return fmt.Errorf("run tutorial: unknown theme %q (want auto, projector or plain)", opts.Theme)
+		return fmt.Errorf("run tutorial: unknown theme %q (want auto, high-contrast or plain)", opts.Theme)
 	}
 	m, err := runProgram(ctx, opts, assetContent())
 	if err != nil {

@@ -97,6 +97,9 @@ func (s *welcomeScreen) text(width int, withDiagrams bool) string {
 		parts = append(parts, s.diagramsView(width))
 	}
 	parts = append(parts, s.keyListView(width))
+	if src := sourcesView(t, s.c.content.welcomeSources, width); src != "" {
+		parts = append(parts, src)
+	}
 	return strings.Join(parts, strings.Repeat("\n", t.gap+1))
 }
 

@@ -371,6 +371,20 @@ func (s *Server) wait(ctx context.Context, d time.Duration) error {
 // DeliveryDelay.Min, 1 is Max.
 func deliveryDraw() float64 { return rand.Float64() }
 
+// EventVisibleAt is when the CloudTrail event with this ID shows up (or
+// showed up) in LookupEvents; false when the history holds no such event.
+// Real CloudTrail tells nobody this: it is for a demo to show.
+func (s *Server) EventVisibleAt(eventID string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.st.Events {
+		if e.ID == eventID {
+			return s.visibleAt(e), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // visibleAt is when an event shows up in LookupEvents. The window is this
 // server's, not the one in force when the call was made, so that a demo
 // resumed with --fast (in a new process, say) does not wait out the

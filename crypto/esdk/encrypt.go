@@ -90,7 +90,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	}
 	// show:derive-keys begin
 	keys := deriveKeys(h.Suite, dataKey, h.MessageID)
-	maskedDataKey := maskDataKey(dataKey)
+	dataKeySizeInBytes := len(dataKey)
 	clear(dataKey)
 	// show:derive-keys end
 	h.EncryptedDataKeys = []EncryptedDataKey{edk}
@@ -103,7 +103,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	h.AuthenticationTag = keys.aead.Seal(nil, make([]byte, ivSizeInBytes), nil, body)
 	header := append(body, h.AuthenticationTag...)
 	if opts.OnDataKey != nil {
-		opts.OnDataKey(DataKeyInfo{MaskedDataKey: maskedDataKey, Header: h.clone()})
+		opts.OnDataKey(DataKeyInfo{DataKeySizeInBytes: dataKeySizeInBytes, Header: h.clone()})
 	}
 
 	var signature hash.Hash

@@ -151,10 +151,8 @@ type EncryptOptions struct {
 // DataKeyInfo describes the data key of a message being encrypted, for
 // display. It never holds the plaintext data key.
 type DataKeyInfo struct {
-	// MaskedDataKey is the first two bytes and the last byte of the data key
-	// in hex, around its size: "3f9a…(32 bytes)…c1".
-	MaskedDataKey string
-	Header        *Header // a copy of the header being written
+	DataKeySizeInBytes int     // of the plaintext data key, which stays in memory
+	Header             *Header // a copy of the header being written
 }
 
 // DecryptOptions configure Decrypt and DecryptFile.

@@ -339,8 +339,11 @@ func TestOnDataKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.MaskedDataKey != "abab…(32 bytes)…ab" {
-		t.Errorf("MaskedDataKey = %q", info.MaskedDataKey)
+	if info.DataKeySizeInBytes != 32 {
+		t.Errorf("DataKeySizeInBytes = %d, want 32", info.DataKeySizeInBytes)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", info), "abab") {
+		t.Errorf("OnDataKey's info shows bytes of the data key: %+v", info)
 	}
 	if info.Header == nil || !bytes.Equal(info.Header.MessageID, h.MessageID) || info.Header.EncryptionContext["whatfor"] != "usecase-3-cse" {
 		t.Errorf("OnDataKey's header = %+v, want the message's", info.Header)

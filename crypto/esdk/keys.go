@@ -244,13 +244,3 @@ func isKeyARN(s string) bool {
 	resource, id, ok := strings.Cut(parts[5], "/")
 	return ok && resource == "key" && id != ""
 }
-
-// maskDataKey shows the first two bytes and the last byte of a data key, in
-// hex, and its size: enough to see two messages have different keys, 24 bits
-// of 256, far too few to help guess the rest.
-func maskDataKey(dataKey []byte) string {
-	if len(dataKey) < 3 {
-		panic("esdk: maskDataKey of a short key")
-	}
-	return fmt.Sprintf("%x…(%d bytes)…%x", dataKey[:2], len(dataKey), dataKey[len(dataKey)-1:])
-}
