@@ -171,7 +171,10 @@ type experimentsDialog struct {
 	loading bool // its prompt is being read
 	prompt  steps.Prompt
 	input   textinput.Model
-	problem string // why the choice or the input cannot run
+	// suggested: the input still holds the prompt's default, untouched;
+	// the first character typed replaces it, as in a selected field.
+	suggested bool
+	problem   string // why the choice or the input cannot run
 }
 
 func newExperimentsDialog(c *common, step steps.Step) *experimentsDialog {
@@ -196,6 +199,7 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 		}
 		d.prompt = msg.prompt
 		d.input = newTextInput(d.c, msg.prompt)
+		d.suggested = msg.prompt.Default != ""
 		return d.input.Focus()
 	case tea.KeyPressMsg:
 		if d.chosen != nil {
@@ -274,6 +278,10 @@ func (d *experimentsDialog) updateInput(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	d.problem = ""
+	if d.suggested && msg.Text != "" {
+		d.input.SetValue("")
+	}
+	d.suggested = false
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(msg)
 	return cmd
@@ -384,6 +392,9 @@ func (d *experimentsDialog) inputView(width int) string {
 	}
 	d.input.SetWidth(max(width-4, 10))
 	b.WriteString(t.bold.Render(d.prompt.Label) + "\n" + d.input.View() + "\n")
+	if d.suggested {
+		b.WriteString(t.subtle.Render(text.Wrap("A suggestion: type to replace it, or press "+k.Enter.Help().Key+" to use it.", width)) + "\n")
+	}
 	if d.problem != "" {
 		b.WriteString(t.warn.Render(text.Wrap(t.markWarn+" "+d.problem, width)) + "\n")
 	}

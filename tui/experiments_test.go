@@ -116,6 +116,27 @@ func TestTryItFlow(t *testing.T) {
 	}
 }
 
+// The input starts with a suggestion, which the first character typed
+// replaces: typing a context gives that context, not the two run together.
+func TestTryItTypingReplacesTheSuggestion(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	if !strings.Contains(plainText(m.render()), "type to replace it") {
+		t.Errorf("the suggestion is not said to be one:\n%s", plainText(m.render()))
+	}
+	typeText(m, "whatfor=mine")
+	if got := d.input.Value(); got != "whatfor=mine" {
+		t.Errorf("typed whatfor=mine over the suggestion, input holds %q", got)
+	}
+	// Once edited, typing appends as usual.
+	typeText(m, "2")
+	if got := d.input.Value(); got != "whatfor=mine2" {
+		t.Errorf("input holds %q, want whatfor=mine2", got)
+	}
+}
+
 func TestTryItNamesTheMissingStep(t *testing.T) {
 	m := newTestModel(t, "", 1)
 	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
