@@ -66,7 +66,9 @@ func (s *stepScreen) predictionAsked() bool {
 		// Once the wait began, and still after the record came: with a
 		// short wait it comes before anyone could answer, and the
 		// question is worth asking all the same.
-		return s.details.wait != nil && (s.status == statusRunning || s.details.record != nil)
+		// When the call is older than the wait, there is no wait: the
+		// question comes with the record.
+		return (s.details.wait != nil && s.status == statusRunning) || s.details.record != nil
 	}
 	return false
 }

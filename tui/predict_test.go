@@ -216,3 +216,16 @@ func TestStep5PredictionStaysAskedWhenTheRecordComesFirst(t *testing.T) {
 		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
 	}
 }
+
+// When step 2's call is older than the wait, step 5 does not wait at all:
+// the question still comes, with the record.
+func TestStep5PredictionIsAskedWhenThereIsNoWait(t *testing.T) {
+	m := newPredictModel(t)
+	send(m, press("5", "enter")...)
+	feed(m, 5, step5Found(), false, nil)
+	finish(m, 5, nil)
+	screen := ansi.Strip(m.render())
+	if !m.steps[4].predictionAsked() || !strings.Contains(screen, "Why do we wait for 2 minutes?") {
+		t.Fatalf("step 5 found the record without waiting, and never asked its question:\n%s", screen)
+	}
+}
