@@ -61,7 +61,9 @@ func (s *stepScreen) predictionAsked() bool {
 	}
 	switch p.Ask {
 	case assets.AskBeforeRun:
-		return s.status != statusRunning
+		// Not while an earlier step is missing: the step cannot run, and
+		// the number keys must still go to the step that is missing.
+		return s.status != statusRunning && s.c.progress.missing(s.step.Number) == 0
 	case assets.AskAtWait:
 		// Once the wait began, and still after the record came: with a
 		// short wait it comes before anyone could answer, and the

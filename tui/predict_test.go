@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -160,6 +161,9 @@ func TestAnswersAreKeptForALaterSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if w.State.Done == nil { // steps 1 and 2 done: step 3 can run, and asks
+			w.State.Done = map[int]time.Time{1: t0, 2: t0}
+		}
 		m := newModel(context.Background(), Options{Workshop: w, shuffle: testShuffle()}, c)
 		send(m, tea.WindowSizeMsg{Width: 100, Height: 40})
 		return m, w
@@ -227,5 +231,19 @@ func TestStep5PredictionIsAskedWhenThereIsNoWait(t *testing.T) {
 	screen := ansi.Strip(m.render())
 	if !m.steps[4].predictionAsked() || !strings.Contains(screen, "Why do we wait for 2 minutes?") {
 		t.Fatalf("step 5 found the record without waiting, and never asked its question:\n%s", screen)
+	}
+}
+
+// A step that cannot run yet asks nothing: its number keys still go to the
+// missing step, as its message says.
+func TestPredictionWaitsUntilTheStepCanRun(t *testing.T) {
+	m := newPredictModel(t, 1)
+	send(m, press("3")...)
+	if m.steps[2].predictionAsked() {
+		t.Fatal("step 3 asks its prediction while step 2 is missing")
+	}
+	send(m, press("2")...)
+	if !onStep(m, 2) {
+		t.Fatalf("2 on step 3 went to %s, want step 2", m.screen().Title())
 	}
 }
