@@ -22,12 +22,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 
+	"cse-workshop/crypto/internal/pipeline"
 	"cse-workshop/internal/text"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
 )
 
 // KMS is the part of *kms.Client this package calls.
@@ -105,15 +104,6 @@ var ErrTampered = errors.New("the file is damaged or was tampered with")
 // ErrEncryptionContextMismatch is returned (wrapped, with both contexts) when
 // DecryptOptions.EncryptionContext differs from the header's.
 var ErrEncryptionContextMismatch = errors.New("encryption context mismatch")
-
-// Tink's AES-GCM-HKDF stream: a 40-byte header (its length, a 32-byte salt,
-// a 7-byte nonce prefix), then segments each ending in a 16-byte tag.
-const (
-	hkdfHash                  = "SHA256"
-	tinkHeaderSizeInBytes     = 1 + dataKeySizeInBytes + subtle.AESGCMHKDFNoncePrefixSizeInBytes
-	tinkTagSizeInBytes        = subtle.AESGCMHKDFTagSizeInBytes
-	firstSegmentOffsetInBytes = 0
-)
 
 // Encrypt reads plaintext from src until EOF and writes the encrypted file to
 // dst. It calls KMS once. If ctx is done by the time src ends, Encrypt fails
@@ -199,7 +189,8 @@ func encryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, tot
 	if err != nil {
 		return nil, err
 	}
-	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
+	streamHeader := newStreamHeader()
+	segments := newSegmentCipher(dataKey, streamHeader, rawHeader)
 	if opts.OnDataKey != nil {
 		info := DataKeyInfo{DataKeySizeInBytes: len(dataKey), Header: *h}
 		info.Header.EncryptionContext = maps.Clone(h.EncryptionContext)
@@ -207,39 +198,32 @@ func encryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, tot
 	}
 	clear(dataKey)
 
-	if _, err := dst.Write(rawHeader); err != nil {
+	if _, err := dst.Write(append(rawHeader, streamHeader...)); err != nil {
 		return nil, fmt.Errorf("write header: %w", err)
 	}
-	w, err := streamAEAD.NewEncryptingWriter(dst, rawHeader)
+	reader := newSegmentReader(src, int(h.SegmentSizeInBytes), segmentTagSizeInBytes)
+	progress := progressReporter{ctx: ctx, report: opts.OnProgress, totalBytes: totalBytes}
+	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[segmentBatch]{
+		New: reader.newBatch,
+		Read: func(b *segmentBatch) (bool, error) {
+			last, err := reader.read(b)
+			if err != nil && !errors.Is(err, errTooManySegments) {
+				err = fmt.Errorf("read plaintext: %w", err)
+			}
+			return last, err
+		},
+		Work: func(b *segmentBatch) error {
+			segments.seal(b)
+			return nil
+		},
+		Write: func(b *segmentBatch) error {
+			return b.writeSealed(dst, progress.segmentDone)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("write ciphertext: %w", err)
+		return nil, err
 	}
-
-	plaintextSegmentSize := int(h.SegmentSizeInBytes) - tinkTagSizeInBytes
-	sw := &segmentWriter{
-		ctx:                  ctx,
-		w:                    w,
-		plaintextSegmentSize: plaintextSegmentSize,
-		room:                 plaintextSegmentSize - tinkHeaderSizeInBytes - firstSegmentOffsetInBytes,
-		progress:             progressReporter{report: opts.OnProgress, totalBytes: totalBytes},
-	}
-	// io.CopyBuffer lets a source with WriteTo (one in memory) write
-	// straight into Tink's segment buffer, a copy fewer; others are read a
-	// segment at a time. A file's WriteTo would read 32 KiB at a time, so a
-	// file is read like any other source.
-	if _, ok := src.(*os.File); ok {
-		src = struct{ io.Reader }{src}
-	}
-	if _, err := io.CopyBuffer(sw, src, make([]byte, plaintextSegmentSize)); err != nil {
-		if sw.err != nil {
-			return nil, sw.err
-		}
-		return nil, fmt.Errorf("read plaintext: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("write ciphertext: %w", err)
-	}
-	sw.progress.finish()
+	progress.finish()
 	return h, nil
 }
 
@@ -269,85 +253,37 @@ func decryptStream(ctx context.Context, k KMS, dst io.Writer, src io.Reader, tot
 	if err != nil {
 		return nil, err
 	}
-	streamAEAD := newStreamAEAD(dataKey, h.SegmentSizeInBytes)
-	clear(dataKey)
-
-	r, err := streamAEAD.NewDecryptingReader(source, rawHeader)
-	if err != nil {
+	streamHeader := make([]byte, streamHeaderSizeInBytes)
+	if _, err := io.ReadFull(source, streamHeader); err != nil || streamHeader[0] != streamHeaderSizeInBytes {
+		clear(dataKey)
 		return nil, source.streamError()
 	}
-	buf := make([]byte, int(h.SegmentSizeInBytes)-tinkTagSizeInBytes)
-	progress := progressReporter{report: opts.OnProgress, totalBytes: totalBytes}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		// Each Read returns at most one segment, authenticated. After a
-		// failure Tink's reader may report a clean EOF, so the loop ends at
-		// the first error.
-		n, err := r.Read(buf)
-		if n > 0 {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return nil, fmt.Errorf("write plaintext: %w", err)
+	segments := newSegmentCipher(dataKey, streamHeader, rawHeader)
+	clear(dataKey)
+
+	reader := newSegmentReader(source, int(h.SegmentSizeInBytes), 0)
+	progress := progressReporter{ctx: ctx, report: opts.OnProgress, totalBytes: totalBytes}
+	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[segmentBatch]{
+		New: reader.newBatch,
+		Read: func(b *segmentBatch) (bool, error) {
+			last, err := reader.read(b)
+			if err != nil {
+				return false, source.streamError()
 			}
-			progress.add(n)
-			progress.segmentDone()
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, source.streamError()
-		}
+			return last, nil
+		},
+		// Segments open in any order, but their plaintext is written in
+		// stream order, and none after the first that fails.
+		Work: segments.open,
+		Write: func(b *segmentBatch) error {
+			return b.writeOpened(dst, progress.segmentDone)
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	progress.finish()
 	return h, nil
-}
-
-// newStreamAEAD returns Tink's AES-GCM-HKDF streaming AEAD keyed with the
-// data key.
-func newStreamAEAD(dataKey []byte, segmentSizeInBytes uint32) *subtle.AESGCMHKDF {
-	a, err := subtle.NewAESGCMHKDF(dataKey, hkdfHash, dataKeySizeInBytes, int(segmentSizeInBytes), firstSegmentOffsetInBytes)
-	if err != nil {
-		// Only invalid parameters fail, and both callers checked them.
-		panic(fmt.Sprintf("crypto: subtle.NewAESGCMHKDF: %v", err))
-	}
-	return a
-}
-
-// segmentWriter feeds Tink's encrypting writer, checking for cancellation
-// and reporting progress at each segment boundary.
-type segmentWriter struct {
-	ctx                  context.Context
-	w                    io.Writer
-	plaintextSegmentSize int
-	room                 int // bytes left in the current segment
-	progress             progressReporter
-	err                  error // the first error of ctx or w
-}
-
-func (s *segmentWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		if err := s.ctx.Err(); err != nil {
-			s.err = err
-			return written, err
-		}
-		n := min(len(p), s.room)
-		if _, err := s.w.Write(p[:n]); err != nil {
-			s.err = fmt.Errorf("write ciphertext: %w", err)
-			return written, s.err
-		}
-		written += n
-		p = p[n:]
-		s.room -= n
-		s.progress.add(n)
-		if s.room == 0 {
-			s.room = s.plaintextSegmentSize
-			s.progress.segmentDone()
-		}
-	}
-	return written, nil
 }
 
 // sourceReader remembers a read error of the ciphertext source, so that it
@@ -377,13 +313,13 @@ func (s *sourceReader) streamError() error {
 // plaintextSize returns the plaintext size of a Tink stream of streamBytes
 // bytes, or -1 if no valid stream has that size.
 func plaintextSize(streamBytes, segmentSizeInBytes int64) int64 {
-	rest := streamBytes - tinkHeaderSizeInBytes
-	firstSegment := segmentSizeInBytes - tinkHeaderSizeInBytes - firstSegmentOffsetInBytes
+	rest := streamBytes - streamHeaderSizeInBytes
+	firstSegment := segmentSizeInBytes - streamHeaderSizeInBytes
 	segments := int64(1)
 	if rest > firstSegment {
 		segments += (rest - firstSegment + segmentSizeInBytes - 1) / segmentSizeInBytes
 	}
-	size := rest - segments*tinkTagSizeInBytes
+	size := rest - segments*segmentTagSizeInBytes
 	if size < 0 {
 		return -1
 	}
@@ -391,8 +327,9 @@ func plaintextSize(streamBytes, segmentSizeInBytes int64) int64 {
 }
 
 // progressReporter calls OnProgress once per segment, and once for an empty
-// stream.
+// stream; it stops the stream, between segments, once ctx is done.
 type progressReporter struct {
+	ctx           context.Context
 	report        func(doneBytes, totalBytes int64)
 	doneBytes     int64
 	totalBytes    int64
@@ -400,11 +337,18 @@ type progressReporter struct {
 	reported      bool
 }
 
-// add counts n more bytes.
-func (p *progressReporter) add(n int) { p.doneBytes += int64(n) }
+// segmentDone counts a segment of n plaintext bytes and reports the bytes
+// so far, unless ctx is done.
+func (p *progressReporter) segmentDone(n int) error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	p.doneBytes += int64(n)
+	p.reportNow()
+	return nil
+}
 
-// segmentDone reports the bytes so far.
-func (p *progressReporter) segmentDone() {
+func (p *progressReporter) reportNow() {
 	if p.report != nil {
 		p.report(p.doneBytes, p.totalBytes)
 	}
@@ -414,6 +358,6 @@ func (p *progressReporter) segmentDone() {
 // finish reports what no report has covered yet.
 func (p *progressReporter) finish() {
 	if !p.reported || p.reportedBytes != p.doneBytes {
-		p.segmentDone()
+		p.reportNow()
 	}
 }

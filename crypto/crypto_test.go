@@ -26,8 +26,8 @@ import (
 const testSegmentSizeInBytes = 256
 
 const (
-	testFirstSegment = testSegmentSizeInBytes - tinkHeaderSizeInBytes - tinkTagSizeInBytes
-	testSegment      = testSegmentSizeInBytes - tinkTagSizeInBytes
+	testFirstSegment = testSegmentSizeInBytes - streamHeaderSizeInBytes - segmentTagSizeInBytes
+	testSegment      = testSegmentSizeInBytes - segmentTagSizeInBytes
 )
 
 var (
@@ -123,7 +123,7 @@ func TestRoundTripAtSegmentBoundaries(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantSize := len(rawHeader) + tinkHeaderSizeInBytes + size + tinkTagSizeInBytes*segmentsFor(size)
+				wantSize := len(rawHeader) + streamHeaderSizeInBytes + size + segmentTagSizeInBytes*segmentsFor(size)
 				if len(ciphertext) != wantSize {
 					t.Errorf("len(ciphertext) = %d, want %d", len(ciphertext), wantSize)
 				}

@@ -115,7 +115,7 @@ func TestTruncatedFailsWithOddReadSizes(t *testing.T) {
 	k := &constantKMS{}
 	ciphertext, h := encryptBytes(t, k, randomBytes(testFirstSegment+2*testSegment), EncryptOptions{KeyID: "k", SegmentSizeInBytes: testSegmentSizeInBytes})
 	rawHeader, _ := h.MarshalBinary()
-	streamStart := len(rawHeader) + tinkHeaderSizeInBytes
+	streamStart := len(rawHeader) + streamHeaderSizeInBytes
 	for _, reader := range oddReaders {
 		for _, n := range []int{
 			streamStart, streamStart + 1,

@@ -12,7 +12,10 @@ import (
 	"hash"
 	"io"
 	"maps"
+	"math"
 	"slices"
+
+	"cse-workshop/crypto/internal/pipeline"
 
 	"cse-workshop/internal/text"
 )
@@ -101,40 +104,51 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 		}
 		signature.Write(h.AuthenticationTag)
 	}
-	b := newBatcher(func(batch []byte) error {
-		if signature != nil {
-			signature.Write(batch)
-		}
-		return nil
-	}, signature != nil, finalFrameOverheadInBytes+int(h.FrameLengthInBytes))
-	defer b.close()
-
 	totalBytes := int64(-1)
 	if srcBytes >= 0 {
 		totalBytes = plaintextSize(h, srcBytes-int64(len(headerBody)+len(h.IV)+len(h.AuthenticationTag)))
 	}
-	o := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
-	body := &bodyReader{r: src, b: b, frameRoom: finalFrameOverheadInBytes + int(h.FrameLengthInBytes)}
-	final, err := o.openAll(ctx, body, dst, progressReporter{callback: opts.OnProgress, totalBytes: totalBytes})
+	reader := newMessageReader(src, int(h.FrameLengthInBytes), signature != nil)
+	opener := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
+	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
+	var batches []*frameBatch
+	defer func() {
+		for _, b := range batches {
+			clear(b.out[:cap(b.out)])
+		}
+	}()
+	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[frameBatch]{
+		New: func() *frameBatch {
+			b := reader.newBatch()
+			batches = append(batches, b)
+			return b
+		},
+		Read: reader.read,
+		Work: func(b *frameBatch) error { return opener.open(b) },
+		// The signature hashes the message in order, so here. The last
+		// batch, with the final frame, is released only once the
+		// signature verified.
+		Write: func(b *frameBatch) error {
+			if signature != nil {
+				signature.Write(b.in[:b.body])
+			}
+			if b.last && signature != nil && !ecdsa.VerifyASN1(publicKey, signature.Sum(nil), b.footer[2:]) {
+				return ErrTampered
+			}
+			if _, err := dst.Write(b.out); err != nil {
+				return fmt.Errorf("write plaintext: %w", err)
+			}
+			progress.add(len(b.out))
+			if !b.last {
+				progress.report()
+			}
+			return nil
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := b.close(); err != nil {
-		return nil, err
-	}
-	if signature != nil {
-		if err := readFooter(body, publicKey, signature.Sum(nil)); err != nil {
-			return nil, err
-		}
-	}
-	if err := body.end(); err != nil {
-		return nil, err
-	}
-	if _, err := dst.Write(final.plaintext); err != nil {
-		return nil, fmt.Errorf("write plaintext: %w", err)
-	}
-	clear(final.plaintext)
-	final.progress.finish()
+	progress.finish()
 	return h, nil
 }
 
@@ -159,193 +173,158 @@ func checkRequiredContext(stored, required map[string]string) (map[string]string
 	return authenticateOnly, nil
 }
 
-// readFooter reads the footer and verifies the signature over the digest of
-// the header and body.
-func readFooter(r *bodyReader, publicKey *ecdsa.PublicKey, digest []byte) error {
-	size, err := r.next(2)
-	if err != nil {
-		return err
-	}
-	// An ECDSA P-384 signature in DER takes at most 104 bytes.
-	n := int(binary.BigEndian.Uint16(size))
-	if n > 128 {
-		return ErrTampered
-	}
-	sig, err := r.next(n)
-	if err != nil {
-		return err
-	}
-	if !ecdsa.VerifyASN1(publicKey, digest, sig) {
-		return ErrTampered
+// frameOpener decrypts and authenticates frames (client-apis/decrypt.md,
+// "Decrypt the message body").
+type frameOpener struct {
+	aead        cipher.AEAD // shared by the workers: AES-GCM keeps no state between calls
+	messageID   []byte
+	frameLength int
+}
+
+// open opens b's frames into its plaintext. A frame out of place (dropped,
+// repeated, moved) or that does not authenticate is ErrTampered.
+func (o *frameOpener) open(b *frameBatch) error {
+	b.sealer.messageID = o.messageID // for the nonces and AADs, the same both ways
+	b.out = b.out[:0]
+	stride := regularFrameOverheadInBytes + o.frameLength
+	for i := range b.frames {
+		frame := b.in[i*stride:]
+		final := b.last && i == b.frames-1
+		if final {
+			frame = frame[sequenceNumberInBytes:] // the final frame's marker
+		}
+		// The sequence number and IV must be the ones this frame's place
+		// gives.
+		sequenceNumber := uint64(b.firstSequenceNumber) + uint64(i)
+		nonce := b.sealer.frameNonce(uint32(sequenceNumber))
+		if sequenceNumber > maxSequenceNumber || uint64(binary.BigEndian.Uint32(frame)) != sequenceNumber ||
+			!bytes.Equal(frame[sequenceNumberInBytes:sequenceNumberInBytes+ivSizeInBytes], nonce) {
+			return ErrTampered
+		}
+		fields, size := sequenceNumberInBytes+ivSizeInBytes, o.frameLength
+		if final {
+			size = int(binary.BigEndian.Uint32(frame[fields:]))
+			fields += 4
+		}
+		var err error
+		b.out, err = o.aead.Open(b.out, nonce, frame[fields:fields+size+tagSizeInBytes], b.sealer.frameAAD(final, uint32(sequenceNumber), size))
+		if err != nil {
+			return ErrTampered
+		}
 	}
 	return nil
 }
 
-// frameOpener decrypts and authenticates frames (client-apis/decrypt.md,
-// "Decrypt the message body").
-type frameOpener struct {
-	aead        cipher.AEAD
-	messageID   []byte
-	frameLength int
-	sealer      frameSealer // for the nonces and AADs, the same both ways
+// messageReader reads the message body into batches of whole frames, in
+// large reads: regular frames all have one size, so a batch is read in
+// one go, and only the final frame, which holds its own length, and the
+// footer after it need a look at what was read.
+type messageReader struct {
+	r                  io.Reader
+	frameLength        int
+	perBatch           int
+	signed             bool
+	nextSequenceNumber uint64
 }
 
-// finalFrame is the final frame's plaintext, held back until the end of the
-// message has been verified.
-type finalFrame struct {
-	plaintext []byte
-	progress  progressReporter
+func newMessageReader(r io.Reader, frameLength int, signed bool) *messageReader {
+	return &messageReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength), signed: signed, nextSequenceNumber: 1}
 }
 
-// openAll reads frames until the final frame; it writes the plaintext of
-// each regular frame to dst once authenticated and returns the final
-// frame's.
-func (o *frameOpener) openAll(ctx context.Context, r *bodyReader, dst io.Writer, progress progressReporter) (finalFrame, error) {
-	o.sealer.messageID = o.messageID
-	plaintext := make([]byte, 0, o.frameLength)
-	for sequenceNumber := uint32(1); ; sequenceNumber++ {
-		if err := ctx.Err(); err != nil {
-			return finalFrame{}, err
-		}
-		if r.batchDone() {
-			if err := r.submit(); err != nil {
-				return finalFrame{}, err
-			}
-			progress.report()
-		}
-		// A frame starts with its sequence number, or the final frame's
-		// marker and then its sequence number; then its IV, and for the
-		// final frame its content length. No slice of r is kept across
-		// calls of next, which may move the bytes.
-		first, err := r.peek(sequenceNumberInBytes)
-		if err != nil {
-			return finalFrame{}, err
-		}
-		final := binary.BigEndian.Uint32(first) == finalFrameMarker
-		fieldsSize := sequenceNumberInBytes + ivSizeInBytes
-		if final {
-			r.next(sequenceNumberInBytes)
-			fieldsSize += 4
-		}
-		field, err := r.next(fieldsSize)
-		if err != nil {
-			return finalFrame{}, err
-		}
-		// The sequence number and IV must be the ones this frame's place
-		// gives: no frame is dropped, repeated or moved.
-		if binary.BigEndian.Uint32(field) != sequenceNumber || sequenceNumber > maxSequenceNumber ||
-			!bytes.Equal(field[sequenceNumberInBytes:sequenceNumberInBytes+ivSizeInBytes], o.sealer.frameNonce(sequenceNumber)) {
-			return finalFrame{}, ErrTampered
-		}
-		size := o.frameLength
-		if final {
-			size = int(binary.BigEndian.Uint32(field[sequenceNumberInBytes+ivSizeInBytes:]))
-			if size > o.frameLength {
-				return finalFrame{}, ErrTampered
-			}
-		}
-		sealed, err := r.next(size + tagSizeInBytes)
-		if err != nil {
-			return finalFrame{}, err
-		}
-		nonce := o.sealer.frameNonce(sequenceNumber)
-		opened, err := o.aead.Open(plaintext[:0], nonce, sealed, o.sealer.frameAAD(final, sequenceNumber, size))
-		if err != nil {
-			return finalFrame{}, ErrTampered
-		}
-		progress.add(len(opened))
-		if final {
-			if err := r.submit(); err != nil {
-				return finalFrame{}, err
-			}
-			return finalFrame{plaintext: opened, progress: progress}, nil
-		}
-		if _, err := dst.Write(opened); err != nil {
-			return finalFrame{}, fmt.Errorf("write plaintext: %w", err)
-		}
+func (r *messageReader) newBatch() *frameBatch {
+	frames := r.perBatch * (regularFrameOverheadInBytes + r.frameLength)
+	return &frameBatch{
+		// The final frame may be longer than a regular one by its marker
+		// and content length.
+		in:  make([]byte, frames+finalFrameOverheadInBytes-regularFrameOverheadInBytes),
+		out: make([]byte, 0, r.perBatch*r.frameLength),
 	}
 }
 
-// bodyReader reads the message body straight into the batches that go to
-// the batcher (for the signature), in large reads, and hands out its fields
-// from there without a further copy.
-type bodyReader struct {
-	r      io.Reader
-	b      *batcher
-	batch  []byte // bytes read; those before parsed are handed out
-	parsed int
-	eof    bool
-	// frameRoom is the size of the largest frame.
-	frameRoom int
-}
+// maxFooterSizeInBytes: an ECDSA P-384 signature in DER takes at most 104
+// bytes, after its 2-byte length.
+const maxFooterSizeInBytes = 2 + 128
 
-// next returns the next n bytes of the message, valid until the next call.
-// A message that ends before them is ErrTampered.
-func (r *bodyReader) next(n int) ([]byte, error) {
-	field, err := r.peek(n)
-	r.parsed += len(field)
-	return field, err
-}
-
-// peek is next without moving on.
-func (r *bodyReader) peek(n int) ([]byte, error) {
-	if r.batch == nil {
-		r.batch = r.b.buffer()
+// read fills b with the next frames and, after the final frame, the
+// footer, and reports whether they end the message. A message cut short,
+// or with bytes after its end, is ErrTampered.
+func (r *messageReader) read(b *frameBatch) (last bool, err error) {
+	stride := regularFrameOverheadInBytes + r.frameLength
+	in := b.in[:cap(b.in)]
+	n, err := io.ReadFull(r.r, in[:r.perBatch*stride])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return false, fmt.Errorf("read message: %w", err)
 	}
-	for len(r.batch)-r.parsed < n {
-		if r.eof {
-			return nil, ErrTampered
+	// readTo reads until in holds end bytes.
+	readTo := func(end int) error {
+		if n >= end {
+			return nil
 		}
-		if cap(r.batch)-r.parsed < n {
-			// submit makes room for a frame before each.
-			panic("esdk: no room in the batch for a field")
-		}
-		m, err := r.r.Read(r.batch[len(r.batch):cap(r.batch)])
-		r.batch = r.batch[:len(r.batch)+m]
-		if err == io.EOF {
-			r.eof = true
-		} else if err != nil {
-			return nil, fmt.Errorf("read message: %w", err)
-		}
-	}
-	return r.batch[r.parsed : r.parsed+n], nil
-}
-
-// batchDone reports whether the batch may lack room for another frame.
-func (r *bodyReader) batchDone() bool {
-	return r.batch != nil && cap(r.batch)-r.parsed < r.frameRoom
-}
-
-// submit hands the bytes parsed so far to the batcher and carries the rest
-// into a new batch.
-func (r *bodyReader) submit() error {
-	if r.batch == nil {
-		return nil
-	}
-	old := r.batch
-	err := r.b.submit(old[:r.parsed])
-	r.batch = r.b.buffer()
-	r.batch = r.batch[:copy(r.batch[:cap(r.batch)], old[r.parsed:])]
-	r.parsed = 0
-	return err
-}
-
-// end checks that the message ends where it should: no byte is left.
-func (r *bodyReader) end() error {
-	if len(r.batch) > r.parsed {
-		return ErrTampered
-	}
-	var one [1]byte
-	for !r.eof {
-		n, err := r.r.Read(one[:])
-		if n > 0 {
-			return ErrTampered // data after the end of the message
-		}
-		if err == io.EOF {
-			break
+		m, err := io.ReadFull(r.r, in[n:end])
+		n += m
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return ErrTampered
 		} else if err != nil {
 			return fmt.Errorf("read message: %w", err)
 		}
+		return nil
+	}
+	b.frames, b.last, b.footer = 0, false, b.footer[:0]
+	b.firstSequenceNumber = uint32(min(r.nextSequenceNumber, math.MaxUint32))
+	for at := 0; b.frames < r.perBatch; at += stride {
+		// A frame starts with its sequence number, or with the final
+		// frame's marker, its sequence number, its IV and its content
+		// length.
+		if err := readTo(at + sequenceNumberInBytes); err != nil {
+			return false, err
+		}
+		b.frames++
+		if binary.BigEndian.Uint32(in[at:]) != finalFrameMarker {
+			if err := readTo(at + stride); err != nil {
+				return false, err
+			}
+			continue
+		}
+		fields := 2*sequenceNumberInBytes + ivSizeInBytes + 4
+		if err := readTo(at + fields); err != nil {
+			return false, err
+		}
+		size := int(binary.BigEndian.Uint32(in[at+fields-4:]))
+		if size > r.frameLength {
+			return false, ErrTampered
+		}
+		end := at + fields + size + tagSizeInBytes
+		if err := readTo(end); err != nil {
+			return false, err
+		}
+		b.in, b.body, b.last = in[:n], end, true
+		return true, r.readFooter(b, in[end:n])
+	}
+	b.in, b.body = in[:n], n
+	r.nextSequenceNumber += uint64(b.frames)
+	return false, nil
+}
+
+// readFooter reads the footer, of which read is what was read already,
+// into b, and checks that the message ends there: a signature's length
+// and that many bytes for signed suites, nothing otherwise.
+func (r *messageReader) readFooter(b *frameBatch, read []byte) error {
+	b.footer = append(b.footer, read...)
+	if len(b.footer) <= maxFooterSizeInBytes {
+		rest, err := io.ReadAll(io.LimitReader(r.r, int64(maxFooterSizeInBytes+1-len(b.footer))))
+		if err != nil {
+			return fmt.Errorf("read message: %w", err)
+		}
+		b.footer = append(b.footer, rest...)
+	}
+	if !r.signed {
+		if len(b.footer) > 0 {
+			return ErrTampered // data after the end of the message
+		}
+		return nil
+	}
+	if len(b.footer) < 2 || len(b.footer) != 2+int(binary.BigEndian.Uint16(b.footer)) {
+		return ErrTampered
 	}
 	return nil
 }

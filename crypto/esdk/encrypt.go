@@ -13,8 +13,9 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"strings"
+
+	"cse-workshop/crypto/internal/pipeline"
 )
 
 // The message body's literals (data-format/message-body.md,
@@ -115,43 +116,45 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		return nil, fmt.Errorf("write message: %w", err)
 	}
 
-	b := newBatcher(func(batch []byte) error {
-		if signature != nil {
-			signature.Write(batch)
+	reader := newPlaintextReader(src, opts.FrameLengthInBytes)
+	sealer := frameSealer{aead: keys.aead, messageID: h.MessageID}
+	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
+	var batches []*frameBatch
+	defer func() {
+		for _, b := range batches {
+			clear(b.in[:cap(b.in)])
 		}
-		if _, err := dst.Write(batch); err != nil {
-			return fmt.Errorf("write message: %w", err)
-		}
-		return nil
-	}, signature != nil, finalFrameOverheadInBytes+opts.FrameLengthInBytes)
-	defer b.close()
-
-	w := &frameWriter{
-		ctx:      ctx,
-		sealer:   frameSealer{aead: keys.aead, messageID: h.MessageID},
-		b:        b,
-		pending:  make([]byte, 0, opts.FrameLengthInBytes),
-		progress: progressReporter{callback: opts.OnProgress, totalBytes: totalBytes},
-	}
-	defer clear(w.pending[:cap(w.pending)])
-	// A source in memory writes itself straight into the frames, a copy
-	// fewer; others are read a batch at a time. A file's WriteTo would read
-	// 32 KiB at a time, so a file is read like any other source.
-	if _, ok := src.(*os.File); ok {
-		src = struct{ io.Reader }{src}
-	}
-	if _, err := io.CopyBuffer(w, src, make([]byte, batchSizeInBytes)); err != nil {
-		if w.err != nil {
-			return nil, w.err
-		}
-		return nil, fmt.Errorf("read plaintext: %w", err)
-	}
-	if err := w.close(); err != nil {
+	}()
+	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[frameBatch]{
+		New: func() *frameBatch {
+			b := reader.newBatch(sealer)
+			batches = append(batches, b)
+			return b
+		},
+		Read: reader.read,
+		Work: func(b *frameBatch) error {
+			b.seal(reader.frameLength)
+			return nil
+		},
+		// The signature hashes the message in order, so here.
+		Write: func(b *frameBatch) error {
+			if signature != nil {
+				signature.Write(b.out)
+			}
+			if _, err := dst.Write(b.out); err != nil {
+				return fmt.Errorf("write message: %w", err)
+			}
+			progress.add(len(b.in))
+			if !b.last {
+				progress.report()
+			}
+			return nil
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := b.close(); err != nil {
-		return nil, err
-	}
+	progress.finish()
 
 	if signature != nil {
 		sig := must(ecdsa.SignASN1(rand.Reader, signingKey, signature.Sum(nil)))
@@ -173,87 +176,92 @@ type frameSealer struct {
 	aad       []byte
 }
 
-// frameWriter seals what is written to it into frames of the pending
-// buffer's capacity, then, on close, a final frame of the rest. As the SDKs
-// do, a plaintext that is a whole number of frames ends in a full final frame,
-// and an empty one is a single empty final frame. A frame is sealed straight
-// from the bytes written when more follow it in the same Write; otherwise it
-// waits in pending, as it may be the last.
-type frameWriter struct {
-	ctx            context.Context
-	sealer         frameSealer
-	b              *batcher
-	batch          []byte
-	pending        []byte
-	sequenceNumber uint32 // of the last frame sealed
-	progress       progressReporter
-	err            error // the first error of ctx or the batcher
+// frameBatch is a pipeline buffer: consecutive frames of the message.
+// Sealing, in holds their plaintext as read and out the frames; opening,
+// in holds the frames as read and out their plaintext. The frames are
+// sealed or opened from one buffer into the other, with no copy: frames
+// of the default 4 KiB are too small to read one at a time.
+type frameBatch struct {
+	in, out             []byte
+	frames              int
+	firstSequenceNumber uint32
+	last                bool        // whether the batch holds the final frame
+	body                int         // opening: the bytes of in that are frames
+	footer              []byte      // opening, in the last batch: the footer
+	sealer              frameSealer // this batch's own nonce and AAD
 }
 
-func (w *frameWriter) Write(p []byte) (int, error) {
-	written := len(p)
-	frameLength := cap(w.pending)
-	for len(p) > 0 {
-		if len(w.pending) == frameLength {
-			// More follows the frame that was waiting.
-			if err := w.seal(false, w.pending); err != nil {
-				return 0, err
-			}
-			w.pending = w.pending[:0]
-		}
-		if len(w.pending) == 0 && len(p) > frameLength {
-			if err := w.seal(false, p[:frameLength]); err != nil {
-				return 0, err
-			}
-			p = p[frameLength:]
-			continue
-		}
-		n := copy(w.pending[len(w.pending):frameLength], p)
-		w.pending = w.pending[:len(w.pending)+n]
-		p = p[n:]
-	}
-	return written, nil
+// framesPerBatch is how many frames of frameLength plaintext bytes make a
+// batch of about batchSizeInBytes of message.
+func framesPerBatch(frameLength int) int {
+	return max(1, batchSizeInBytes/(regularFrameOverheadInBytes+frameLength))
 }
 
-// close seals the final frame and hands the last batch over.
-func (w *frameWriter) close() error {
-	if err := w.seal(true, w.pending); err != nil {
-		return err
-	}
-	if err := w.b.submit(w.batch); err != nil {
-		return err
-	}
-	w.progress.finish()
-	return nil
+// plaintextReader reads plaintext into batches, a frame length at a time.
+// It reads one byte ahead, for the final frame is the one nothing follows.
+type plaintextReader struct {
+	r                  io.Reader
+	frameLength        int
+	perBatch           int
+	nextSequenceNumber uint64
+	ahead              byte // the byte read ahead, if aheadRead
+	aheadRead          bool
 }
 
-// seal appends a frame to the batch, handing the batch over first if the
-// frame might not fit.
-func (w *frameWriter) seal(final bool, plaintext []byte) error {
-	if w.err != nil {
-		return w.err
+func newPlaintextReader(r io.Reader, frameLength int) *plaintextReader {
+	return &plaintextReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength), nextSequenceNumber: 1}
+}
+
+func (r *plaintextReader) newBatch(sealer frameSealer) *frameBatch {
+	return &frameBatch{
+		in:     make([]byte, r.perBatch*r.frameLength+1),
+		out:    make([]byte, 0, r.perBatch*(regularFrameOverheadInBytes+r.frameLength)+finalFrameOverheadInBytes-regularFrameOverheadInBytes),
+		sealer: sealer,
 	}
-	if w.batch == nil {
-		w.batch = w.b.buffer()
+}
+
+// read fills b with the plaintext of its frames and reports whether they
+// end the message.
+func (r *plaintextReader) read(b *frameBatch) (last bool, err error) {
+	room := r.perBatch * r.frameLength
+	in := b.in[:room+1]
+	n := 0
+	if r.aheadRead {
+		in[0] = r.ahead
+		n = 1
 	}
-	if len(w.batch)+finalFrameOverheadInBytes+len(plaintext) > cap(w.batch) {
-		if w.err = w.ctx.Err(); w.err != nil {
-			return w.err
-		}
-		if w.err = w.b.submit(w.batch); w.err != nil {
-			return w.err
-		}
-		w.batch = w.b.buffer()
-		w.progress.report()
+	m, err := io.ReadFull(r.r, in[n:])
+	n += m
+	switch err {
+	case nil:
+		r.ahead, r.aheadRead = in[room], true
+		n = room
+	case io.EOF, io.ErrUnexpectedEOF:
+		// As the SDKs do, a plaintext that is a whole number of frames
+		// ends in a full final frame, and an empty one is a single empty
+		// final frame.
+		last = true
+	default:
+		return false, fmt.Errorf("read plaintext: %w", err)
 	}
-	if w.sequenceNumber == maxSequenceNumber {
-		w.err = errors.New("encrypt: too many frames for one message; use a larger frame length")
-		return w.err
+	b.in, b.last = in[:n], last
+	b.frames = max(1, (n+r.frameLength-1)/r.frameLength)
+	if r.nextSequenceNumber+uint64(b.frames)-1 > maxSequenceNumber {
+		return false, errors.New("encrypt: too many frames for one message; use a larger frame length")
 	}
-	w.sequenceNumber++
-	w.batch = w.sealer.seal(w.batch, final, w.sequenceNumber, plaintext)
-	w.progress.add(len(plaintext))
-	return nil
+	b.firstSequenceNumber = uint32(r.nextSequenceNumber)
+	r.nextSequenceNumber += uint64(b.frames)
+	return last, nil
+}
+
+// seal seals b's plaintext into frames (client-apis/encrypt.md, "Construct
+// a frame").
+func (b *frameBatch) seal(frameLength int) {
+	b.out = b.out[:0]
+	for i := range b.frames {
+		plaintext := b.in[i*frameLength : min((i+1)*frameLength, len(b.in))]
+		b.out = b.sealer.seal(b.out, b.last && i == b.frames-1, b.firstSequenceNumber+uint32(i), plaintext)
+	}
 }
 
 // show:seal-frame begin
@@ -293,6 +301,12 @@ func (w *frameSealer) frameAAD(final bool, sequenceNumber uint32, plaintextSize 
 	w.aad = binary.BigEndian.AppendUint64(w.aad, uint64(plaintextSize))
 	return w.aad
 }
+
+// batchSizeInBytes is about how much of the message a batch of the
+// pipeline holds (or one frame, when frames are larger): enough that
+// handing a batch from one goroutine to another costs little next to
+// sealing it, small enough to stay in a core's cache.
+const batchSizeInBytes = 256 << 10
 
 // progressReporter calls OnProgress about once per batch, and once at the
 // end.

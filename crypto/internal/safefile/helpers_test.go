@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -83,4 +84,47 @@ func fileContents(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// writeLog records the writes it gets: a copy of each, and where each
+// came from.
+type writeLog struct {
+	writes [][]byte
+	from   []*byte
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, bytes.Clone(p))
+	w.from = append(w.from, &p[0])
+	return len(p), nil
+}
+
+// Small writes are gathered; a large one goes through as it is, after
+// them, not copied.
+func TestOutputBufferPassesLargeWritesThrough(t *testing.T) {
+	var log writeLog
+	w := newOutputBuffer(&log)
+	small, large := []byte("header"), make([]byte, directWriteBytes)
+	w.Write(small)
+	w.Write(small)
+	if len(log.writes) != 0 {
+		t.Fatalf("two small writes made %d writes, want them gathered", len(log.writes))
+	}
+	w.Write(large)
+	if len(log.writes) != 2 || string(log.writes[0]) != "headerheader" || log.from[1] != &large[0] || len(log.writes[1]) != len(large) {
+		t.Fatalf("a large write after two small ones made writes of %d bytes; want the gathered 12, then the large one itself", lens(log.writes))
+	}
+	w.Write(small)
+	w.Flush()
+	if len(log.writes) != 3 || string(log.writes[2]) != "header" {
+		t.Errorf("Flush wrote %d; want the last small write", lens(log.writes))
+	}
+}
+
+func lens(writes [][]byte) []int {
+	var n []int
+	for _, w := range writes {
+		n = append(n, len(w))
+	}
+	return n
 }

@@ -102,9 +102,7 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	// (files that Go's poller cannot wait on never block for long).
 	stop := context.AfterFunc(ctx, func() { in.SetReadDeadline(time.Now()) })
 	defer stop()
-	// Buffered: a transformation may write in small pieces (a decrypted
-	// frame of 4 KiB), each a system call otherwise.
-	w := bufio.NewWriterSize(&writeBack{f: out.File}, outputBufferBytes)
+	w := newOutputBuffer(&writeBack{f: out.File})
 	err = transform(w, in, srcBytes)
 	if err == nil {
 		err = w.Flush()
@@ -141,8 +139,37 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	return nil
 }
 
-// outputBufferBytes is how much output Transform gathers before it writes.
-const outputBufferBytes = 1 << 20
+// outputBufferBytes is how much output Transform gathers before it writes,
+// and directWriteBytes the size from which a write goes straight through.
+const (
+	outputBufferBytes = 1 << 20
+	directWriteBytes  = 64 << 10
+)
+
+// outputBuffer gathers small writes (a header, a small segment), each a
+// system call otherwise, and passes large ones (a batch of segments or
+// frames) straight on after what it gathered, rather than copy them.
+type outputBuffer struct {
+	buf *bufio.Writer
+	w   io.Writer
+}
+
+func newOutputBuffer(w io.Writer) *outputBuffer {
+	return &outputBuffer{buf: bufio.NewWriterSize(w, outputBufferBytes), w: w}
+}
+
+func (o *outputBuffer) Write(p []byte) (int, error) {
+	if len(p) < directWriteBytes {
+		return o.buf.Write(p)
+	}
+	if err := o.buf.Flush(); err != nil {
+		return 0, err
+	}
+	return o.w.Write(p)
+}
+
+// Flush writes what was gathered.
+func (o *outputBuffer) Flush() error { return o.buf.Flush() }
 
 // writeBackBytes is how much output a writeBack lets accumulate before it
 // asks the kernel to start writing it to disk.

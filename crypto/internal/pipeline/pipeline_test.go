@@ -1,0 +1,210 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"testing"
+)
+
+// numbers is a pipeline over batches that each hold one number: Read
+// numbers them from 0, Work squares them, Write collects them.
+type numbers struct {
+	count          int // batches in the stream
+	failRead       int // the batch whose Read fails, or -1
+	failWork       int // the batch whose Work fails, or -1
+	failWrite      int // the batch whose Write fails, or -1
+	cancelAtWrite  int // the batch whose Write cancels, or -1
+	cancel         context.CancelFunc
+	next           int
+	made, inFlight atomic.Int32
+	maxInFlight    atomic.Int32
+	written        []int
+}
+
+type number struct{ n, squared int }
+
+var (
+	errRead  = errors.New("read failed")
+	errWork  = errors.New("work failed")
+	errWrite = errors.New("write failed")
+)
+
+func newNumbers(count int) *numbers {
+	return &numbers{count: count, failRead: -1, failWork: -1, failWrite: -1, cancelAtWrite: -1}
+}
+
+func (p *numbers) stages() Stages[number] {
+	return Stages[number]{
+		New: func() *number { p.made.Add(1); return &number{} },
+		Read: func(b *number) (bool, error) {
+			if p.next == p.failRead {
+				return false, errRead
+			}
+			b.n = p.next
+			p.next++
+			return p.next == p.count, nil
+		},
+		Work: func(b *number) error {
+			in := p.inFlight.Add(1)
+			defer p.inFlight.Add(-1)
+			for {
+				top := p.maxInFlight.Load()
+				if in <= top || p.maxInFlight.CompareAndSwap(top, in) {
+					break
+				}
+			}
+			if b.n == p.failWork {
+				return errWork
+			}
+			runtime.Gosched() // let batches overtake each other
+			b.squared = b.n * b.n
+			return nil
+		},
+		Write: func(b *number) error {
+			if b.n == p.cancelAtWrite {
+				p.cancel()
+			}
+			if b.n == p.failWrite {
+				return errWrite
+			}
+			p.written = append(p.written, b.squared)
+			return nil
+		},
+	}
+}
+
+func squares(n int) []int {
+	var s []int
+	for i := range n {
+		s = append(s, i*i)
+	}
+	return s
+}
+
+// noLeaks fails t if goroutines started during f outlive it.
+func noLeaks(t *testing.T, f func()) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	f()
+	// Run waits for its goroutines, which may still be on their way out
+	// after their last act.
+	for range 1000 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Errorf("%d goroutines before, %d after Run returned", before, runtime.NumGoroutine())
+}
+
+func TestRunWritesEveryBatchInOrder(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, count := range []int{1, 2, 5, 100} {
+			t.Run(fmt.Sprintf("%d workers, %d batches", workers, count), func(t *testing.T) {
+				p := newNumbers(count)
+				noLeaks(t, func() {
+					if err := Run(t.Context(), workers, p.stages()); err != nil {
+						t.Fatalf("Run = %v", err)
+					}
+				})
+				if want := squares(count); !slices.Equal(p.written, want) {
+					t.Errorf("written %v, want %v", p.written, want)
+				}
+				maxBuffers := int32(workers + 2)
+				if workers == 1 {
+					maxBuffers = 1
+				}
+				if made := p.made.Load(); made > maxBuffers {
+					t.Errorf("made %d buffers, want at most %d", made, maxBuffers)
+				}
+				if top := p.maxInFlight.Load(); top > int32(workers) {
+					t.Errorf("%d batches worked on at once, want at most %d", top, workers)
+				}
+			})
+		}
+	}
+}
+
+func TestRunStopsAtTheFirstError(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		for _, tc := range []struct {
+			name string
+			set  func(p *numbers)
+			want error
+		}{
+			{"read", func(p *numbers) { p.failRead = 7 }, errRead},
+			{"work", func(p *numbers) { p.failWork = 7 }, errWork},
+			{"write", func(p *numbers) { p.failWrite = 7 }, errWrite},
+			{"later read after work", func(p *numbers) { p.failWork = 7; p.failRead = 9 }, errWork},
+		} {
+			t.Run(fmt.Sprintf("%s, %d workers", tc.name, workers), func(t *testing.T) {
+				p := newNumbers(1000)
+				tc.set(p)
+				noLeaks(t, func() {
+					if err := Run(t.Context(), workers, p.stages()); !errors.Is(err, tc.want) {
+						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
+					}
+				})
+				if want := squares(7); !slices.Equal(p.written, want) {
+					t.Errorf("written %v, want the 7 batches before the failure", p.written)
+				}
+				// Reading stops within a few batches of the failure.
+				if p.next > 7+workers+3 {
+					t.Errorf("read %d batches, want the reader stopped soon after batch 7", p.next)
+				}
+			})
+		}
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			p := newNumbers(1000)
+			p.cancel, p.cancelAtWrite = cancel, 3
+			noLeaks(t, func() {
+				if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
+					t.Errorf("Run(cancelled at batch 3) = %v, want context.Canceled", err)
+				}
+			})
+			if want := squares(4); !slices.Equal(p.written, want) {
+				t.Errorf("written %v, want %v: nothing after the cancellation", p.written, want)
+			}
+		})
+	}
+}
+
+func TestRunCancelledBeforeTheStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, workers := range []int{1, 2} {
+		p := newNumbers(10)
+		noLeaks(t, func() {
+			if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
+				t.Errorf("Run(%d workers, cancelled) = %v, want context.Canceled", workers, err)
+			}
+		})
+		if len(p.written) != 0 {
+			t.Errorf("Run(%d workers, cancelled) wrote %v, want nothing", workers, p.written)
+		}
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	t.Setenv(WorkersEnv, "1")
+	if got := Workers(); got != 1 {
+		t.Errorf("Workers() with %s=1 = %d, want 1", WorkersEnv, got)
+	}
+	for _, v := range []string{"", "0", "-3", "many"} {
+		t.Setenv(WorkersEnv, v)
+		if got := Workers(); got != runtime.GOMAXPROCS(0) {
+			t.Errorf("Workers() with %s=%q = %d, want GOMAXPROCS %d", WorkersEnv, v, got, runtime.GOMAXPROCS(0))
+		}
+	}
+}
