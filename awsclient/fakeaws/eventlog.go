@@ -107,7 +107,8 @@ func (l *eventLog) compactionDue(now time.Time) bool {
 	return !now.Before(due)
 }
 
-// forget makes the server read the log as a new file at its next lock.
+// forgetLogLocked makes the server read the log as a new file at its next
+// lock.
 func (s *Server) forgetLogLocked() {
 	s.log = eventLog{path: s.log.path, size: -1, nextSeq: s.log.nextSeq, loaded: s.log.loaded, retryCompactionAt: s.log.retryCompactionAt}
 	s.index.reset()
