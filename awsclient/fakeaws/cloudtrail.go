@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,7 +144,7 @@ func (s *Server) apiCallRecord(req *request, e *trailEvent) trailRecord {
 // newEventLocked numbers a new event of the account's history.
 func (s *Server) newEventLocked(name, source string, readOnly bool, at time.Time) *trailEvent {
 	e := &trailEvent{
-		Seq:          s.st.NextSeq,
+		Seq:          s.log.nextSeq,
 		ID:           newUUID(),
 		Name:         name,
 		Source:       source,
@@ -150,12 +152,13 @@ func (s *Server) newEventLocked(name, source string, readOnly bool, at time.Time
 		Time:         at.UTC().Truncate(time.Second), // CloudTrail's precision
 		DeliveryDraw: deliveryDraw(),
 	}
-	s.st.NextSeq++
+	s.log.nextSeq++
 	return e
 }
 
-// appendEventLocked completes e with its record and adds it to the
-// history; it becomes visible to LookupEvents after a delivery delay.
+// appendEventLocked completes e with its record and adds it to the events
+// of the change under way, which commitLocked saves; it becomes visible to
+// LookupEvents after a delivery delay.
 func (s *Server) appendEventLocked(e *trailEvent, rec trailRecord) {
 	for _, arn := range e.Resources {
 		rec.Resources = append(rec.Resources, trailResource{AccountID: s.accountID, Type: kmsKeyResourceType, ARN: arn})
@@ -165,7 +168,7 @@ func (s *Server) appendEventLocked(e *trailEvent, rec trailRecord) {
 		panic("fakeaws: marshal cloudtrail record: " + err.Error()) // params are plain maps of JSON values
 	}
 	e.Record = data
-	s.st.Events = append(s.st.Events, e)
+	s.pending = append(s.pending, e)
 }
 
 // recordKMSLocked writes the CloudTrail record of a KMS call.
@@ -243,7 +246,7 @@ func (s *Server) recordSTSLocked(req *request, failure *apiError) {
 }
 
 // cloudTrailOps is the dispatch table of CloudTrail operations.
-var cloudTrailOps = map[string]func(*Server, *request) (any, *apiError){
+var cloudTrailOps = map[string]func(*Server, *request) (any, error){
 	"LookupEvents": (*Server).lookupEvents,
 }
 
@@ -261,12 +264,16 @@ func (s *Server) serveCloudTrail(w http.ResponseWriter, req *request) {
 		writeJSONError(w, fault)
 		return
 	}
-	resp, aerr := op(s, req)
-	if aerr != nil {
+	resp, err := op(s, req)
+	var aerr *apiError
+	switch {
+	case errors.As(err, &aerr):
 		writeJSONError(w, aerr)
-		return
+	case err != nil:
+		writeStateError(w, err)
+	default:
+		writeJSON(w, resp)
 	}
-	writeJSON(w, resp)
 }
 
 type lookupAttribute struct {
@@ -323,18 +330,21 @@ type lookupResourceOut struct {
 	ResourceName string
 }
 
-func (s *Server) lookupEvents(req *request) (any, *apiError) {
+func (s *Server) lookupEvents(req *request) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	if !s.lookup.take(now) {
 		return nil, badRequest("ThrottlingException", "Rate exceeded")
 	}
+	if s.mu.err != nil {
+		return nil, s.mu.err
+	}
 	// Keys whose waiting period has ended are deleted, and that deletion
 	// logged, whether or not KMS has been called since.
 	if s.expireKeysLocked(now) > 0 {
-		if err := s.saveLocked(); err != nil {
-			return nil, &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error()}
+		if err := s.commitLocked(); err != nil {
+			return nil, err
 		}
 	}
 
@@ -383,10 +393,13 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 	if in.EventCategory == "insight" {
 		return out, nil // the fake has no Insights events
 	}
+	if err := s.loadEventsLocked(); err != nil {
+		return nil, err
+	}
 
 	retained := now.Add(-eventRetention)
 	var found []*trailEvent
-	for _, e := range s.st.Events {
+	consider := func(e *trailEvent) {
 		switch {
 		case s.visibleAt(e).After(now), !e.Time.After(retained):
 		case in.StartTime.Set && e.Time.Before(in.StartTime.Time):
@@ -395,6 +408,15 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 		case after != nil && !newestFirstBefore(after.Time, after.Seq, e):
 		default:
 			found = append(found, e)
+		}
+	}
+	if name, ok := lookupByName(in.LookupAttributes); ok {
+		for _, i := range s.index.byName[name] {
+			consider(s.index.events[i])
+		}
+	} else {
+		for _, e := range s.index.events {
+			consider(e)
 		}
 	}
 	slices.SortFunc(found, func(a, b *trailEvent) int {
@@ -409,7 +431,22 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 		out.NextToken = base64.RawURLEncoding.EncodeToString(tok)
 		found = found[:limit]
 	}
+	var logFile *os.File
+	if s.stateFile != "" && len(found) > 0 {
+		f, err := s.openLog()
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			defer f.Close()
+		}
+		logFile = f
+	}
 	for _, e := range found {
+		record, err := s.recordLocked(logFile, e)
+		if err != nil {
+			return nil, err
+		}
 		ev := lookupEventOut{
 			EventId:         e.ID,
 			EventName:       e.Name,
@@ -419,7 +456,7 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 			EventSource:     e.Source,
 			Username:        e.Username,
 			Resources:       []lookupResourceOut{},
-			CloudTrailEvent: string(e.Record),
+			CloudTrailEvent: string(record),
 		}
 		for _, arn := range e.Resources {
 			ev.Resources = append(ev.Resources, lookupResourceOut{kmsKeyResourceType, arn})
@@ -427,6 +464,15 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 		out.Events = append(out.Events, ev)
 	}
 	return out, nil
+}
+
+// lookupByName is the event name the lookup attributes ask for, if they
+// ask for one: the index has the events of each name.
+func lookupByName(attrs []lookupAttribute) (string, bool) {
+	if len(attrs) != 1 || attrs[0].AttributeKey != "EventName" {
+		return "", false
+	}
+	return attrs[0].AttributeValue, true
 }
 
 // newestFirstBefore tells whether e comes after the event (t, seq) in

@@ -12,8 +12,10 @@ import (
 func SetLockWait(s *Server, d time.Duration) { s.lockWait = d }
 
 // FailSaves makes every save of s fail with err (syscall.ENOSPC, say), as
-// the operating system would; nil makes saves work again.
+// the operating system would: a new file cannot be made, an append to the
+// event log is cut short. nil makes saves work again.
 func FailSaves(s *Server, err error) {
+	s.failAppends = err
 	if err == nil {
 		s.createTemp = os.CreateTemp
 		return

@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,10 +68,13 @@ type Options struct {
 	Clock     clock.Clock   // clock.Real{} when nil
 	Delivery  DeliveryDelay // RealisticDelivery when zero
 	// StateFile, when set, is loaded by New (if it exists) and rewritten
-	// after every request that changes state: mode 0600, its folder 0700.
-	// Any number of servers, in this process or others, may share one
-	// state file: each request locks the file (through a lock file beside
-	// it, StateFile+".lock") and works on its latest saved state.
+	// after every request that changes a key or alias: mode 0600, its
+	// folder 0700. The CloudTrail events go to an event log beside it (its
+	// name with ".json" replaced by ".events.jsonl"), one line appended
+	// per call. Any number of servers, in this process or others, may
+	// share one state file: each request locks the file (through a lock
+	// file beside it, StateFile+".lock") and works on its latest saved
+	// state.
 	StateFile string
 	// ErrorLog, when set, is told about requests that failed inside the
 	// server (a panic). It never sees request bodies or key material.
@@ -86,11 +90,18 @@ type Server struct {
 	stateFile string
 	errorLog  *log.Logger
 
-	mu     stateLock // guards everything below; with a state file, also locks the file
-	st     *state
-	seen   fileVersion // the state file as this server last read or wrote it
-	stale  bool        // the state in memory may not be the file's: read it at the next lock
-	lookup tokenBucket // CloudTrail LookupEvents rate limit
+	mu    stateLock // guards everything below; with a state file, also locks the file
+	st    *state
+	seen  fileVersion // the state file as this server last read or wrote it
+	stale bool        // the state in memory may not be the file's: read it at the next lock
+	// keysChanged is set when a key or alias changed since the state file
+	// was last written; pending are the events of the change under way,
+	// numbered, not yet in the log.
+	keysChanged bool
+	pending     []*trailEvent
+	log         eventLog    // the event log, as this server knows it
+	index       eventIndex  // the events LookupEvents searches, once loaded
+	lookup      tokenBucket // CloudTrail LookupEvents rate limit
 
 	faultMu sync.Mutex // guards faults
 	faults  []*activeFault
@@ -100,6 +111,9 @@ type Server struct {
 	// Tests change them.
 	lockWait   time.Duration
 	createTemp func(dir, pattern string) (*os.File, error)
+	// failAppends, when set, makes each append to the event log write half
+	// its bytes, then fail with it (tests set it).
+	failAppends error
 	// testHookLocked, when set, runs under the state lock before each
 	// change (tests make it panic).
 	testHookLocked func()
@@ -133,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		s.delivery.Max = s.delivery.Min
 	}
 	s.lookup = newTokenBucket(lookupEventsPerSecond, s.clock.Now())
+	s.log = eventLog{size: -1, loaded: true}
 	if s.stateFile == "" {
 		if s.region == "" {
 			s.region = DefaultRegion
@@ -141,7 +156,9 @@ func New(opts Options) (*Server, error) {
 		return s, nil
 	}
 	// The first lock reads the file; without opts.Region, the server
-	// serves the region the file's keys live in.
+	// serves the region the file's keys live in. The event log is read
+	// once the events are needed.
+	s.log = eventLog{path: eventLogPath(s.stateFile), size: -1}
 	s.mu.Lock()
 	err := s.mu.err
 	s.mu.Unlock()
@@ -377,7 +394,10 @@ func deliveryDraw() float64 { return rand.Float64() }
 func (s *Server) EventVisibleAt(eventID string) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, e := range s.st.Events {
+	if s.loadEventsLocked() != nil {
+		return time.Time{}, false
+	}
+	for _, e := range slices.Backward(s.index.events) {
 		if e.ID == eventID {
 			return s.visibleAt(e), true
 		}

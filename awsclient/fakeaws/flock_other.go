@@ -16,3 +16,8 @@ func unlockFile(*os.File) {}
 func openLockFile(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 }
+
+// openNoFollow opens a file of the state.
+func openNoFollow(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flag, perm)
+}

@@ -44,3 +44,9 @@ func openLockFile(name string) (*os.File, error) {
 func unlockFile(f *os.File) {
 	unix.Flock(int(f.Fd()), unix.LOCK_UN)
 }
+
+// openNoFollow opens a file of the state without following a symbolic
+// link, for the same reason as openLockFile.
+func openNoFollow(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flag|unix.O_NOFOLLOW, perm)
+}

@@ -59,7 +59,11 @@ var (
 	aliasNamePattern = regexp.MustCompile(aliasNamePatternSource)
 )
 
-// kmsOp is one KMS operation: readOnly is CloudTrail's readOnly flag.
+// kmsOp is one KMS operation: readOnly is CloudTrail's readOnly flag. An
+// operation that is not read-only may change a key or an alias, and the
+// state file is written after it; the others change nothing there (but
+// an AWS managed key made on first use, and keys whose deletion date has
+// passed, which mark the change themselves).
 type kmsOp struct {
 	readOnly bool
 	run      func(*Server, *kmsCall) (any, *apiError)
@@ -167,6 +171,9 @@ func (s *Server) serveKMS(w http.ResponseWriter, req *request) {
 			aerr = fault
 		} else {
 			resp, aerr = op.run(s, c)
+			if !op.readOnly {
+				s.keysChanged = true
+			}
 		}
 		if !c.malformed {
 			s.recordKMSLocked(c, op.readOnly, aerr)
@@ -291,6 +298,7 @@ func (s *Server) expireKeysLocked(now time.Time) int {
 				}
 			}
 			deleted++
+			s.keysChanged = true
 		}
 	}
 	return deleted

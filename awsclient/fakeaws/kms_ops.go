@@ -138,6 +138,7 @@ func (s *Server) createAWSManagedKeyLocked(name string) (a *alias, ok bool) {
 	s.st.Keys[k.ID] = k
 	a = &alias{Name: name, KeyID: k.ID, Created: now, Updated: now}
 	s.st.Aliases[name] = a
+	s.keysChanged = true
 	return a, true
 }
 

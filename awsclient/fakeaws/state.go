@@ -15,17 +15,30 @@ import (
 )
 
 // stateVersion is written into the state file; a file of another version is
-// refused rather than misread.
-const stateVersion = 1
+// refused rather than misread. Version 1 files, which also held the
+// CloudTrail events, are migrated when first read: their events move to the
+// event log (see eventlog.go).
+const (
+	stateVersion       = 2
+	legacyStateVersion = 1
+)
 
-// state is everything the fake remembers, and what the state file holds.
+// state is the simulated account's keys and aliases: what the state file
+// holds. It is small, and rewritten whole when a key or alias changes; the
+// CloudTrail events, which every call adds, go to the event log.
 type state struct {
 	Version int                `json:"version"`
 	Region  string             `json:"region,omitempty"` // the one region the keys live in
 	Keys    map[string]*kmsKey `json:"keys"`             // by key ID
 	Aliases map[string]*alias  `json:"aliases"`          // by alias name, "alias/..."
-	Events  []*trailEvent      `json:"events"`           // in the order they happened
-	NextSeq int64              `json:"nextSeq"`          // sequence number of the next event
+}
+
+// legacyState is a state file of version 1: the state and, in the same
+// file, the whole event history.
+type legacyState struct {
+	state
+	Events  []*trailEvent `json:"events"`  // in the order they happened
+	NextSeq int64         `json:"nextSeq"` // sequence number of the next event
 }
 
 // kmsKey is a symmetric KMS key. Material is the fake's own AES-256 key:
@@ -71,6 +84,12 @@ type trailEvent struct {
 	DeliveryDraw float64         `json:"deliveryDraw"`
 	Resources    []string        `json:"resources,omitempty"` // key ARNs
 	Record       json.RawMessage `json:"record"`
+
+	// at and size place the event's line in the event log. An event read
+	// from the log keeps only its place, not its Record, which is read
+	// again when LookupEvents returns it: the index stays small.
+	at   int64
+	size int
 }
 
 func newState() *state {
@@ -128,66 +147,75 @@ func (e *StateFileError) RetryableError() bool { return false }
 // is not read.
 var errNotRegular = errors.New("it is not a regular file")
 
-// maxStateBytes bounds the state file read at load. The whole state is
-// rewritten at every change, so a file this large is not one the demo
-// could have used.
+// maxStateBytes bounds the state file read at load. A state file of
+// version 1 held the whole event history, rewritten at every change, so a
+// file this large is not one the demo could have used.
 const maxStateBytes = 256 << 20
 
 // loadState reads the state file and the file's identity as it was read; it
-// returns nil, nil, nil when there is no file.
-func loadState(path string) (*state, fs.FileInfo, error) {
+// returns nil, nil, nil, nil when there is no file. A file of version 1 is
+// returned as a state and, apart, the event history it held.
+func loadState(path string) (*state, *legacyHistory, fs.FileInfo, error) {
 	// Only a regular file is opened: opening a FIFO would wait for a
 	// writer, and a device such as /dev/zero would be read for ever.
 	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
-		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+		return nil, nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+		return nil, nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+		return nil, nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
 	if !info.Mode().IsRegular() {
-		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
+		return nil, nil, nil, &StateFileError{Op: StateRead, Path: path, Err: errNotRegular}
 	}
 	tooLarge := &StateFileError{Op: StateDamaged, Path: path, Err: fmt.Errorf("it is larger than %d MiB, which the demo never writes", maxStateBytes>>20)}
 	if info.Size() > maxStateBytes {
-		return nil, nil, tooLarge
+		return nil, nil, nil, tooLarge
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
 	if err != nil {
-		return nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
+		return nil, nil, nil, &StateFileError{Op: StateRead, Path: path, Err: err}
 	}
 	if len(data) > maxStateBytes {
-		return nil, nil, tooLarge // it grew while being read
+		return nil, nil, nil, tooLarge // it grew while being read
 	}
-	st, err := decodeState(data)
+	st, legacy, err := decodeState(data)
 	if err != nil {
-		return nil, nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
+		return nil, nil, nil, &StateFileError{Op: StateDamaged, Path: path, Err: err}
 	}
-	return st, info, nil
+	return st, legacy, info, nil
+}
+
+// legacyHistory is the event history a state file of version 1 held.
+type legacyHistory struct {
+	Events  []*trailEvent
+	NextSeq int64
 }
 
 // decodeState parses a state file and checks every record in it: a record
 // the fake could not use would make the first request that meets it panic
-// or misbehave, so a damaged file is refused as a whole.
-func decodeState(data []byte) (*state, error) {
-	var st state
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, err
+// or misbehave, so a damaged file is refused as a whole. For a file of
+// version 1 it also returns the event history the file held, checked.
+func decodeState(data []byte) (*state, *legacyHistory, error) {
+	var file legacyState
+	if err := json.Unmarshal(data, &file); err != nil {
+		return nil, nil, err
 	}
+	st := &file.state
 	switch st.Version {
-	case stateVersion:
+	case stateVersion, legacyStateVersion:
 	case 0: // also a file that is just null, or {}
-		return nil, errors.New("it has no format version, so it does not hold the demo's state")
+		return nil, nil, errors.New("it has no format version, so it does not hold the demo's state")
 	default:
-		return nil, fmt.Errorf("format version %d, want %d (was it written by another version of cse-workshop?)", st.Version, stateVersion)
+		return nil, nil, fmt.Errorf("format version %d, want %d (was it written by another version of cse-workshop?)", st.Version, stateVersion)
 	}
 	if st.Keys == nil {
 		st.Keys = make(map[string]*kmsKey)
@@ -196,9 +224,17 @@ func decodeState(data []byte) (*state, error) {
 		st.Aliases = make(map[string]*alias)
 	}
 	if err := st.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &st, nil
+	if st.Version == stateVersion {
+		return st, nil, nil
+	}
+	history := &legacyHistory{Events: file.Events, NextSeq: file.NextSeq}
+	if err := history.check(); err != nil {
+		return nil, nil, err
+	}
+	st.Version = stateVersion
+	return st, history, nil
 }
 
 // maxEventSeq bounds event numbers: far more events than any use of the
@@ -230,16 +266,17 @@ func (st *state) check() error {
 			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
 		}
 	}
-	switch {
-	case st.NextSeq < 0:
-		return fmt.Errorf("next event number %d is negative", st.NextSeq)
-	case st.NextSeq > maxEventSeq:
-		// The next event's number would overflow, and the file saved
-		// after it would be refused.
-		return fmt.Errorf("next event number %d is too large", st.NextSeq)
+	return nil
+}
+
+// check tells what is wrong with the event history of a version 1 file,
+// if anything.
+func (h *legacyHistory) check() error {
+	if err := checkNextSeq(h.NextSeq); err != nil {
+		return err
 	}
 	last := int64(-1)
-	for i, e := range st.Events {
+	for i, e := range h.Events {
 		if e == nil {
 			return fmt.Errorf("event %d is null", i)
 		}
@@ -251,8 +288,22 @@ func (st *state) check() error {
 		}
 		last = e.Seq
 	}
-	if st.NextSeq <= last {
-		return fmt.Errorf("next event number %d is not after the last event's, %d", st.NextSeq, last)
+	if h.NextSeq <= last {
+		return fmt.Errorf("next event number %d is not after the last event's, %d", h.NextSeq, last)
+	}
+	return nil
+}
+
+// checkNextSeq tells what is wrong with the number of the next event, if
+// anything.
+func checkNextSeq(next int64) error {
+	switch {
+	case next < 0:
+		return fmt.Errorf("next event number %d is negative", next)
+	case next > maxEventSeq:
+		// The next event's number would overflow, and the file saved
+		// after it would be refused.
+		return fmt.Errorf("next event number %d is too large", next)
 	}
 	return nil
 }
@@ -286,34 +337,56 @@ func (k *kmsKey) check(id string) error {
 
 // check tells what is wrong with a CloudTrail event, if anything.
 func (e *trailEvent) check() error {
+	if err := e.checkFields(); err != nil {
+		return err
+	}
+	if len(e.Record) == 0 || e.Record[0] != '{' {
+		return errors.New("its record is not a JSON object")
+	}
+	return nil
+}
+
+// checkFields tells what is wrong with a CloudTrail event, its record
+// aside, if anything.
+func (e *trailEvent) checkFields() error {
 	switch {
 	case e.Seq < 0:
 		return fmt.Errorf("negative number %d", e.Seq)
+	case e.Seq >= maxEventSeq:
+		return fmt.Errorf("number %d is too large", e.Seq)
 	case e.ID == "" || e.Name == "" || e.Source == "":
 		return errors.New("no ID, name or source")
 	case e.Time.IsZero():
 		return errors.New("no time")
 	case !(e.DeliveryDraw >= 0 && e.DeliveryDraw <= 1):
 		return fmt.Errorf("delivery draw %v is outside 0 to 1", e.DeliveryDraw)
-	case len(e.Record) == 0 || e.Record[0] != '{':
-		return errors.New("its record is not a JSON object")
 	}
 	return nil
 }
 
-// Save makes sure the state file exists and holds the current state. Every
-// request that changes the state saves it already, so Save writes only when
-// there is no file yet or events have outlived CloudTrail's retention.
+// Save makes sure the state file exists and holds the current state, and
+// drops from the event log the events that have outlived CloudTrail's
+// retention, when enough have. Every request that changes the state saves
+// it already, so Save writes only when there is no file yet or the log is
+// due for compaction.
 func (s *Server) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mu.err != nil {
 		return s.mu.err
 	}
-	if s.seen.info != nil && !s.hasExpiredEventsLocked() {
+	if s.stateFile == "" {
 		return nil
 	}
-	return s.saveLocked()
+	if s.seen.info == nil {
+		if err := s.saveLocked(); err != nil {
+			return err
+		}
+	}
+	if s.log.compactionDue(s.clock.Now()) {
+		return s.compactLocked()
+	}
+	return nil
 }
 
 // eventRetention is how long CloudTrail event history keeps events.
@@ -334,50 +407,26 @@ func (s *Server) saveLocked() error {
 		s.stale = true
 		return &StateFileError{Op: StateSave, Path: s.stateFile, Err: err}
 	}
+	s.keysChanged = false
 	return nil
 }
 
-// writeStateLocked writes the state file atomically: a temporary file in
-// the same folder, renamed over the old one, so that a crash leaves either
-// the old state or the new one. Before the rename, it leaves a new token in
-// the lock file, so that other servers know to read the file again.
+// writeStateLocked writes the state file atomically (see replaceFile),
+// synced, so that a power cut does not lose a key that data was encrypted
+// under.
 func (s *Server) writeStateLocked() error {
-	s.dropExpiredEventsLocked()
 	data, err := json.MarshalIndent(s.st, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir, prefix := filepath.Dir(s.stateFile), "."+filepath.Base(s.stateFile)+".tmp-"
-	removeStaleTemps(dir, prefix)
-	tmp, err := s.createTemp(dir, prefix+"*")
+	info, token, err := s.replaceFile(s.stateFile, tokenState, func(f *os.File) error {
+		_, err := f.Write(append(data, '\n'))
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	token, err := writeSaveToken(s.mu.file)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), s.stateFile); err != nil {
-		return err
-	}
-	info, err := os.Stat(s.stateFile)
-	if err != nil {
+	if info == nil {
 		// Saved, but this server cannot tell the file apart from the next
 		// one: it reads it again at the next lock.
 		s.stale = true
@@ -385,6 +434,49 @@ func (s *Server) writeStateLocked() error {
 	}
 	s.seen = fileVersion{token: token, info: info}
 	return nil
+}
+
+// replaceFile replaces the file at path with what write writes, atomically:
+// a temporary file in the same folder, synced, renamed over the old one, so
+// that a crash leaves either the old file or the new one. Before the
+// rename, it leaves a new token of kind in the lock file, so that other
+// servers know to read the file again. It returns the new file's identity
+// (nil if it cannot be had) and the token.
+func (s *Server) replaceFile(path string, kind tokenKind, write func(*os.File) error) (fs.FileInfo, string, error) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	removeStaleTemps(dir, prefix)
+	tmp, err := s.createTemp(dir, prefix+"*")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, "", err
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return nil, "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, "", err
+	}
+	token, err := s.mu.writeToken(kind)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, "", err
+	}
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, token, nil
+	}
+	return info, token, nil
 }
 
 // removeStaleTemps removes the temporary files of saves that a killed
@@ -397,23 +489,6 @@ func removeStaleTemps(dir, prefix string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-}
-
-func (s *Server) hasExpiredEventsLocked() bool {
-	cutoff := s.clock.Now().Add(-eventRetention)
-	return len(s.st.Events) > 0 && !s.st.Events[0].Time.After(cutoff)
-}
-
-func (s *Server) dropExpiredEventsLocked() {
-	cutoff := s.clock.Now().Add(-eventRetention)
-	kept := s.st.Events[:0]
-	for _, e := range s.st.Events {
-		if e.Time.After(cutoff) {
-			kept = append(kept, e)
-		}
-	}
-	clear(s.st.Events[len(kept):])
-	s.st.Events = kept
 }
 
 // newUUID returns a random (version 4) UUID, the form of KMS key IDs and of

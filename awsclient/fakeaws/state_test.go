@@ -54,19 +54,28 @@ func TestStateSurvivesANewServer(t *testing.T) {
 	if got := fileInfo.Mode().Perm(); got != 0o600 {
 		t.Errorf("state file mode = %o, want 600", got)
 	}
-	saved, err := os.ReadFile(stateFile)
-	if err != nil {
-		t.Fatalf("read state file: %v", err)
-	}
-	if bytes.Contains(saved, []byte(base64.StdEncoding.EncodeToString(gen.Plaintext))) || bytes.Contains(saved, gen.Plaintext) {
-		t.Errorf("state file contains the plaintext data key")
+	for _, name := range []string{stateFile, filepath.Join(dir, "fake-aws.events.jsonl")} {
+		saved, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("read state file: %v", err)
+		}
+		if bytes.Contains(saved, []byte(base64.StdEncoding.EncodeToString(gen.Plaintext))) || bytes.Contains(saved, gen.Plaintext) {
+			t.Errorf("%s contains the plaintext data key", filepath.Base(name))
+		}
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s mode = %o, want 600", filepath.Base(name), got)
+		}
 	}
 	var names []string
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"fake-aws.json", "fake-aws.json.lock"}; !slices.Equal(names, want) {
+	if want := []string{"fake-aws.events.jsonl", "fake-aws.json", "fake-aws.json.lock"}; !slices.Equal(names, want) {
 		t.Errorf("state folder holds %q, want only %q (no temporary files left)", names, want)
 	}
 
@@ -209,7 +218,7 @@ func TestNewRefusesADamagedState(t *testing.T) {
 	for _, tc := range []struct{ name, state, want string }{
 		{"file that is null", `null`, "no format version"},
 		{"empty object", `{}`, "no format version"},
-		{"another version", `{"version": 2}`, "format version 2, want 1"},
+		{"another version", `{"version": 3}`, "format version 3, want 2"},
 		{"null event", `{"version": 1, "keys": null, "events": [null]}`, "event 0 is null"},
 		{"unknown key state", `{"version": 1, "keys": ` + key(`"state": "Deleted"`) + `}`, `unknown key state "Deleted"`},
 		{"key state missing", `{"version": 1, "keys": ` + key(`"created": "2024-03-01T12:00:00Z"`) + `}`, `unknown key state ""`},

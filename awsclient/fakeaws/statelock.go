@@ -9,18 +9,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
 
-// stateLock is a Server's lock over its state (Server.st and what goes with
-// it). With a state file it is also the lock between every process and
-// Server that use that file (mock-aws, a step, an encrypt, all at once):
-// Lock takes an exclusive advisory lock on the lock file beside the state
-// file (the state file's name with ".lock" added), then reads the state
-// file again if another one saved it since this Server last read or wrote
-// it. So each request works on the latest saved state, and what it saves
-// never writes back an older copy over another's change.
+// stateLock is a Server's lock over its state (Server.st, its event log and
+// what goes with them). With a state file it is also the lock between every
+// process and Server that use that file (mock-aws, a step, an encrypt, all
+// at once): Lock takes an exclusive advisory lock on the lock file beside
+// the state file (the state file's name with ".lock" added), then reads
+// again what another one changed since this Server last looked: the state
+// file if it was rewritten, the new lines of the event log. So each request
+// works on the latest saved state, and what it saves never writes back an
+// older copy over another's change. What Lock costs does not grow with the
+// history: a few system calls (open, flock, a read of the lock file's
+// tokens, a stat of each file) when nothing changed.
 //
 // Lock cannot fail. When the state file cannot be locked or read, the
 // in-process lock is held all the same and the failure is kept in err:
@@ -29,14 +33,15 @@ import (
 type stateLock struct {
 	mu     sync.Mutex
 	server *Server
-	file   *os.File // the lock file, locked, while mu is held
-	err    error    // why the state in memory may not be the saved one, while mu is held
+	file   *os.File           // the lock file, locked, while mu is held
+	tokens [tokenKinds]string // the lock file's tokens, as read at Lock and written since
+	err    error              // why the state in memory may not be the saved one, while mu is held
 }
 
 // Lock takes the lock and brings the state in memory up to date.
 func (l *stateLock) Lock() {
 	l.mu.Lock()
-	l.file, l.err = l.server.syncLocked()
+	l.err = l.server.syncLocked()
 }
 
 // Unlock releases the lock.
@@ -87,21 +92,37 @@ func (v fileVersion) same(w fileVersion) bool {
 		v.info.Size() == w.info.Size() && v.info.ModTime().Equal(w.info.ModTime())
 }
 
-// syncLocked locks the state file and reads it again if it changed; it
-// returns the locked lock file. Without a state file it does nothing.
-func (s *Server) syncLocked() (*os.File, error) {
+// syncLocked locks the state file and brings the state in memory up to
+// date with it and with the event log; it leaves the locked lock file in
+// s.mu.file. Without a state file it does nothing.
+func (s *Server) syncLocked() error {
 	if s.stateFile == "" {
-		return nil, nil
+		return nil
 	}
 	f, err := s.lockStateFile()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.reloadLocked(f); err != nil {
+	s.mu.file = f
+	s.mu.tokens = readTokens(f)
+	if err := s.reloadLocked(); err != nil {
 		s.stale = true
-		return f, err
+		return err
 	}
-	return f, nil
+	if err := s.syncLogLocked(); err != nil {
+		return err
+	}
+	if now := s.clock.Now(); s.log.compactionDue(now) {
+		// Not the request's failure: the log is only longer than it
+		// needs to be. Tried again later, and at the next Save.
+		if err := s.compactLocked(); err != nil {
+			s.log.retryCompactionAt = now.Add(compactionRetry)
+			if s.errorLog != nil {
+				s.errorLog.Printf("%v", err)
+			}
+		}
+	}
+	return nil
 }
 
 // lockStateFile opens the lock file, creating it and its folder (0700) if
@@ -139,9 +160,10 @@ func (s *Server) lockStateFile() (*os.File, error) {
 }
 
 // reloadLocked reads the state file again if it is not the version this
-// server last read or wrote, or if the state in memory is stale.
-func (s *Server) reloadLocked(lockFile *os.File) error {
-	now := fileVersion{token: readSaveToken(lockFile)}
+// server last read or wrote, or if the state in memory is stale. A file of
+// version 1 is migrated: its events move to the event log.
+func (s *Server) reloadLocked() error {
+	now := fileVersion{token: s.mu.tokens[tokenState]}
 	info, err := os.Stat(s.stateFile)
 	switch {
 	case err == nil:
@@ -152,7 +174,7 @@ func (s *Server) reloadLocked(lockFile *os.File) error {
 	if !s.stale && now.same(s.seen) {
 		return nil
 	}
-	st, info, err := loadState(s.stateFile)
+	st, legacy, info, err := loadState(s.stateFile)
 	if err != nil {
 		return err
 	}
@@ -173,36 +195,62 @@ func (s *Server) reloadLocked(lockFile *os.File) error {
 	s.st = st
 	s.seen = fileVersion{token: now.token, info: info}
 	s.stale = false
+	s.keysChanged = false
+	if legacy != nil {
+		return s.migrateLocked(legacy)
+	}
 	return nil
 }
 
-// saveTokenBytes is the size of the random token a save leaves in the lock
-// file; it is written as hex and a newline.
-const saveTokenBytes = 16
+// Tokens in the lock file: each writer of the state file or of a new event
+// log (not of an appended event) leaves a new random token of its kind, so
+// that the others know the file is another one, even when a new file
+// happens to look like the old one (same inode, size and time).
+type tokenKind int
 
-// readSaveToken reads the token of the last save from the lock file, or ""
-// when there is none.
-func readSaveToken(lockFile *os.File) string {
-	buf := make([]byte, 2*saveTokenBytes)
+const (
+	tokenState tokenKind = iota
+	tokenLog
+	tokenKinds
+)
+
+// tokenBytes is the size of a random token; it is written as hex, the
+// tokens one after the other, then a newline.
+const tokenBytes = 16
+
+// readTokens reads the tokens from the lock file; a token not there reads
+// as "".
+func readTokens(lockFile *os.File) (tokens [tokenKinds]string) {
+	buf := make([]byte, tokenKinds*2*tokenBytes)
 	n, err := lockFile.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return ""
+		return tokens
 	}
-	return string(buf[:n])
+	for i := range tokens {
+		from, to := min(n, i*2*tokenBytes), min(n, (i+1)*2*tokenBytes)
+		tokens[i] = string(buf[from:to])
+	}
+	return tokens
 }
 
-// writeSaveToken leaves a new random token in the lock file and returns it.
-func writeSaveToken(lockFile *os.File) (string, error) {
-	var b [saveTokenBytes]byte
-	rand.Read(b[:])
-	token := hex.EncodeToString(b[:])
-	if _, err := lockFile.WriteAt([]byte(token+"\n"), 0); err != nil {
+// writeToken leaves a new random token of kind in the lock file and
+// returns it.
+func (l *stateLock) writeToken(kind tokenKind) (string, error) {
+	for i, t := range l.tokens {
+		if tokenKind(i) == kind || len(t) != 2*tokenBytes {
+			var b [tokenBytes]byte
+			rand.Read(b[:])
+			l.tokens[i] = hex.EncodeToString(b[:])
+		}
+	}
+	line := strings.Join(l.tokens[:], "") + "\n"
+	if _, err := l.file.WriteAt([]byte(line), 0); err != nil {
 		return "", err
 	}
-	if err := lockFile.Truncate(int64(len(token) + 1)); err != nil {
+	if err := l.file.Truncate(int64(len(line))); err != nil {
 		return "", err
 	}
-	return token, nil
+	return l.tokens[kind], nil
 }
 
 // update applies change to the latest saved state and saves the result,
@@ -218,10 +266,13 @@ func (s *Server) update(change func()) error {
 	if s.mu.err != nil {
 		return s.mu.err
 	}
+	nextSeq := s.log.nextSeq
 	done := false
 	defer func() {
 		if !done {
 			s.stale = true
+			s.pending = nil
+			s.log.nextSeq = nextSeq
 		}
 	}()
 	if s.testHookLocked != nil {
@@ -229,5 +280,36 @@ func (s *Server) update(change func()) error {
 	}
 	change()
 	done = true
-	return s.saveLocked()
+	return s.commitLocked()
+}
+
+// commitLocked saves what the change under way did: the state file first,
+// when a key or alias changed, then its events, appended to the event log
+// in one write. A crash between the two leaves a state that loads, without
+// the call's event; a call that only logs an event (most: GenerateDataKey,
+// Decrypt, DescribeKey) writes nothing but that line.
+func (s *Server) commitLocked() error {
+	pending := s.pending
+	s.pending = nil
+	if s.stateFile == "" {
+		for _, e := range pending {
+			s.index.add(e)
+		}
+		return nil
+	}
+	if s.keysChanged {
+		if err := s.saveLocked(); err != nil {
+			if len(pending) > 0 {
+				s.log.nextSeq = pending[0].Seq
+			}
+			return err
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	if err := s.appendEventsLocked(pending); err != nil {
+		return &StateFileError{Op: StateSave, Path: s.log.path, Err: err}
+	}
+	return nil
 }

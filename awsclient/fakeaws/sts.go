@@ -66,10 +66,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, req *request) {
 		return // the caller has gone
 	}
 	// CloudTrail logs GetCallerIdentity, failed calls too.
-	s.mu.Lock()
-	s.recordSTSLocked(req, fault)
-	saveErr := s.saveLocked()
-	s.mu.Unlock()
+	saveErr := s.update(func() { s.recordSTSLocked(req, fault) })
 	if saveErr != nil {
 		writeSTSError(w, req, &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: saveErr.Error()})
 		return
