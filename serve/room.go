@@ -236,7 +236,7 @@ func (r *Room) End(goodbye string) {
 	live := r.liveLocked()
 	close(r.endedCh)
 	r.mu.Unlock()
-	r.log.Printf("room ended by the facilitator")
+	r.log.Printf("the workshop ended for everyone")
 	for _, s := range live {
 		s.end(goodbye)
 	}
