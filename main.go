@@ -180,7 +180,7 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 	// The tutorial's own: run and step make their calls and are done.
 	root.Flags().BoolVar(&a.noEndpoint, "no-endpoint", false, "demo only: do not also serve the simulated AWS on a loopback port for your own AWS CLI")
 
-	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand())
+	root.AddCommand(a.runCommand(), a.stepCommand(), a.encryptCommand(), a.decryptCommand(), a.mockAWSCommand(), a.serveCommand())
 	return root
 }
 

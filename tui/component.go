@@ -103,6 +103,8 @@ type common struct {
 	// endpoint is where the demo also answers the learner's own AWS CLI
 	// ("http://127.0.0.1:PORT"), "" when it does not.
 	endpoint string
+	// noEndpointNote, when set, says why there is no endpoint.
+	noEndpointNote string
 
 	// workshop is read only while no step runs: a running step writes it.
 	workshop *steps.Workshop

@@ -132,6 +132,9 @@ func copyLines(lines []string, width int) []string {
 // endpointNotice says why the endpoint key shows no lines: real AWS, or
 // the demo started without its endpoint.
 func endpointNotice(c *common) string {
+	if c.noEndpointNote != "" {
+		return c.noEndpointNote
+	}
 	if c.live {
 		return "With --aws, your own AWS CLI reaches the same account already: use the same profile and region."
 	}

@@ -116,6 +116,9 @@ func (m *Model) View() tea.View {
 
 // render draws the screen as a string of exactly the window's size.
 func (m *Model) render() string {
+	if m.goodbye != "" {
+		return m.goodbyeView()
+	}
 	l := m.layout()
 	gap := strings.Repeat("\n", m.gapLines(l.mode))
 	s := m.headerView(l.mode) + gap + "\n" + fitHeight(m.bodyView(l), l.bodyH) + "\n" + gap + m.footerView(l.mode)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -80,6 +81,13 @@ type Model struct {
 	quitting      bool // waiting for a cancelled step before quitting
 	notice        string
 	noticeWarn    bool
+
+	// The room's (room.go): who watches, what it last saw, the wait it
+	// set for step 5, and the goodbye shown in place of the tutorial.
+	observer  func(Status)
+	observed  *Status
+	auditWait *time.Duration
+	goodbye   string
 }
 
 // newModel builds the tutorial over a workshop. Nothing runs until Init.
@@ -92,6 +100,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		alive:     alive,
 		stop:      stop,
 		themeName: opts.Theme,
+		observer:  opts.Observe,
 		fast:      opts.Fast,
 		help:      help.New(),
 		api:       newAPIPane(),
@@ -103,6 +112,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		m.themeName = ThemeAuto
 	}
 	m.c.cwd, _ = os.Getwd()
+	m.c.noEndpointNote = opts.NoEndpointNote
 	m.c.shuffle = rand.Shuffle
 	if opts.shuffle != nil {
 		m.c.shuffle = opts.shuffle
@@ -232,11 +242,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleRequest(req))
 	}
 	m.resize()
+	m.observe()
 	return m, tea.Batch(cmds...)
 }
 
 // route hands a message to whoever it is for.
 func (m *Model) route(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.routeRoom(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -321,6 +335,8 @@ func (m *Model) updateKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Interrupt):
 		return m.interrupt()
+	case m.goodbye != "":
+		return m.quit()
 	case m.quitting:
 		return nil
 	case m.dialog() != nil:
@@ -452,6 +468,12 @@ func (m *Model) startStep(n int) tea.Cmd {
 // startRun runs run for step n's screen in the background: a step, or
 // one of its experiments.
 func (m *Model) startRun(n int, run runFunc) tea.Cmd {
+	if m.goodbye != "" {
+		return nil
+	}
+	if m.auditWait != nil {
+		m.w.AuditWait = m.auditWait
+	}
 	ctx, cancel := context.WithCancel(m.alive)
 	m.runCancel = cancel
 	m.c.running = n

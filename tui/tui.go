@@ -39,6 +39,21 @@ type Options struct {
 	// ProgramOptions are passed to the bubbletea program after the
 	// tutorial's own (tests set a window size or a colour profile).
 	ProgramOptions []tea.ProgramOption
+	// Environ is the learner's environment as KEY=VALUE lines, where
+	// NO_COLOR is looked up; nil means this process's. A server gives the
+	// session's, never its own.
+	Environ []string
+	// Observe, when set, is told the tutorial's status each time it
+	// changes (room.go). It is called from the program's goroutine and
+	// must not block.
+	Observe func(Status)
+	// Started, when set, is called with the program before it runs, so
+	// that the caller can send it messages (Program.Send): window sizes
+	// over SSH, and a room's NoticeMsg, GoodbyeMsg and AuditWaitMsg.
+	Started func(*tea.Program)
+	// NoEndpointNote, when set, is what the tutorial says when asked for
+	// the endpoint of the demo it does not serve.
+	NoEndpointNote string
 	// shuffle, when set, orders the choices of the quiz and of the
 	// predictions (tests give a seeded or fixed one); nil: rand.Shuffle,
 	// a new order each run.
@@ -52,7 +67,11 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Workshop == nil {
 		return errors.New("run tutorial: no workshop")
 	}
-	if os.Getenv("NO_COLOR") != "" {
+	env := opts.Environ
+	if env == nil {
+		env = os.Environ()
+	}
+	if environ(env, "NO_COLOR") != "" {
 		opts.Theme = ThemePlain
 	}
 	switch opts.Theme {
@@ -89,8 +108,15 @@ func runProgram(ctx context.Context, opts Options, c content) (*Model, error) {
 	if opts.Output != nil {
 		popts = append(popts, tea.WithOutput(opts.Output))
 	}
+	if opts.Environ != nil {
+		popts = append(popts, tea.WithEnvironment(opts.Environ))
+	}
 	popts = append(popts, opts.ProgramOptions...)
-	final, err := tea.NewProgram(m, popts...).Run()
+	p := tea.NewProgram(m, popts...)
+	if opts.Started != nil {
+		opts.Started(p)
+	}
+	final, err := p.Run()
 	if fm, ok := final.(*Model); ok && fm != nil {
 		m = fm
 	}
