@@ -321,7 +321,7 @@ func (r *Room) Attendees() []AttendeeStatus {
 		as := AttendeeStatus{
 			ID: a.id, Name: a.name, Account: a.account, Connected: a.live != nil,
 			Screen: st.Screen, Step: st.Step, StepState: st.StepState,
-			StepsDone: len(st.Progress.Done), Experiments: len(st.Progress.Experiments),
+			StepsDone: st.StepsDone, Experiments: len(st.Progress.Experiments),
 			Predictions: st.Progress.Predictions, QuizPicks: make([]int, len(quiz)),
 		}
 		if !a.since.IsZero() {

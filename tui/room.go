@@ -28,6 +28,10 @@ type Status struct {
 	// StepState is the state of the step on screen: "", "running",
 	// "done", "failed" or "cancelled".
 	StepState string
+	// StepsDone is how many steps the learner sees as done (the tabs'
+	// marks): those run in this session and those the progress counts.
+	// After the clean-up, the progress keeps only step 6.
+	StepsDone int
 	// Progress is the learner's progress as the tutorial knows it: the
 	// steps done, the experiments tried, the quiz's answers and the
 	// predictions. It is the observer's own copy.
@@ -36,7 +40,7 @@ type Status struct {
 
 // equal reports whether two statuses say the same.
 func (s Status) equal(o Status) bool {
-	if s.Screen != o.Screen || s.Step != o.Step || s.StepState != o.StepState {
+	if s.Screen != o.Screen || s.Step != o.Step || s.StepState != o.StepState || s.StepsDone != o.StepsDone {
 		return false
 	}
 	p, q := s.Progress, o.Progress
@@ -101,6 +105,11 @@ func (m *Model) goodbyeView() string {
 // status is the tutorial's status now.
 func (m *Model) status() Status {
 	s := Status{Screen: "welcome", Progress: m.c.progress.state}
+	for _, st := range m.steps {
+		if st.done() {
+			s.StepsDone++
+		}
+	}
 	switch scr := m.screen().(type) {
 	case *stepScreen:
 		s.Screen, s.Step = "step", scr.step.Number

@@ -52,6 +52,23 @@ func TestObserverSeesStepsAndAnswers(t *testing.T) {
 	}
 }
 
+// After the clean-up, the progress keeps only step 6, but the learner sees
+// six steps done, and so does the room.
+func TestObserverCountsTheStepsTheLearnerSeesDone(t *testing.T) {
+	m := newTestModel(t, "")
+	var last Status
+	m.observer = func(s Status) { last = s }
+	for n := 1; n <= 6; n++ {
+		runStep(m, n)
+	}
+	m.w.State.Done = map[int]time.Time{6: t0} // as the clean-up leaves it
+	m.c.progress.state = m.w.State.Clone()
+	send(m, press("n")...)
+	if last.StepsDone != 6 {
+		t.Errorf("observed %d steps done after all six ran, want 6", last.StepsDone)
+	}
+}
+
 func hasState(seen []Status, state string) bool {
 	for _, s := range seen {
 		if s.StepState == state {
