@@ -56,7 +56,7 @@ type (
 	goToStepMsg struct{ step int }
 	// resumeMsg asks for the first step not done, or the screen after
 	// the steps when all are.
-	resumeMsg struct{}
+	resumeMsg struct{ quiz bool } // quiz: to the quiz, whatever the steps
 	// runStepMsg asks to run step n, after the live confirmation.
 	runStepMsg struct{ step int }
 	// startOverMsg asks to forget the progress and go to the first step.

@@ -523,8 +523,17 @@ func TestResumeOffersToContinueOrStartOver(t *testing.T) {
 // TestWelcomeAfterTheCleanUpOffersToGoThroughAgain: the clean-up clears
 // the progress but its own step, so "continue with step 1, or start over
 // from step 1" offered one thing twice.
+// quizAllAnswered marks every quiz question of m answered, right.
+func quizAllAnswered(m *Model) {
+	m.c.progress.state.Quiz = map[int]steps.QuizAnswer{}
+	for i, q := range m.c.content.quiz {
+		m.c.progress.state.Quiz[i+1] = steps.QuizAnswer{Prompt: q.Prompt, Picks: []int{q.Answer}}
+	}
+}
+
 func TestWelcomeAfterTheCleanUpOffersToGoThroughAgain(t *testing.T) {
 	m := newTestModel(t, "", 6)
+	quizAllAnswered(m)
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	screen := ansi.Strip(m.render())
 	if !strings.Contains(screen, "Step 6 cleaned up this workshop folder last time") ||
@@ -537,6 +546,24 @@ func TestWelcomeAfterTheCleanUpOffersToGoThroughAgain(t *testing.T) {
 	send(m, press("enter")...)
 	if !onStep(m, 1) {
 		t.Errorf("Enter on the welcome screen after the clean-up went to %s, want step 1", m.screen().Title())
+	}
+}
+
+// Back after the clean-up with the quiz not finished (an attendee who
+// dropped during the quiz): the quiz is what comes next.
+func TestWelcomeAfterTheCleanUpGoesOnWithAnUnfinishedQuiz(t *testing.T) {
+	m := newTestModel(t, "", 6)
+	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	screen := ansi.Strip(m.render())
+	words := strings.Join(strings.Fields(strings.ReplaceAll(screen, "│", "")), " ")
+	if !strings.Contains(words, "the quiz is next, 0 of its 2 questions answered") ||
+		!strings.Contains(words, "Press enter to go on with the quiz, or 1 to go through the workshop again") ||
+		!strings.Contains(screen, "enter go on with the quiz") {
+		t.Errorf("welcome after the clean-up, quiz unfinished, does not offer the quiz:\n%s", screen)
+	}
+	send(m, press("enter")...)
+	if _, ok := m.screen().(*quizScreen); !ok {
+		t.Errorf("Enter went to %s, want the quiz", m.screen().Title())
 	}
 }
 

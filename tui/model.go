@@ -382,7 +382,7 @@ func (m *Model) handleRequest(msg tea.Msg) tea.Cmd {
 	case goToStepMsg:
 		return m.goTo(msg.step)
 	case resumeMsg:
-		if n := m.c.progress.resumeStep(len(m.steps)); n != 0 {
+		if n := m.c.progress.resumeStep(len(m.steps)); n != 0 && !msg.quiz {
 			return m.goTo(n)
 		}
 		// All done: the screen after the last step.

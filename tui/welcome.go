@@ -38,8 +38,9 @@ func (s *welcomeScreen) updateKey(msg tea.KeyPressMsg) {
 	k := &s.c.keys
 	switch {
 	case key.Matches(msg, k.Enter):
+		_, _, quiz := s.quizNext()
 		s.resumeOffered = false
-		s.c.send(resumeMsg{})
+		s.c.send(resumeMsg{quiz: quiz})
 	case s.offersStartOver() && key.Matches(msg, k.StartOver):
 		if n := s.c.running; n != 0 {
 			s.c.send(noticeMsg{fmt.Sprintf("Step %d is running: wait for it before starting over.", n), true})
@@ -107,6 +108,13 @@ func (s *welcomeScreen) text(width int, withDiagrams bool) string {
 // last thing done was the clean-up, to go through the workshop again.
 func (s *welcomeScreen) resumeView(width int) string {
 	t, k := &s.c.theme, &s.c.keys
+	if answered, total, ok := s.quizNext(); ok {
+		body := t.bold.Render("Welcome back.") + " " + t.text.Render(fmt.Sprintf(
+			"You went through the %d steps; the quiz is next, %d of its %d questions answered.", s.c.stepCount(), answered, total)) + "\n" +
+			t.press(k.Enter, " to go on with the quiz, or ") +
+			t.help.ShortKey.Render(nth(k.Jump, 1)) + t.text.Render(" to go through the workshop again from step 1.")
+		return t.infoBox.Width(min(width, 76)).Render(body)
+	}
 	if n := s.cleanedUp(); n != 0 {
 		body := t.bold.Render("Welcome back.") + " " + t.text.Render(fmt.Sprintf(
 			"Step %d cleaned up this workshop folder last time.", n)) + "\n" +
@@ -143,6 +151,14 @@ func (s *welcomeScreen) cleanedUp() int {
 		}
 	}
 	return cleanup
+}
+
+// quizNext reports whether the learner, back after the clean-up, has
+// the quiz left to finish, with how many of its questions are answered.
+func (s *welcomeScreen) quizNext() (answered, total int, ok bool) {
+	total = len(s.c.content.quiz)
+	answered = len(s.c.progress.state.Quiz)
+	return answered, total, s.resumeOffered && s.cleanedUp() != 0 && answered < total
 }
 
 // offersStartOver reports whether the start-over key does something here.
@@ -205,6 +221,9 @@ func (s *welcomeScreen) Tab() (string, bool)       { return "welcome", false }
 func (s *welcomeScreen) enter() key.Binding {
 	if !s.resumeOffered {
 		return describe(s.c.keys.Enter, "start")
+	}
+	if _, _, ok := s.quizNext(); ok {
+		return describe(s.c.keys.Enter, "go on with the quiz")
 	}
 	if s.cleanedUp() != 0 {
 		return describe(s.c.keys.Enter, "start again")
