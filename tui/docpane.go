@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"cse-workshop/assets"
 )
@@ -111,13 +110,4 @@ func sourcesView(t *theme, sources []assets.Source, width int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// maxLineWidth is the width of the widest line of s, in cells.
-func maxLineWidth(s string) int {
-	w := 0
-	for _, l := range strings.Split(s, "\n") {
-		w = max(w, ansi.StringWidth(l))
-	}
-	return w
 }
