@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/spf13/cobra"
@@ -368,7 +369,9 @@ func accountFlags(clients *awsclient.Clients) string {
 
 // keyIDPattern matches the key ID of a KMS key: a UUID, or "mrk-" and 32
 // hex digits for a multi-Region key.
-var keyIDPattern = regexp.MustCompile(`^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var keyIDPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+})
 
 // parseKeyARN parses the ARN of a KMS key.
 func parseKeyARN(s string) (arn.ARN, bool) {
@@ -377,7 +380,7 @@ func parseKeyARN(s string) (arn.ARN, bool) {
 		return arn.ARN{}, false
 	}
 	id, ok := strings.CutPrefix(a.Resource, "key/")
-	return a, ok && keyIDPattern.MatchString(id)
+	return a, ok && keyIDPattern().MatchString(id)
 }
 
 // headerKeyARN returns the KMS key ARN the header of the encrypted file

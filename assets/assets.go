@@ -72,7 +72,9 @@ func WelcomeSources() []Source {
 // a line, "- [Title](URL)".
 const sourcesHeading = "\n## Sources\n"
 
-var sourceLine = regexp.MustCompile(`^- \[([^\]]+)\]\((\S+)\)$`)
+// It is compiled on first use: every command links this package, most
+// never read a lesson.
+var sourceLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^- \[([^\]]+)\]\((\S+)\)$`) })
 
 // splitSources returns the markdown of an embedded text without its
 // Sources section, and the pages that section lists.
@@ -87,7 +89,7 @@ func splitSources(name string) (string, []Source) {
 		if l = strings.TrimSpace(l); l == "" {
 			continue
 		}
-		m := sourceLine.FindStringSubmatch(l)
+		m := sourceLine().FindStringSubmatch(l)
 		if m == nil {
 			panic(fmt.Sprintf("assets: %s: a line of its sources is not \"- [Title](URL)\": %q", name, l))
 		}

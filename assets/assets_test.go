@@ -8,14 +8,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// A lesson is read on one screen, by a learner or from the back of a room.
+// The diagrams fit the box the welcome screen draws them in. (That a
+// lesson fits one screen is tested where it is drawn, in tui.)
 const (
-	lessonColumns  = 70
-	lessonMaxLines = 20
 	diagramColumns = 76
 	diagramLines   = 16
 )
@@ -127,33 +125,6 @@ func TestFirstExplanationIsAboutEventHistory(t *testing.T) {
 	for _, wrong := range []string{"S3", "5 minutes"} {
 		if strings.Contains(q.Explanation, wrong) {
 			t.Errorf("Quiz()[0].Explanation mentions %q, the delivery of log files to S3, which step 5 does not read: %s", wrong, q.Explanation)
-		}
-	}
-}
-
-func TestTextFitsOneScreen(t *testing.T) {
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(lessonColumns))
-	if err != nil {
-		t.Fatalf("NewTermRenderer: %v", err)
-	}
-	docs := map[string]string{"Welcome()": Welcome()}
-	for n := 1; n <= Steps; n++ {
-		docs[fmt.Sprintf("Lesson(%d)", n)] = Lesson(n)
-	}
-	for name, md := range docs {
-		out, err := r.Render(md)
-		if err != nil {
-			t.Errorf("render %s: %v", name, err)
-			continue
-		}
-		lines := strings.Split(strings.Trim(ansi.Strip(out), "\n"), "\n")
-		if len(lines) > lessonMaxLines {
-			t.Errorf("%s renders to %d lines at %d columns, want at most %d", name, len(lines), lessonColumns, lessonMaxLines)
-		}
-		for i, l := range lines {
-			if w := ansi.StringWidth(strings.TrimRight(l, " ")); w > lessonColumns {
-				t.Errorf("%s line %d is %d columns wide, want at most %d: %q", name, i+1, w, lessonColumns, l)
-			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/aws/smithy-go/middleware"
@@ -70,8 +71,8 @@ func showBody(body []byte) string {
 	} else {
 		// Cut short, or not JSON: mask what looks like a secret, in either
 		// protocol, before anything else is done with it.
-		out = secretJSON.ReplaceAllString(string(body), `"$1": "<not shown>"`)
-		out = secretXML.ReplaceAllString(out, "<$1><not shown></$1>")
+		out = secretJSON().ReplaceAllString(string(body), `"$1": "<not shown>"`)
+		out = secretXML().ReplaceAllString(out, "<$1><not shown></$1>")
 	}
 	if len(out) > maxShownBody {
 		cut := strings.LastIndexByte(out[:maxShownBody], '\n')
@@ -84,9 +85,15 @@ func showBody(body []byte) string {
 }
 
 var (
-	secretJSON = regexp.MustCompile(`"(Plaintext|KeyMaterial|ImportToken|PrivateKeyPlaintext|SecretAccessKey|SessionToken)"\s*:\s*"[^"]*"?`)
-	secretXML  = regexp.MustCompile(`<(SecretAccessKey|SessionToken)>[^<]*(?:</(?:SecretAccessKey|SessionToken)>)?`)
+	secretJSON = lazyRegexp(`"(Plaintext|KeyMaterial|ImportToken|PrivateKeyPlaintext|SecretAccessKey|SessionToken)"\s*:\s*"[^"]*"?`)
+	secretXML  = lazyRegexp(`<(SecretAccessKey|SessionToken)>[^<]*(?:</(?:SecretAccessKey|SessionToken)>)?`)
 )
+
+// lazyRegexp compiles expr on first use rather than when the program
+// starts, where every command would pay for every pattern.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // mask replaces the secrets in a decoded JSON value.
 func mask(v any) any {

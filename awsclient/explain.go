@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -240,12 +239,12 @@ func (p *taggedCredentials) ProviderSources() []aws.CredentialSource {
 
 var (
 	// "User: arn:... is not authorized to perform: kms:CreateKey on resource: ..."
-	deniedActionPattern = regexp.MustCompile(`not authorized to perform:? ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
-	keyARNPattern       = regexp.MustCompile(`arn:aws[A-Za-z-]*:kms:[a-z0-9-]*:[0-9]{12}:key/[A-Za-z0-9-]+`)
-	aliasPattern        = regexp.MustCompile(`alias/[A-Za-z0-9/_-]+`)
+	deniedActionPattern = lazyRegexp(`not authorized to perform:? ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
+	keyARNPattern       = lazyRegexp(`arn:aws[A-Za-z-]*:kms:[a-z0-9-]*:[0-9]{12}:key/[A-Za-z0-9-]+`)
+	aliasPattern        = lazyRegexp(`alias/[A-Za-z0-9/_-]+`)
 	// aliasNotFoundPattern is KMS's message for an alias it did not find,
 	// which names the alias (or its ARN) as it was given, spaces included.
-	aliasNotFoundPattern = regexp.MustCompile(`(?s)^Alias (?:arn:[^:]*:kms:[^:]*:[^:]*:)?(alias/.*) is not found\.?$`)
+	aliasNotFoundPattern = lazyRegexp(`(?s)^Alias (?:arn:[^:]*:kms:[^:]*:[^:]*:)?(alias/.*) is not found\.?$`)
 )
 
 // Diagnose reads an error from an AWS call (or from New): why it failed
@@ -371,11 +370,11 @@ func diagnoseAPIError(err error, apiErr smithy.APIError, src credentialSource) (
 		}, true
 
 	case "DisabledException":
-		key := keyARNPattern.FindString(msg)
+		key := keyARNPattern().FindString(msg)
 		return Problem{Reason: KeyDisabled, What: fmt.Sprintf("the KMS key%s is disabled", spaced(key)), Key: key}, true
 
 	case "KMSInvalidStateException":
-		key := keyARNPattern.FindString(msg)
+		key := keyARNPattern().FindString(msg)
 		if strings.Contains(strings.ToLower(msg), "pending deletion") {
 			return Problem{
 				Reason: KeyPendingDeletion,
@@ -402,7 +401,7 @@ func diagnoseAPIError(err error, apiErr smithy.APIError, src credentialSource) (
 				}, true
 			}
 		}
-		name, key := "the KMS key", keyARNPattern.FindString(msg)
+		name, key := "the KMS key", keyARNPattern().FindString(msg)
 		if alias := notFoundAlias(msg); alias != "" {
 			name, key = "the alias "+text.Name(alias), alias
 		} else if key != "" {
@@ -411,7 +410,7 @@ func diagnoseAPIError(err error, apiErr smithy.APIError, src credentialSource) (
 		return Problem{Reason: KeyNotFound, What: fmt.Sprintf("%s does not exist in this account and region", name), Key: key}, true
 
 	case "AlreadyExistsException":
-		name, alias := "the alias", aliasPattern.FindString(msg)
+		name, alias := "the alias", aliasPattern().FindString(msg)
 		if alias != "" {
 			name = "the alias " + alias
 		}
@@ -546,7 +545,7 @@ func ssoLogin(profile string) string {
 // deniedAction names the IAM action of an access-denied error: from the
 // message when AWS says it, else from the operation that failed.
 func deniedAction(err error, msg string) string {
-	if m := deniedActionPattern.FindStringSubmatch(msg); m != nil {
+	if m := deniedActionPattern().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 	var opErr *smithy.OperationError
@@ -583,8 +582,8 @@ func afterAttempts(err error) string {
 // notFoundAlias is the alias name in KMS's NotFoundException message, or ""
 // when the message names none.
 func notFoundAlias(msg string) string {
-	if m := aliasNotFoundPattern.FindStringSubmatch(msg); m != nil {
+	if m := aliasNotFoundPattern().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
-	return aliasPattern.FindString(msg)
+	return aliasPattern().FindString(msg)
 }

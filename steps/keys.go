@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -155,8 +156,10 @@ func keyTags(ctx context.Context, w *Workshop, keyID string) (map[string]string,
 	}
 }
 
-// tagUnsafe matches what AWS does not allow in a tag value.
-var tagUnsafe = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
+// tagUnsafe matches what AWS does not allow in a tag value. Its Unicode
+// classes are slow to compile: it is compiled on first use, not by every
+// command at start-up.
+var tagUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`) })
 
 // maxTagValueLength is KMS's limit on a tag value, in characters.
 const maxTagValueLength = 256
@@ -165,7 +168,7 @@ const maxTagValueLength = 256
 // with the characters AWS refuses replaced, and at most its last 256
 // characters.
 func folderTagValue(dir string) string {
-	v := []rune(tagUnsafe.ReplaceAllString(dir, "_"))
+	v := []rune(tagUnsafe().ReplaceAllString(dir, "_"))
 	if len(v) > maxTagValueLength {
 		v = v[len(v)-maxTagValueLength:]
 	}

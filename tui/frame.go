@@ -481,5 +481,3 @@ func (t *theme) verticalRule() string {
 	}
 	return "│"
 }
-
-func stripANSI(s string) string { return ansi.Strip(s) }

@@ -5,8 +5,6 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/glamour/v2/ansi"
-	"charm.land/glamour/v2/styles"
 	"charm.land/lipgloss/v2"
 
 	"cse-workshop/steps"
@@ -65,7 +63,7 @@ type theme struct {
 	progressFullChar     rune
 	progressEmptyChar    rune
 	help                 help.Styles
-	glamour              ansi.StyleConfig
+	md                   markdownStyles // the lessons
 }
 
 // palette is what differs between the coloured themes.
@@ -76,6 +74,9 @@ type palette struct {
 	// background is the terminal background the palette is drawn for:
 	// text without a background of its own stands on it.
 	background color.Color
+	// The lessons' own colours: their text, the chip of their title and
+	// their other headings.
+	lessonText, titleFG, titleBG, lessonHeading color.Color
 }
 
 var (
@@ -86,6 +87,8 @@ var (
 		failure:     lipgloss.Color("#FF6B6B"),
 		highlightFG: lipgloss.Color("#1C1C1C"), highlightBG: lipgloss.Color("#FFD75F"),
 		onColour: lipgloss.Color("#1C1C1C"), background: lipgloss.Color("#1C1C1C"),
+		lessonText: lipgloss.Color("252"), lessonHeading: lipgloss.Color("39"),
+		titleFG: lipgloss.Color("228"), titleBG: lipgloss.Color("63"),
 	}
 	lightPalette = palette{
 		text: lipgloss.Color("#1C1C1C"), subtle: lipgloss.Color("#5F5F5F"),
@@ -94,6 +97,8 @@ var (
 		failure:     lipgloss.Color("#AF0000"),
 		highlightFG: lipgloss.Color("#000000"), highlightBG: lipgloss.Color("#FFD75F"),
 		onColour: lipgloss.Color("#FFFFFF"), background: lipgloss.Color("#FFFFFF"),
+		lessonText: lipgloss.Color("234"), lessonHeading: lipgloss.Color("27"),
+		titleFG: lipgloss.Color("228"), titleBG: lipgloss.Color("63"),
 	}
 	// The high-contrast palettes have no grey: everything is full
 	// strength, and every colour reaches 7:1 against the background and
@@ -124,18 +129,18 @@ func newTheme(name string, dark bool) theme {
 		return plainTheme()
 	case ThemeHighContrast, ThemeProjector:
 		if dark {
-			return colourTheme("high-contrast-dark", highContrastDarkPalette, true, styles.DarkStyleConfig)
+			return colourTheme("high-contrast-dark", highContrastDarkPalette, true)
 		}
-		return colourTheme("high-contrast-light", highContrastLightPalette, true, styles.LightStyleConfig)
+		return colourTheme("high-contrast-light", highContrastLightPalette, true)
 	default:
 		if dark {
-			return colourTheme("dark", darkPalette, false, styles.DarkStyleConfig)
+			return colourTheme("dark", darkPalette, false)
 		}
-		return colourTheme("light", lightPalette, false, styles.LightStyleConfig)
+		return colourTheme("light", lightPalette, false)
 	}
 }
 
-func colourTheme(name string, p palette, highContrast bool, md ansi.StyleConfig) theme {
+func colourTheme(name string, p palette, highContrast bool) theme {
 	s := lipgloss.NewStyle
 	t := theme{
 		name:     name,
@@ -194,16 +199,23 @@ func colourTheme(name string, p palette, highContrast bool, md ansi.StyleConfig)
 		FullDesc:       s().Foreground(p.subtle),
 		FullSeparator:  s().Foreground(p.subtle),
 	}
-	md.Document.Margin = uintPtr(0)
-	// Code in the lessons is names (APIs, files, fields): colour them, no
-	// chips, which would make a paragraph of names hard to read.
-	md.Code.Color = stringPtr(hex(p.info))
-	md.Code.BackgroundColor = nil
-	md.Code.Prefix, md.Code.Suffix = "", ""
+	lesson := s().Foreground(p.lessonText)
+	t.md = markdownStyles{
+		text: lesson, strong: lesson.Bold(true), emph: lesson.Italic(true),
+		// Code in the lessons is names (APIs, files, fields): colour them,
+		// no chips, which would make a paragraph of names hard to read.
+		code:  s().Foreground(p.info),
+		link:  t.link,
+		title: s().Foreground(p.titleFG).Background(p.titleBG).Bold(true).Padding(0, 1),
+		// The headings below the title say their level with marks.
+		heading: s().Foreground(p.lessonHeading).Bold(true), headingMarks: true,
+		codeBlock: t.subtle,
+		bullet:    "•", nestIndent: 2,
+	}
 	if highContrast {
 		// Readable from the back of a room: bold everywhere, no faint
 		// text, more air between the parts of the screen, and no colour
-		// of glamour's own: the lesson uses the palette only.
+		// but the palette's, in the lesson too.
 		t.gap, t.pad = 2, 2
 		t.text = t.text.Bold(true)
 		t.label = t.label.Bold(true)
@@ -213,15 +225,9 @@ func colourTheme(name string, p palette, highContrast bool, md ansi.StyleConfig)
 		t.help.ShortDesc = t.help.ShortDesc.Bold(true)
 		t.help.FullDesc = t.help.FullDesc.Bold(true)
 		t.progressEmptyChar = '─'
-		md = markerlessMarkdown()
-		md.Document.Color = stringPtr(hex(p.text))
-		md.Document.Bold = boolPtr(true)
-		md.Code.Color = stringPtr(hex(p.accent))
-		md.Heading.Color = stringPtr(hex(p.accent))
-		md.Link.Color = stringPtr(hex(p.info))
-		md.LinkText.Color = stringPtr(hex(p.info))
+		accent := s().Foreground(p.accent).Bold(true)
+		t.md = markerlessMarkdown(t.text, accent, accent, t.link.Bold(true))
 	}
-	t.glamour = md
 	return t
 }
 
@@ -266,24 +272,21 @@ func plainTheme() theme {
 		ShortKey: b, ShortDesc: s(), ShortSeparator: s(), Ellipsis: s(),
 		FullKey: b, FullDesc: s(), FullSeparator: s(),
 	}
-	t.glamour = markerlessMarkdown()
+	t.md = markerlessMarkdown(s(), b, s(), t.link)
 	return t
 }
 
-// markerlessMarkdown renders markdown with ASCII list bullets and
-// structure, without colours and without the markers of the source (#, **,
-// `): bold says what they said.
-func markerlessMarkdown() ansi.StyleConfig {
-	md := styles.ASCIIStyleConfig
-	md.Document.Margin = uintPtr(0)
-	md.Heading.Bold = boolPtr(true)
-	for _, h := range []*ansi.StyleBlock{&md.H1, &md.H2, &md.H3, &md.H4, &md.H5, &md.H6} {
-		h.Prefix = ""
+// markerlessMarkdown draws markdown without the markers of the source (#,
+// **, `): bold says what they said. Nested lists stand further in, to be
+// told apart without colour.
+func markerlessMarkdown(text, heading, code, link lipgloss.Style) markdownStyles {
+	return markdownStyles{
+		text: text, strong: text.Bold(true), emph: text.Italic(true),
+		code: code, link: link,
+		title: heading, heading: heading,
+		codeBlock: code,
+		bullet:    "•", nestIndent: 4,
 	}
-	md.Strong = ansi.StylePrimitive{Bold: boolPtr(true)}
-	md.Emph = ansi.StylePrimitive{Italic: boolPtr(true)}
-	md.Code.BlockPrefix, md.Code.BlockSuffix = "", ""
-	return md
 }
 
 // level returns the marker and style of a status line's level.
@@ -310,10 +313,6 @@ func hex(c color.Color) string {
 	}
 	return string(out)
 }
-
-func uintPtr(u uint) *uint       { return &u }
-func stringPtr(s string) *string { return &s }
-func boolPtr(b bool) *bool       { return &b }
 
 // press is "Press KEY" and the rest of the sentence, the key named as the
 // keymap names it.

@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/glamour/v2/ansi"
 	"charm.land/lipgloss/v2"
 )
 
@@ -41,8 +40,7 @@ type colourPair struct {
 
 // themePairs lists every foreground/background pair a theme draws: each
 // style's text and border colours on the style's background or, without
-// one, on the terminal's; the progress bar; and every colour of the
-// markdown style.
+// one, on the terminal's; the progress bar; and the lessons' styles.
 func themePairs(t theme, terminal color.Color) []colourPair {
 	isSet := func(c color.Color) bool {
 		_, none := c.(lipgloss.NoColor)
@@ -64,61 +62,26 @@ func themePairs(t theme, terminal color.Color) []colourPair {
 		}
 	}
 	// The theme's fields are unexported: read them through their address.
-	v := reflect.ValueOf(&t).Elem()
-	for i := range v.NumField() {
-		name := v.Type().Field(i).Name
-		field := v.Field(i)
-		switch f := reflect.NewAt(field.Type(), unsafe.Pointer(field.UnsafeAddr())).Elem().Interface().(type) {
-		case lipgloss.Style:
-			addStyle(name, f)
-		case help.Styles:
-			hv := reflect.ValueOf(f)
-			for j := range hv.NumField() {
-				if s, ok := hv.Field(j).Interface().(lipgloss.Style); ok {
-					addStyle("help."+hv.Type().Field(j).Name, s)
-				}
+	var addFields func(prefix string, v reflect.Value)
+	addFields = func(prefix string, v reflect.Value) {
+		for i := range v.NumField() {
+			name := prefix + v.Type().Field(i).Name
+			field := v.Field(i)
+			switch f := reflect.NewAt(field.Type(), unsafe.Pointer(field.UnsafeAddr())).Elem().Interface().(type) {
+			case lipgloss.Style:
+				addStyle(name, f)
+			case help.Styles, markdownStyles:
+				addFields(name+".", field)
 			}
 		}
 	}
+	addFields("", reflect.ValueOf(&t).Elem())
 	for _, c := range []struct {
 		where string
 		c     color.Color
 	}{{"progressFull", t.progressFull}, {"progressEmpty", t.progressEmpty}} {
 		if isSet(c.c) {
 			pairs = append(pairs, colourPair{c.where, c.c, terminal})
-		}
-	}
-	pairs = append(pairs, markdownPairs("glamour", reflect.ValueOf(t.glamour), terminal, terminal)...)
-	return pairs
-}
-
-// markdownPairs walks a glamour style and lists every colour it sets, on
-// its own background or the nearest one around it.
-func markdownPairs(where string, v reflect.Value, fg, bg color.Color) []colourPair {
-	var pairs []colourPair
-	switch v.Kind() {
-	case reflect.Pointer:
-		if !v.IsNil() {
-			pairs = append(pairs, markdownPairs(where, v.Elem(), fg, bg)...)
-		}
-	case reflect.Struct:
-		if p, ok := v.Interface().(ansi.StylePrimitive); ok {
-			if p.BackgroundColor != nil {
-				bg = lipgloss.Color(*p.BackgroundColor)
-			}
-			if p.Color != nil {
-				fg = lipgloss.Color(*p.Color)
-				pairs = append(pairs, colourPair{where, fg, bg})
-			} else if p.BackgroundColor != nil {
-				pairs = append(pairs, colourPair{where + " (inherited text)", fg, bg})
-			}
-			return pairs
-		}
-		for i := range v.NumField() {
-			if !v.Type().Field(i).IsExported() {
-				continue
-			}
-			pairs = append(pairs, markdownPairs(where+"."+v.Type().Field(i).Name, v.Field(i), fg, bg)...)
 		}
 	}
 	return pairs
