@@ -179,3 +179,37 @@ func TestExperimentGolden(t *testing.T) {
 		}
 	}
 }
+
+// A step's details fill a small window: what is left out is the end of
+// the details, never the offer of its experiments or what Enter does.
+func TestStatusCutToFitKeepsTheTryOfferAndTheNextKey(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {60, 18}} {
+		m := newTestModel(t, "")
+		send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+		runStep(m, 1)
+		runStep(m, 2)
+		screen := plainText(m.render())
+		for _, want := range []string{"Press t to try it", "Press enter for the next step"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("step 2 done at %dx%d: the screen lacks %q:\n%s", size.w, size.h, want, screen)
+			}
+		}
+	}
+}
+
+// While an experiment runs on a step whose details fill the window, the
+// screen still says so, and how to cancel it.
+func TestTryingItShowsOverAStepsDetails(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("t", "1")...) // a 5 KiB sample to KMS Encrypt: no input
+	if m.c.running != 2 {
+		t.Fatalf("running %d, want the experiment on step 2", m.c.running)
+	}
+	if screen := plainText(m.render()); !strings.Contains(screen, "Trying it") || !strings.Contains(screen, "ctrl+c cancels") {
+		t.Errorf("an experiment runs, but the screen does not say so:\n%s", screen)
+	}
+}
+

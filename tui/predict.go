@@ -170,7 +170,7 @@ func (s *stepScreen) besidePrediction(status string, width, height int) string {
 		return ""
 	}
 	statusH := min(lipgloss.Height(status), max(height-lipgloss.Height(panel), min(4, height-1)), height-1)
-	return fitHeight(status, statusH) + "\n" + fitHeight(panel, height-statusH)
+	return s.statusFit(width, statusH) + "\n" + fitHeight(panel, height-statusH)
 }
 
 // predictionView is the question, or the explanation beside the answer,
