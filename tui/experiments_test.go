@@ -213,3 +213,21 @@ func TestTryingItShowsOverAStepsDetails(t *testing.T) {
 	}
 }
 
+// The help bar names the try key wherever the step offers experiments,
+// even at 80 columns.
+func TestHelpBarOffersTryIt(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	runStep(m, 1)
+	bar := func() string {
+		lines := strings.Split(strings.TrimRight(plainText(m.render()), "\n "), "\n")
+		return lines[len(lines)-1]
+	}
+	if strings.Contains(bar(), "try it") {
+		t.Errorf("step 1 has no experiment, but its help bar offers one: %q", bar())
+	}
+	runStep(m, 2)
+	if !strings.Contains(bar(), "t try it") {
+		t.Errorf("step 2 done: help bar %q, want t try it", bar())
+	}
+}
