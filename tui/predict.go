@@ -63,10 +63,12 @@ func (s *stepScreen) predictionAsked() bool {
 	case assets.AskBeforeRun:
 		return s.status != statusRunning
 	case assets.AskAtWait:
-		// Once the wait began, and still after the record came: with a
-		// short wait it comes before anyone could answer, and the
-		// question is worth asking all the same.
-		return s.details.wait != nil && (s.status == statusRunning || s.details.record != nil)
+		// Once the step runs, waiting or already looking (its wait may
+		// be over before it starts: the learner took longer than it since
+		// step 2), and still after the record came: with a short wait it
+		// comes before anyone could answer, and the question is worth
+		// asking all the same.
+		return s.status == statusRunning || s.details.record != nil
 	}
 	return false
 }

@@ -216,3 +216,29 @@ func TestStep5PredictionStaysAskedWhenTheRecordComesFirst(t *testing.T) {
 		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
 	}
 }
+
+// When step 2 was longer ago than the wait, step 5 looks at once, with no
+// countdown: its question is asked all the same.
+func TestStep5PredictionIsAskedWhenTheWaitIsAlreadyOver(t *testing.T) {
+	m := newPredictModel(t)
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("5", "enter")...)
+	feed(m, 5, []steps.Line{
+		line(200, steps.LevelInfo, "GenerateDataKey was called 3m9s ago: looking for its record in CloudTrail now", nil),
+		line(200, steps.LevelInfo, "attempt 1: not delivered yet", &steps.PollDetail{Attempt: 1}),
+	}, false, nil)
+	s := m.steps[4]
+	if screen := ansi.Strip(m.render()); !s.predictionAsked() || !strings.Contains(screen, "Why do we wait for 2 minutes?") {
+		t.Fatalf("step 5 runs without a wait, and its question is not asked:\n%s", screen)
+	}
+	feed(m, 5, step5Found(), false, nil)
+	finish(m, 5, nil)
+	if !s.predictionAsked() {
+		t.Fatalf("the record came before an answer, and the question is gone:\n%s", ansi.Strip(m.render()))
+	}
+	send(m, press(predictKey(m, 5, 1))...)
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "Right: CloudTrail shows the record a while after the call") {
+		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
+	}
+}
