@@ -208,6 +208,14 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 			return d.updateInput(msg)
 		}
 		return d.updateList(msg)
+	case tea.PasteMsg:
+		// The input drops control characters and keeps its length limit.
+		if d.chosen != nil && !d.loading {
+			d.problem = ""
+			var cmd tea.Cmd
+			d.input, cmd = d.input.Update(msg)
+			return cmd
+		}
 	}
 	return nil
 }

@@ -231,3 +231,17 @@ func TestHelpBarOffersTryIt(t *testing.T) {
 		t.Errorf("step 2 done: help bar %q, want t try it", bar())
 	}
 }
+
+// A context can be pasted into the input, as from the lesson or the code
+// view; control characters in it are dropped.
+func TestTryItInputTakesAPaste(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	clearInput(m)
+	m.Update(tea.PasteMsg{Content: "{\"whatfor\":\x1b[31m\"pasted\"}"})
+	if got := d.input.Value(); got != `{"whatfor":[31m"pasted"}` {
+		t.Errorf("after a paste, the input holds %q, want the pasted text without its control characters", got)
+	}
+}
