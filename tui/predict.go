@@ -10,6 +10,7 @@ import (
 
 	"cse-workshop/assets"
 	"cse-workshop/internal/text"
+	"cse-workshop/steps"
 )
 
 // Predict, then see: a step asks what the learner expects before it shows
@@ -45,7 +46,13 @@ func (s *stepScreen) predicted() (int, bool) {
 	if p == nil {
 		return 0, false
 	}
-	choice, ok := s.c.progress.state.Predictions[p.ID]
+	return answerTo(s.c.progress.state, p.Prediction)
+}
+
+// answerTo is the learner's answer to p kept in st, if it is one of p's
+// choices: a value the progress file holds for no choice is no answer.
+func answerTo(st steps.State, p assets.Prediction) (int, bool) {
+	choice, ok := st.Predictions[p.ID]
 	return choice, ok && choice >= 0 && choice < len(p.Choices)
 }
 
@@ -227,8 +234,7 @@ func (s *summaryScreen) predictionsView(width int) string {
 	var b strings.Builder
 	for _, p := range s.c.content.predictions {
 		head := fmt.Sprintf("Step %d: ", p.Step)
-		choice, ok := s.c.progress.state.Predictions[p.ID]
-		ok = ok && choice >= 0 && choice < len(p.Choices)
+		choice, ok := answerTo(s.c.progress.state, p)
 		mark, style, verdict := t.markTodo, t.subtle, "not answered; the answer: "+p.Choices[p.Answer]
 		switch {
 		case ok && choice == p.Answer:
@@ -250,7 +256,7 @@ func (s *summaryScreen) writePredictionRecord(b *strings.Builder) {
 	}
 	right, answered := 0, 0
 	for _, p := range ps {
-		if choice, ok := s.c.progress.state.Predictions[p.ID]; ok {
+		if choice, ok := answerTo(s.c.progress.state, p); ok {
 			answered++
 			if choice == p.Answer {
 				right++
@@ -260,9 +266,9 @@ func (s *summaryScreen) writePredictionRecord(b *strings.Builder) {
 	fmt.Fprintf(b, "\n== Predictions: %d of %d right (%d answered)\n", right, len(ps), answered)
 	for _, p := range ps {
 		fmt.Fprintf(b, "step %d. %s\n", p.Step, p.Prompt)
-		choice, ok := s.c.progress.state.Predictions[p.ID]
+		choice, ok := answerTo(s.c.progress.state, p)
 		switch {
-		case !ok || choice < 0 || choice >= len(p.Choices):
+		case !ok:
 			fmt.Fprintf(b, "   not answered; the answer is %q\n", p.Choices[p.Answer])
 		case choice == p.Answer:
 			fmt.Fprintf(b, "   predicted %q: right\n", p.Choices[choice])

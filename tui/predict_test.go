@@ -242,3 +242,18 @@ func TestStep5PredictionIsAskedWhenTheWaitIsAlreadyOver(t *testing.T) {
 		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
 	}
 }
+
+// A progress file holding no choice for a prediction (edited by hand, or
+// from a bank whose choices changed) counts it as not answered, in the
+// transcript as on the summary.
+func TestPredictionsOutOfRangeAreNotAnswered(t *testing.T) {
+	m := newPredictModel(t)
+	m.c.progress.state.Predictions = map[string]int{"step3-context": -3, "step5-wait": 9999999999}
+	text := m.summary.transcript()
+	if !strings.Contains(text, "== Predictions: 0 of 2 right (0 answered)") {
+		t.Errorf("the transcript counts answers it cannot show:\n%s", text)
+	}
+	if strings.Count(text, "not answered; the answer is") != 2 {
+		t.Errorf("the transcript shows an answer for an out-of-range choice:\n%s", text)
+	}
+}
