@@ -318,7 +318,7 @@ func enableAgain(ctx context.Context, w *Workshop, p reporter) error {
 // the workshop's private folder that is removed afterwards, and hands a
 // failure to refused. A success is reported as not predicted.
 func decryptIntoPrivateFolder(ctx context.Context, w *Workshop, src string, refused func(error) (*ExperimentDetail, error)) (*ExperimentDetail, error) {
-	dir, err := os.MkdirTemp(w.path(privateDir), "experiment-")
+	dir, err := os.MkdirTemp(w.path(privateDir), experimentDirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("make a folder for the experiment: %w", err)
 	}

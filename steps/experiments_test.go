@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -414,5 +415,35 @@ func TestExperimentsKeepOldProgressLoadable(t *testing.T) {
 	s.mustTry("encrypt-limit", "")
 	if _, ok := s.state().Experiments["encrypt-limit"]; !ok {
 		t.Errorf("the experiment tried is not in the saved progress")
+	}
+}
+
+// A run killed during an experiment leaves its folder (a copy of
+// encrypted_e.txt, as large as the learner's file); the next Open of the
+// workshop removes it, and nothing else.
+func TestOpenRemovesTheFoldersOfKilledExperiments(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, ".cse-workshop")
+	left := filepath.Join(private, "experiment-1234567")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, steps.EncryptedFile), []byte("a tampered copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(private, "notes")
+	if err := os.WriteFile(mine, []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := steps.Open(steps.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := os.Stat(left); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Open, the killed experiment's folder: %v, want it removed", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("Open removed another file of the private folder: %v", err)
 	}
 }
