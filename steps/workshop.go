@@ -237,6 +237,9 @@ func (w *Workshop) load() error {
 	if s := c.Backends[w.backend]; s != nil {
 		w.State = *s
 	}
+	// A step that does not exist was not done: a file edited by hand
+	// must not make the welcome say "steps -1, 2 and 99 done".
+	maps.DeleteFunc(w.State.Done, func(n int, _ time.Time) bool { return n < 1 || n > len(All()) })
 	delete(c.Backends, w.backend)
 	w.others = c.Backends
 	return nil
