@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,5 +256,23 @@ func TestPredictionsOutOfRangeAreNotAnswered(t *testing.T) {
 	}
 	if strings.Count(text, "not answered; the answer is") != 2 {
 		t.Errorf("the transcript shows an answer for an out-of-range choice:\n%s", text)
+	}
+}
+
+// At 80x24 step 5's question shows whole while the step runs: every
+// choice and the keys that answer it; the lesson gives up rows for it.
+func TestStep5QuestionShowsWholeAt80x24(t *testing.T) {
+	for _, theme := range []string{"", ThemeHighContrast} {
+		c := fixtureContent()
+		c.predictions = fixturePredictions()
+		m := newTestModelWith(t, theme, c)
+		send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+		step5Countdown(m)
+		screen := ansi.Strip(m.render())
+		for _, want := range append(slices.Clone(c.predictions[1].Choices), "Press 1-4 to predict") {
+			if !strings.Contains(screen, want) {
+				t.Errorf("theme %q: step 5's question at 80x24 lacks %q:\n%s", theme, want, screen)
+			}
+		}
 	}
 }

@@ -52,8 +52,13 @@ func (s *stepScreen) layout() stepLayout {
 			sideH = min(lipgloss.Height(s.withPrediction(s.statusView(w), w))+1, limit)
 		} else {
 			// The run gets the room it uses, and the lesson the rest, but
-			// never less than a few lines of it.
-			sideH = min(s.sideRows(w, h), h-min(minLessonRows, h/2))
+			// never less than a few lines of it. A prediction on screen
+			// takes the log's place: the room it uses counts instead.
+			need := s.sideRows(w, h)
+			if p := s.predictionView(w); p != "" {
+				need = max(need, lipgloss.Height(s.statusView(w))+lipgloss.Height(p))
+			}
+			sideH = min(need, h-min(minLessonRows, h/2))
 		}
 		text := rect{w, max(h-sideH, 3)}
 		return stepLayout{text: text, side: rect{w, max(h-text.h, 0)}}
