@@ -169,16 +169,21 @@ func (s *stepScreen) withPrediction(status string, width int) string {
 	return status
 }
 
+// minStatusBesidePrediction is the fewest rows of a step's status above
+// its prediction: its first line and what Enter does. The rest comes back
+// once the explanation is closed.
+const minStatusBesidePrediction = 2
+
 // besidePrediction is the side of a step screen with the prediction in
 // the log's place, or "" when the prediction shows nothing. The
-// prediction gets the room it needs, the status what is left, at least a
-// few lines.
+// prediction gets the room it needs, the status what is left, at least
+// minStatusBesidePrediction lines.
 func (s *stepScreen) besidePrediction(status string, width, height int) string {
 	panel := s.predictionView(width)
 	if panel == "" || height < 2 {
 		return ""
 	}
-	statusH := min(lipgloss.Height(status), max(height-lipgloss.Height(panel), min(4, height-1)), height-1)
+	statusH := min(lipgloss.Height(status), max(height-lipgloss.Height(panel), min(minStatusBesidePrediction, height-1)), height-1)
 	return s.statusFit(width, statusH) + "\n" + fitHeight(panel, height-statusH)
 }
 

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"cse-workshop/assets"
 	"cse-workshop/internal/clock"
 	"cse-workshop/steps"
 )
@@ -273,6 +274,33 @@ func TestStep5QuestionShowsWholeAt80x24(t *testing.T) {
 			if !strings.Contains(screen, want) {
 				t.Errorf("theme %q: step 5's question at 80x24 lacks %q:\n%s", theme, want, screen)
 			}
+		}
+	}
+}
+
+// At 80x24 the explanation of step 6's prediction shows to its end, the
+// source's address and the way to close it included: the status gives up
+// its details for it.
+func TestLongExplanationShowsWholeAt80x24(t *testing.T) {
+	c := fixtureContent()
+	c.predictions = append(fixturePredictions(), assets.Prediction{
+		ID: "step6-pending", Step: 6, Ask: assets.AskBeforeRun, Reveal: assets.RevealAtEnd,
+		Prompt:  "Once step 6 has called ScheduleKeyDeletion, could a copy of encrypted_e.txt still be decrypted during the waiting period?",
+		Choices: []string{"Yes: the key works as usual until the day it is deleted", "No: it is unusable while pending; the deletion can be cancelled"},
+		Answer:  1,
+		Explanation: "ScheduleKeyDeletion puts the key in the PendingDeletion state at once: every cryptographic call with it, Decrypt included, " +
+			"fails with KMSInvalidStateException. Nothing is destroyed until the waiting period ends, so CancelKeyDeletion (then EnableKey) " +
+			"brings the key back, and with it every file encrypted under it.",
+		Source: assets.Source{Title: "ScheduleKeyDeletion", URL: "https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html"},
+	})
+	m := newTestModelWith(t, "", c, 1, 2, 3, 4, 5)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, press("6", predictKey(m, 6, 0))...)
+	runStep(m, 6)
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"You predicted: Yes", "ScheduleKeyDeletion.html", "Press esc to close this", "Cleanup Successful"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("step 6's explanation at 80x24 lacks %q:\n%s", want, screen)
 		}
 	}
 }
