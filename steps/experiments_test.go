@@ -238,7 +238,7 @@ func TestDisabledKeyIsEnabledAgain(t *testing.T) {
 	if d.Code != "DisabledException" || !d.AsPredicted || d.Restored == "" {
 		t.Errorf("outcome %+v, want KMS's DisabledException, as predicted, and the key restored", d)
 	}
-	if want := []string{"DisableKey OK", "Decrypt DisabledException", "EnableKey OK"}; !cmp.Equal(ops, want) {
+	if want := []string{"DescribeKey OK", "DisableKey OK", "Decrypt DisabledException", "EnableKey OK"}; !cmp.Equal(ops, want) {
 		t.Errorf("calls %q, want %q", ops, want)
 	}
 	if got := keyState(t, s.kmsClient(), s.state().KeyARN); got != types.KeyStateEnabled {
@@ -246,6 +246,27 @@ func TestDisabledKeyIsEnabledAgain(t *testing.T) {
 	}
 	if got := visibleFiles(t, s.dir); !slices.Equal(got, []string{steps.EncryptedFile, steps.PlaintextFile}) {
 		t.Errorf("files after the experiment = %v, want only the step 2 files", got)
+	}
+}
+
+// A key disabled before the experiment (by the learner's own AWS CLI)
+// is left disabled: the experiment puts back what was.
+func TestDisabledKeyExperimentLeavesADisabledKeyDisabled(t *testing.T) {
+	s := newSetup(t)
+	s.mustRun(1, 2)
+	keyARN := s.state().KeyARN
+	if _, err := s.kmsClient().DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(keyARN)}); err != nil {
+		t.Fatal(err)
+	}
+	_, d, ops := s.mustTry("disabled-key", "")
+	if d.Code != "DisabledException" || !d.AsPredicted || d.Restored != "" || !strings.Contains(d.Result, "stays disabled") {
+		t.Errorf("outcome %+v, want DisabledException, as predicted, saying the key stays disabled", d)
+	}
+	if want := []string{"DescribeKey OK", "Decrypt DisabledException"}; !cmp.Equal(ops, want) {
+		t.Errorf("calls %q, want %q", ops, want)
+	}
+	if got := keyState(t, s.kmsClient(), keyARN); got != types.KeyStateDisabled {
+		t.Errorf("key state after the experiment = %s, want Disabled, as before it", got)
 	}
 }
 
