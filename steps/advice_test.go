@@ -111,6 +111,8 @@ func TestPrintedCommandsReachTheSameBackend(t *testing.T) {
 		{steps.AWSCLI(live, "", "/w", "kms a", "kms b"), "`aws kms a --region eu-west-1` then `aws kms b --region eu-west-1`"},
 		{steps.AWSCLI(demo, "", "/my w", "kms enable-key --key-id K"),
 			"`aws kms enable-key --key-id K` against the demo, served by `cse-workshop mock-aws --dir '/my w'` (it prints the AWS CLI settings to use)"},
+		{steps.AWSCLI(&awsclient.Clients{Region: "us-east-1", Endpoint: "http://127.0.0.1:41234"}, "", "/my w", "kms enable-key --key-id K"),
+			"`aws kms enable-key --key-id K` against the demo this tutorial serves at http://127.0.0.1:41234, in another terminal after the export lines of its \"your AWS CLI\" screen"},
 		{steps.Command(live, "dev", "/w", "step 1"), "`cse-workshop step 1 --dir /w --aws --region eu-west-1 --profile dev`"},
 		{steps.Command(demo, "", "", "step 1"), "`cse-workshop step 1`"},
 	} {

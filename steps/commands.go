@@ -22,16 +22,22 @@ func (w *Workshop) awsCLI(commands ...string) string {
 // AWSCLI renders AWS CLI commands, run one after the other, each in
 // backquotes, for the backend of clients: for real AWS with --region and
 // the --profile in use (profile, "" for none); the demo's keys are
-// reachable from the AWS CLI only through mock-aws serving the workshop
-// folder dir, which the text then says.
+// reachable from the AWS CLI only through the endpoint the tutorial serves
+// (Clients.Endpoint) or else mock-aws serving the workshop folder dir,
+// which the text then says.
 func AWSCLI(clients *awsclient.Clients, profile, dir string, commands ...string) string {
 	quoted := make([]string, len(commands))
 	for i, c := range commands {
 		quoted[i] = "`" + awsCLILine(clients, profile, c) + "`"
 	}
 	s := strings.Join(quoted, " then ")
-	if clients != nil && clients.Live {
+	switch {
+	case clients != nil && clients.Live:
 		return s
+	case clients != nil && clients.Endpoint != "":
+		// The tutorial serves the demo itself: a second server on the
+		// same folder would only add a port to the learner's settings.
+		return fmt.Sprintf("%s against the demo this tutorial serves at %s, in another terminal after the export lines of its \"your AWS CLI\" screen", s, clients.Endpoint)
 	}
 	return fmt.Sprintf("%s against the demo, served by `cse-workshop mock-aws --dir %s` (it prints the AWS CLI settings to use)", s, shellQuote(dir))
 }

@@ -232,7 +232,7 @@ func runFlipByte(ctx context.Context, w *Workshop, p reporter, input string) (*E
 	if err != nil {
 		return nil, fmt.Errorf("read the byte offset: %w", err)
 	}
-	dir, err := os.MkdirTemp(w.path(privateDir), "experiment-")
+	dir, err := os.MkdirTemp(w.path(privateDir), experimentDirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("make a folder for the experiment: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
@@ -265,6 +266,31 @@ func runDisabledKey(ctx context.Context, w *Workshop, p reporter, _ string) (d *
 	if _, _, err := workshopDataKey(w, src); err != nil {
 		return nil, err
 	}
+	refused := func(err error) (*ExperimentDetail, error) {
+		if code := awsCode(err); code != "DisabledException" {
+			return nil, unexpected(w, "decrypt "+EncryptedFile, err)
+		}
+		p.info("KMS Decrypt refused: %s", answer(err))
+		return &ExperimentDetail{
+			Code:        "DisabledException",
+			Result:      fmt.Sprintf("KMS refused to decrypt the data key of %s with DisabledException while its KMS key was disabled", EncryptedFile),
+			AsPredicted: true,
+		}, nil
+	}
+	// A key someone disabled before stays disabled: putting back means
+	// putting back what was, not enabling it.
+	md, err := describeKey(ctx, w, keyARN)
+	if err != nil {
+		return nil, unexpected(w, "look up the KMS key", err)
+	}
+	if md != nil && md.KeyState == types.KeyStateDisabled {
+		p.info("KMS key %s is already disabled, and stays so; decrypting %s as step 3 does", keyARN, EncryptedFile)
+		d, err = decryptIntoPrivateFolder(ctx, w, src, refused)
+		if d != nil && d.AsPredicted {
+			d.Result += "; it was disabled before the experiment and stays disabled"
+		}
+		return d, err
+	}
 	if err := confirmKeyChange(ctx, w, fmt.Sprintf(
 		"This experiment disables the workshop's KMS key %s in your AWS account for a moment, tries to decrypt %s, then enables the key again. Go ahead?",
 		keyARN, EncryptedFile)); err != nil {
@@ -288,17 +314,7 @@ func runDisabledKey(ctx context.Context, w *Workshop, p reporter, _ string) (d *
 		return nil, unexpected(w, "disable the KMS key", disableErr)
 	}
 	p.info("KMS key %s is disabled; decrypting %s as step 3 does", keyARN, EncryptedFile)
-	d, err = decryptIntoPrivateFolder(ctx, w, src, func(err error) (*ExperimentDetail, error) {
-		if code := awsCode(err); code != "DisabledException" {
-			return nil, unexpected(w, "decrypt "+EncryptedFile, err)
-		}
-		p.info("KMS Decrypt refused: %s", answer(err))
-		return &ExperimentDetail{
-			Code:        "DisabledException",
-			Result:      fmt.Sprintf("KMS refused to decrypt the data key of %s with DisabledException while its KMS key was disabled", EncryptedFile),
-			AsPredicted: true,
-		}, nil
-	})
+	d, err = decryptIntoPrivateFolder(ctx, w, src, refused)
 	return d, err
 }
 
@@ -318,7 +334,7 @@ func enableAgain(ctx context.Context, w *Workshop, p reporter) error {
 // the workshop's private folder that is removed afterwards, and hands a
 // failure to refused. A success is reported as not predicted.
 func decryptIntoPrivateFolder(ctx context.Context, w *Workshop, src string, refused func(error) (*ExperimentDetail, error)) (*ExperimentDetail, error) {
-	dir, err := os.MkdirTemp(w.path(privateDir), "experiment-")
+	dir, err := os.MkdirTemp(w.path(privateDir), experimentDirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("make a folder for the experiment: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -237,7 +238,7 @@ func TestDisabledKeyIsEnabledAgain(t *testing.T) {
 	if d.Code != "DisabledException" || !d.AsPredicted || d.Restored == "" {
 		t.Errorf("outcome %+v, want KMS's DisabledException, as predicted, and the key restored", d)
 	}
-	if want := []string{"DisableKey OK", "Decrypt DisabledException", "EnableKey OK"}; !cmp.Equal(ops, want) {
+	if want := []string{"DescribeKey OK", "DisableKey OK", "Decrypt DisabledException", "EnableKey OK"}; !cmp.Equal(ops, want) {
 		t.Errorf("calls %q, want %q", ops, want)
 	}
 	if got := keyState(t, s.kmsClient(), s.state().KeyARN); got != types.KeyStateEnabled {
@@ -245,6 +246,27 @@ func TestDisabledKeyIsEnabledAgain(t *testing.T) {
 	}
 	if got := visibleFiles(t, s.dir); !slices.Equal(got, []string{steps.EncryptedFile, steps.PlaintextFile}) {
 		t.Errorf("files after the experiment = %v, want only the step 2 files", got)
+	}
+}
+
+// A key disabled before the experiment (by the learner's own AWS CLI)
+// is left disabled: the experiment puts back what was.
+func TestDisabledKeyExperimentLeavesADisabledKeyDisabled(t *testing.T) {
+	s := newSetup(t)
+	s.mustRun(1, 2)
+	keyARN := s.state().KeyARN
+	if _, err := s.kmsClient().DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(keyARN)}); err != nil {
+		t.Fatal(err)
+	}
+	_, d, ops := s.mustTry("disabled-key", "")
+	if d.Code != "DisabledException" || !d.AsPredicted || d.Restored != "" || !strings.Contains(d.Result, "stays disabled") {
+		t.Errorf("outcome %+v, want DisabledException, as predicted, saying the key stays disabled", d)
+	}
+	if want := []string{"DescribeKey OK", "Decrypt DisabledException"}; !cmp.Equal(ops, want) {
+		t.Errorf("calls %q, want %q", ops, want)
+	}
+	if got := keyState(t, s.kmsClient(), keyARN); got != types.KeyStateDisabled {
+		t.Errorf("key state after the experiment = %s, want Disabled, as before it", got)
 	}
 }
 
@@ -414,5 +436,35 @@ func TestExperimentsKeepOldProgressLoadable(t *testing.T) {
 	s.mustTry("encrypt-limit", "")
 	if _, ok := s.state().Experiments["encrypt-limit"]; !ok {
 		t.Errorf("the experiment tried is not in the saved progress")
+	}
+}
+
+// A run killed during an experiment leaves its folder (a copy of
+// encrypted_e.txt, as large as the learner's file); the next Open of the
+// workshop removes it, and nothing else.
+func TestOpenRemovesTheFoldersOfKilledExperiments(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, ".cse-workshop")
+	left := filepath.Join(private, "experiment-1234567")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, steps.EncryptedFile), []byte("a tampered copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(private, "notes")
+	if err := os.WriteFile(mine, []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := steps.Open(steps.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := os.Stat(left); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Open, the killed experiment's folder: %v, want it removed", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("Open removed another file of the private folder: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -656,5 +657,28 @@ func TestStep1AliasLookupIsAnExpectedFailure(t *testing.T) {
 	if first.Operation != "DescribeKey" || first.Outcome() != "NotFoundException" || first.Expected == "" {
 		t.Errorf("step 1's first call = %s %s, expected %q; want DescribeKey, NotFoundException, with why it is expected",
 			first.Operation, first.Outcome(), first.Expected)
+	}
+}
+
+// A progress file edited by hand may name steps that do not exist; they
+// are not taken as done, the others are.
+func TestOpenIgnoresStepsThatDoNotExist(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, ".cse-workshop")
+	if err := os.MkdirAll(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	state := `{"version": 1, "backends": {"demo": {"done": {"-1": "2026-11-27T10:00:00Z", "2": "2026-11-27T10:00:00Z", "99": "2026-11-27T10:00:00Z"}}}}`
+	if err := os.WriteFile(filepath.Join(private, "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := steps.Open(steps.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	got := slices.Sorted(maps.Keys(w.State.Done))
+	if !slices.Equal(got, []int{2}) {
+		t.Errorf("steps done = %v, want [2]", got)
 	}
 }

@@ -25,6 +25,9 @@ const DefaultDir = "usecase-3"
 const (
 	privateDir = ".cse-workshop"
 	stateFile  = "state.json"
+	// experimentDirPattern names the folders that experiments work in,
+	// inside privateDir (os.MkdirTemp's pattern).
+	experimentDirPattern = "experiment-*"
 )
 
 // stateVersion is the version of state.json this package writes.
@@ -155,6 +158,7 @@ func Open(opts Options) (*Workshop, error) {
 	if w.lock, err = lockFolder(abs); err != nil {
 		return nil, err
 	}
+	w.removeExperimentLeftovers()
 	if err := w.writeSampleIfMissing(); err != nil {
 		w.Close()
 		return nil, awsclient.WithHint(err, unwritable)
@@ -170,6 +174,16 @@ func Open(opts Options) (*Workshop, error) {
 // (Run saves after each step). Closing twice is harmless.
 func (w *Workshop) Close() error {
 	return w.lock.unlock()
+}
+
+// removeExperimentLeftovers removes the folders of experiments that a
+// killed run left behind (copies of encrypted_e.txt). The folder's lock
+// is held: no experiment of another process is using them.
+func (w *Workshop) removeExperimentLeftovers() {
+	dirs, _ := filepath.Glob(filepath.Join(w.path(privateDir), experimentDirPattern))
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
 }
 
 // path returns the path of a file of the workshop.
@@ -223,6 +237,9 @@ func (w *Workshop) load() error {
 	if s := c.Backends[w.backend]; s != nil {
 		w.State = *s
 	}
+	// A step that does not exist was not done: a file edited by hand
+	// must not make the welcome say "steps -1, 2 and 99 done".
+	maps.DeleteFunc(w.State.Done, func(n int, _ time.Time) bool { return n < 1 || n > len(All()) })
 	delete(c.Backends, w.backend)
 	w.others = c.Backends
 	return nil

@@ -108,15 +108,21 @@ func (s *stepScreen) tryStatusLine() string {
 // tryHint offers the step's experiments once the step is done: "Press t
 // to try it: 3 experiments.", or "" when there is nothing to offer now.
 func (s *stepScreen) tryHint(width int) string {
-	n := len(s.experiments())
-	if n == 0 || s.trying != nil || s.status == statusRunning || !(s.status == statusDone || s.doneEarlier()) {
+	if !s.tryOffered() {
 		return ""
 	}
+	n := len(s.experiments())
 	what := "1 experiment."
 	if n > 1 {
 		what = fmt.Sprintf("%d experiments.", n)
 	}
 	return fitWidth(s.c.theme.press(s.c.keys.Try, " to try it: "+what), width)
+}
+
+// tryOffered reports whether the step offers its experiments now: it has
+// some, it is done, and neither it nor one of them runs.
+func (s *stepScreen) tryOffered() bool {
+	return len(s.experiments()) > 0 && s.trying == nil && s.status != statusRunning && (s.status == statusDone || s.doneEarlier())
 }
 
 // experiments are the step's experiments.
@@ -206,6 +212,14 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 			return d.updateInput(msg)
 		}
 		return d.updateList(msg)
+	case tea.PasteMsg:
+		// The input drops control characters and keeps its length limit.
+		if d.chosen != nil && !d.loading {
+			d.problem = ""
+			var cmd tea.Cmd
+			d.input, cmd = d.input.Update(msg)
+			return cmd
+		}
 	}
 	return nil
 }

@@ -200,3 +200,69 @@ func TestExperimentGolden(t *testing.T) {
 		}
 	}
 }
+
+// A step's details fill a small window: what is left out is the end of
+// the details, never the offer of its experiments or what Enter does.
+func TestStatusCutToFitKeepsTheTryOfferAndTheNextKey(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {60, 18}} {
+		m := newTestModel(t, "")
+		send(m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
+		runStep(m, 1)
+		runStep(m, 2)
+		screen := plainText(m.render())
+		for _, want := range []string{"Press t to try it", "Press enter for the next step"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("step 2 done at %dx%d: the screen lacks %q:\n%s", size.w, size.h, want, screen)
+			}
+		}
+	}
+}
+
+// While an experiment runs on a step whose details fill the window, the
+// screen still says so, and how to cancel it.
+func TestTryingItShowsOverAStepsDetails(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("t", "1")...) // a 5 KiB sample to KMS Encrypt: no input
+	if m.c.running != 2 {
+		t.Fatalf("running %d, want the experiment on step 2", m.c.running)
+	}
+	if screen := plainText(m.render()); !strings.Contains(screen, "Trying it") || !strings.Contains(screen, "ctrl+c cancels") {
+		t.Errorf("an experiment runs, but the screen does not say so:\n%s", screen)
+	}
+}
+
+// The help bar names the try key wherever the step offers experiments,
+// even at 80 columns.
+func TestHelpBarOffersTryIt(t *testing.T) {
+	m := newTestModel(t, "")
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	runStep(m, 1)
+	bar := func() string {
+		lines := strings.Split(strings.TrimRight(plainText(m.render()), "\n "), "\n")
+		return lines[len(lines)-1]
+	}
+	if strings.Contains(bar(), "try it") {
+		t.Errorf("step 1 has no experiment, but its help bar offers one: %q", bar())
+	}
+	runStep(m, 2)
+	if !strings.Contains(bar(), "t try it") {
+		t.Errorf("step 2 done: help bar %q, want t try it", bar())
+	}
+}
+
+// A context can be pasted into the input, as from the lesson or the code
+// view; control characters in it are dropped.
+func TestTryItInputTakesAPaste(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	clearInput(m)
+	m.Update(tea.PasteMsg{Content: "{\"whatfor\":\x1b[31m\"pasted\"}"})
+	if got := d.input.Value(); got != `{"whatfor":[31m"pasted"}` {
+		t.Errorf("after a paste, the input holds %q, want the pasted text without its control characters", got)
+	}
+}

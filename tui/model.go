@@ -283,7 +283,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.setNotice("Your answers were not saved: "+msg.err.Error(), true)
 		}
-	case experimentPromptMsg:
+	case experimentPromptMsg, tea.PasteMsg:
+		// A prompt read in the background, or text pasted into an
+		// experiment's input.
 		if d := m.dialog(); d != nil {
 			return d.Update(msg)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"cse-workshop/assets"
 	"cse-workshop/internal/text"
+	"cse-workshop/steps"
 )
 
 // Predict, then see: a step asks what the learner expects before it shows
@@ -45,7 +46,13 @@ func (s *stepScreen) predicted() (int, bool) {
 	if p == nil {
 		return 0, false
 	}
-	choice, ok := s.c.progress.state.Predictions[p.ID]
+	return answerTo(s.c.progress.state, p.Prediction)
+}
+
+// answerTo is the learner's answer to p kept in st, if it is one of p's
+// choices: a value the progress file holds for no choice is no answer.
+func answerTo(st steps.State, p assets.Prediction) (int, bool) {
+	choice, ok := st.Predictions[p.ID]
 	return choice, ok && choice >= 0 && choice < len(p.Choices)
 }
 
@@ -65,12 +72,12 @@ func (s *stepScreen) predictionAsked() bool {
 		// the number keys must still go to the step that is missing.
 		return s.status != statusRunning && s.c.progress.missing(s.step.Number) == 0
 	case assets.AskAtWait:
-		// Once the wait began, and still after the record came: with a
-		// short wait it comes before anyone could answer, and the
-		// question is worth asking all the same.
-		// When the call is older than the wait, there is no wait: the
-		// question comes with the record.
-		return (s.details.wait != nil && s.status == statusRunning) || s.details.record != nil
+		// Once the step runs, waiting or already looking (its wait may
+		// be over before it starts: the learner took longer than it since
+		// step 2), and still after the record came: with a short wait it
+		// comes before anyone could answer, and the question is worth
+		// asking all the same.
+		return s.status == statusRunning || s.details.record != nil
 	}
 	return false
 }
@@ -164,17 +171,22 @@ func (s *stepScreen) withPrediction(status string, width int) string {
 	return status
 }
 
+// minStatusBesidePrediction is the fewest rows of a step's status above
+// its prediction: its first line and what Enter does. The rest comes back
+// once the explanation is closed.
+const minStatusBesidePrediction = 2
+
 // besidePrediction is the side of a step screen with the prediction in
 // the log's place, or "" when the prediction shows nothing. The
-// prediction gets the room it needs, the status what is left, at least a
-// few lines.
+// prediction gets the room it needs, the status what is left, at least
+// minStatusBesidePrediction lines.
 func (s *stepScreen) besidePrediction(status string, width, height int) string {
 	panel := s.predictionView(width)
 	if panel == "" || height < 2 {
 		return ""
 	}
-	statusH := min(lipgloss.Height(status), max(height-lipgloss.Height(panel), min(4, height-1)), height-1)
-	return fitHeight(status, statusH) + "\n" + fitHeight(panel, height-statusH)
+	statusH := min(lipgloss.Height(status), max(height-lipgloss.Height(panel), min(minStatusBesidePrediction, height-1)), height-1)
+	return s.statusFit(width, statusH) + "\n" + fitHeight(panel, height-statusH)
 }
 
 // predictionView is the question, or the explanation beside the answer,
@@ -229,8 +241,7 @@ func (s *summaryScreen) predictionsView(width int) string {
 	var b strings.Builder
 	for _, p := range s.c.content.predictions {
 		head := fmt.Sprintf("Step %d: ", p.Step)
-		choice, ok := s.c.progress.state.Predictions[p.ID]
-		ok = ok && choice >= 0 && choice < len(p.Choices)
+		choice, ok := answerTo(s.c.progress.state, p)
 		mark, style, verdict := t.markTodo, t.subtle, "not answered; the answer: "+p.Choices[p.Answer]
 		switch {
 		case ok && choice == p.Answer:
@@ -252,7 +263,7 @@ func (s *summaryScreen) writePredictionRecord(b *strings.Builder) {
 	}
 	right, answered := 0, 0
 	for _, p := range ps {
-		if choice, ok := s.c.progress.state.Predictions[p.ID]; ok {
+		if choice, ok := answerTo(s.c.progress.state, p); ok {
 			answered++
 			if choice == p.Answer {
 				right++
@@ -262,9 +273,9 @@ func (s *summaryScreen) writePredictionRecord(b *strings.Builder) {
 	fmt.Fprintf(b, "\n== Predictions: %d of %d right (%d answered)\n", right, len(ps), answered)
 	for _, p := range ps {
 		fmt.Fprintf(b, "step %d. %s\n", p.Step, p.Prompt)
-		choice, ok := s.c.progress.state.Predictions[p.ID]
+		choice, ok := answerTo(s.c.progress.state, p)
 		switch {
-		case !ok || choice < 0 || choice >= len(p.Choices):
+		case !ok:
 			fmt.Fprintf(b, "   not answered; the answer is %q\n", p.Choices[p.Answer])
 		case choice == p.Answer:
 			fmt.Fprintf(b, "   predicted %q: right\n", p.Choices[choice])

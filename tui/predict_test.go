@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"cse-workshop/assets"
 	"cse-workshop/internal/clock"
 	"cse-workshop/steps"
 )
@@ -245,5 +247,91 @@ func TestPredictionWaitsUntilTheStepCanRun(t *testing.T) {
 	send(m, press("2")...)
 	if !onStep(m, 2) {
 		t.Fatalf("2 on step 3 went to %s, want step 2", m.screen().Title())
+	}
+}
+
+// When step 2 was longer ago than the wait, step 5 looks at once, with no
+// countdown: its question is asked all the same.
+func TestStep5PredictionIsAskedWhenTheWaitIsAlreadyOver(t *testing.T) {
+	m := newPredictModel(t)
+	runStep(m, 1)
+	runStep(m, 2)
+	send(m, press("5", "enter")...)
+	feed(m, 5, []steps.Line{
+		line(200, steps.LevelInfo, "GenerateDataKey was called 3m9s ago: looking for its record in CloudTrail now", nil),
+		line(200, steps.LevelInfo, "attempt 1: not delivered yet", &steps.PollDetail{Attempt: 1}),
+	}, false, nil)
+	s := m.steps[4]
+	if screen := ansi.Strip(m.render()); !s.predictionAsked() || !strings.Contains(screen, "Why do we wait for 2 minutes?") {
+		t.Fatalf("step 5 runs without a wait, and its question is not asked:\n%s", screen)
+	}
+	feed(m, 5, step5Found(), false, nil)
+	finish(m, 5, nil)
+	if !s.predictionAsked() {
+		t.Fatalf("the record came before an answer, and the question is gone:\n%s", ansi.Strip(m.render()))
+	}
+	send(m, press(predictKey(m, 5, 1))...)
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "Right: CloudTrail shows the record a while after the call") {
+		t.Errorf("after answering, the explanation is not shown:\n%s", screen)
+	}
+}
+
+// A progress file holding no choice for a prediction (edited by hand, or
+// from a bank whose choices changed) counts it as not answered, in the
+// transcript as on the summary.
+func TestPredictionsOutOfRangeAreNotAnswered(t *testing.T) {
+	m := newPredictModel(t)
+	m.c.progress.state.Predictions = map[string]int{"step3-context": -3, "step5-wait": 9999999999}
+	text := m.summary.transcript()
+	if !strings.Contains(text, "== Predictions: 0 of 2 right (0 answered)") {
+		t.Errorf("the transcript counts answers it cannot show:\n%s", text)
+	}
+	if strings.Count(text, "not answered; the answer is") != 2 {
+		t.Errorf("the transcript shows an answer for an out-of-range choice:\n%s", text)
+	}
+}
+
+// At 80x24 step 5's question shows whole while the step runs: every
+// choice and the keys that answer it; the lesson gives up rows for it.
+func TestStep5QuestionShowsWholeAt80x24(t *testing.T) {
+	for _, theme := range []string{"", ThemeHighContrast} {
+		c := fixtureContent()
+		c.predictions = fixturePredictions()
+		m := newTestModelWith(t, theme, c)
+		send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+		step5Countdown(m)
+		screen := ansi.Strip(m.render())
+		for _, want := range append(slices.Clone(c.predictions[1].Choices), "Press 1-4 to predict") {
+			if !strings.Contains(screen, want) {
+				t.Errorf("theme %q: step 5's question at 80x24 lacks %q:\n%s", theme, want, screen)
+			}
+		}
+	}
+}
+
+// At 80x24 the explanation of step 6's prediction shows to its end, the
+// source's address and the way to close it included: the status gives up
+// its details for it.
+func TestLongExplanationShowsWholeAt80x24(t *testing.T) {
+	c := fixtureContent()
+	c.predictions = append(fixturePredictions(), assets.Prediction{
+		ID: "step6-pending", Step: 6, Ask: assets.AskBeforeRun, Reveal: assets.RevealAtEnd,
+		Prompt:  "Once step 6 has called ScheduleKeyDeletion, could a copy of encrypted_e.txt still be decrypted during the waiting period?",
+		Choices: []string{"Yes: the key works as usual until the day it is deleted", "No: it is unusable while pending; the deletion can be cancelled"},
+		Answer:  1,
+		Explanation: "ScheduleKeyDeletion puts the key in the PendingDeletion state at once: every cryptographic call with it, Decrypt included, " +
+			"fails with KMSInvalidStateException. Nothing is destroyed until the waiting period ends, so CancelKeyDeletion (then EnableKey) " +
+			"brings the key back, and with it every file encrypted under it.",
+		Source: assets.Source{Title: "ScheduleKeyDeletion", URL: "https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html"},
+	})
+	m := newTestModelWith(t, "", c, 1, 2, 3, 4, 5)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, press("6", predictKey(m, 6, 0))...)
+	runStep(m, 6)
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"You predicted: Yes", "ScheduleKeyDeletion.html", "Press esc to close this", "Cleanup Successful"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("step 6's explanation at 80x24 lacks %q:\n%s", want, screen)
+		}
 	}
 }

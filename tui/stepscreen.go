@@ -343,7 +343,7 @@ func (s *stepScreen) enter() key.Binding {
 func (s *stepScreen) ShortHelp() []key.Binding {
 	k := &s.c.keys
 	failed := s.status == statusFailed || s.status == statusCancelled
-	return []key.Binding{s.enter(), enabled(k.Retry, failed), enabled(k.Check, s.canCheckNow()), s.codeBinding(), k.Next, k.Prev}
+	return []key.Binding{s.enter(), enabled(k.Retry, failed), enabled(k.Check, s.canCheckNow()), enabled(k.Try, s.tryOffered()), s.codeBinding(), k.Next, k.Prev}
 }
 
 // FullHelp is every key of the step screen.

@@ -52,8 +52,13 @@ func (s *stepScreen) layout() stepLayout {
 			sideH = min(lipgloss.Height(s.withPrediction(s.statusView(w), w))+1, limit)
 		} else {
 			// The run gets the room it uses, and the lesson the rest, but
-			// never less than a few lines of it.
-			sideH = min(s.sideRows(w, h), h-min(minLessonRows, h/2))
+			// never less than a few lines of it. A prediction on screen
+			// takes the log's place: the room it uses counts instead.
+			need := s.sideRows(w, h)
+			if p := s.predictionView(w); p != "" {
+				need = max(need, lipgloss.Height(s.statusView(w))+lipgloss.Height(p))
+			}
+			sideH = min(need, h-min(minLessonRows, h/2))
 		}
 		text := rect{w, max(h-sideH, 3)}
 		return stepLayout{text: text, side: rect{w, max(h-text.h, 0)}}
@@ -130,7 +135,7 @@ func (s *stepScreen) sideView(r rect) string {
 	}
 	if logH < minLogRows {
 		statusH = max(height-1-minLogRows, 1)
-		status = fitHeight(status, statusH)
+		status = s.statusFit(width, statusH)
 		logH = height - statusH - 1
 	}
 	title := "Log"
@@ -183,9 +188,10 @@ func (s *stepScreen) nextText() string {
 	return " for the next step."
 }
 
-// statusView is the status of a step: what runs, the success or the
-// failure, and the details the step reported.
-func (s *stepScreen) statusView(width int) string {
+// statusHead is the status of a step but its tail: the step's title
+// beside the lesson, the success or the failure, and the details the step
+// reported.
+func (s *stepScreen) statusHead(width int) string {
 	t := &s.c.theme
 	wide := s.c.mode == layoutWide
 	var parts []string
@@ -216,11 +222,61 @@ func (s *stepScreen) statusView(width int) string {
 	if d := s.detailsView(width); d != "" {
 		parts = append(parts, d)
 	}
-	if h := s.tryHint(width); h != "" {
-		parts = append(parts, h)
-	}
-	parts = append(parts, s.statusLine(width))
 	return strings.Join(parts, "\n")
+}
+
+// statusView is the whole status of a step: its head, the offer of its
+// experiments, and the line that says what Enter does, or what runs.
+func (s *stepScreen) statusView(width int) string {
+	return s.statusFit(width, 0)
+}
+
+// minStatusHeadRows is the fewest rows of a step's status head that a
+// status cut to fit keeps before the offer of experiments, if it has them.
+const minStatusHeadRows = 3
+
+// statusFit is the status in at most height lines (any with 0). The line
+// that says what Enter does stays whole; the offer of experiments stays
+// while the head keeps a few rows (the help bar names the key as well);
+// the head's details give way from their end.
+func (s *stepScreen) statusFit(width, height int) string {
+	head, hint, line := s.statusHead(width), s.tryHint(width), s.statusLine(width)
+	if height <= 0 {
+		return joinLines(head, hint, line)
+	}
+	room := height - lipgloss.Height(line)
+	if room <= 0 {
+		lines := strings.Split(line, "\n")
+		return strings.Join(lines[len(lines)-height:], "\n")
+	}
+	headH := 0
+	if head != "" {
+		headH = lipgloss.Height(head)
+	}
+	if hint != "" && room-1 < min(headH, minStatusHeadRows) {
+		hint = ""
+	}
+	if hint != "" {
+		room--
+	}
+	if headH > room {
+		head = fitHeight(head, room)
+	}
+	if room == 0 {
+		head = ""
+	}
+	return joinLines(head, hint, line)
+}
+
+// joinLines joins the parts that are not empty, one under the other.
+func joinLines(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "\n")
 }
 
 // detailsView shows what the step's details say, by kind.
