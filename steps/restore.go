@@ -99,8 +99,10 @@ func putBackInterrupted(ctx context.Context, w *Workshop, p reporter) error {
 		if ctxErr(err) {
 			return err
 		}
-		return awsclient.WithHint(fmt.Errorf("put back KMS key %s, which the interrupted experiment %q changed: %w", rec.KeyARN, title, err),
-			restoreHint(w, rec, err))
+		// AWS's reason, restated after what could not be done: alone it
+		// would not say which key, or why the step did not run.
+		what := fmt.Sprintf("put back KMS key %s, which the interrupted experiment %q changed: %s", rec.KeyARN, title, awsclient.Explain(err).What)
+		return awsclient.WithAdvice(fmt.Errorf("put back KMS key %s: %w", rec.KeyARN, err), awsclient.Advice{What: what, Hint: restoreHint(w, rec, err)})
 	}
 	w.State.Restore = nil
 	return w.Save()

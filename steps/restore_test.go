@@ -222,6 +222,9 @@ func TestFailedRestoreIsTriedAgainAndSaysWhatToRun(t *testing.T) {
 	if err == nil || !strings.Contains(a.Hint, wantCommand) || !strings.Contains(a.Hint, "kms:EnableKey") {
 		t.Errorf("step 3 with the restore denied = %v, advice %+v; want an error whose hint names kms:EnableKey and %s", err, a, wantCommand)
 	}
+	if !strings.HasPrefix(a.What, "step 3: put back KMS key "+keyARN) || !strings.Contains(a.What, "access denied") {
+		t.Errorf("step 3 with the restore denied says %q, want what could not be put back, and why", a.What)
+	}
 	if !l.contains("in your AWS account") {
 		t.Errorf("lines %q, want the restore said to happen in the learner's AWS account", l.texts())
 	}
