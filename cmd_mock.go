@@ -25,8 +25,12 @@ func (a *app) mockAWSCommand() *cobra.Command {
 		Short: "Serve the offline fake AWS (KMS, CloudTrail, STS) for the AWS CLI or any SDK",
 		Long: `Serve the fake AWS that the demo uses, so that the AWS CLI or any SDK can talk
 to it with --endpoint-url. It accepts any credentials, so it listens on loopback
-only unless you pass --allow-remote. Like a real regional endpoint it serves one
-region (--region, default us-east-1) and refuses requests signed for another.
+only unless you pass --allow-remote. On loopback it answers only requests
+addressed to 127.0.0.1, ::1 or localhost, so that a web page cannot reach it
+through a domain name rebound to this computer (DNS rebinding); on another
+address (--allow-remote) it answers whatever host a request names.
+Like a real regional endpoint it serves one region (--region, default
+us-east-1) and refuses requests signed for another.
 Its keys and audit trail are kept in the workshop folder (--dir), shared with
 the demo: steps, encrypt and decrypt may run on the same folder at the same
 time (each request locks the state file, then reads what the others saved).
@@ -62,7 +66,9 @@ Ctrl-C stops it, with exit code 0.`,
 			fmt.Fprint(a.stdout, indentLines(awsclient.CLIExports(endpoint, region), "  "))
 			fmt.Fprintln(a.stdout, "then try: aws kms list-keys")
 			fmt.Fprintln(a.stdout, "Ctrl-C stops it.")
-			if err := fakeaws.Serve(cmd.Context(), ln, fake, fakeaws.ServeOptions{ErrorLog: errorLog}); err != nil {
+			// Clients of a remote address name the server as they reach it.
+			opts := fakeaws.ServeOptions{ErrorLog: errorLog, AnyHost: !loopbackListen(listen)}
+			if err := fakeaws.Serve(cmd.Context(), ln, fake, opts); err != nil {
 				return err
 			}
 			// Every request saved its change as it was made: nothing is
@@ -72,23 +78,34 @@ Ctrl-C stops it, with exit code 0.`,
 		}),
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on, host:port")
-	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow a non-loopback --listen address (anyone who can reach it can use the fake)")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow a non-loopback --listen address (anyone who can reach it can use the fake, under any host name)")
 	return cmd
 }
 
 // checkListen refuses addresses other computers can reach, unless allowed.
 func checkListen(listen string, allowRemote bool) error {
-	host, port, err := net.SplitHostPort(listen)
+	_, port, err := net.SplitHostPort(listen)
 	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
 		return &usageError{fmt.Sprintf("--listen %q: want host:port, like 127.0.0.1:4566 (port 0 to 65535)", listen)}
 	}
-	if allowRemote || host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if allowRemote || loopbackListen(listen) {
 		return nil
 	}
 	return &usageError{fmt.Sprintf("--listen %s: the fake AWS accepts any credentials, so it listens on loopback (127.0.0.1 or ::1) only; add --allow-remote to listen there anyway", listen)}
+}
+
+// loopbackListen reports whether listen, host:port, is on loopback only:
+// localhost or a loopback address.
+func loopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // listenError says why mock-aws cannot listen, with what to do. Without its

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,5 +308,59 @@ func TestStateFileFailureComesFirst(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "hint: ") {
 		t.Errorf("encrypt when the demo's state cannot be saved: stderr %q, want a hint", errOut.String())
+	}
+}
+
+// mock-aws on loopback refuses a request whose Host is a web page's domain
+// rebound to 127.0.0.1, says so on stderr, and answers one addressed to
+// localhost.
+func TestMockAWSRefusesReboundHosts(t *testing.T) {
+	m := startMockAWS(t, t.TempDir())
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(m.endpoint, "http://"))
+	for _, tt := range []struct {
+		host string
+		want int
+	}{{"rebound.example:" + port, http.StatusForbidden}, {"localhost:" + port, http.StatusOK}} {
+		req, err := http.NewRequest(http.MethodPost, m.endpoint+"/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = tt.host
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GetCallerIdentity with Host %q = %d %s, want %d", tt.host, resp.StatusCode, body, tt.want)
+		}
+	}
+	if code, _ := m.interrupt(t); code != 0 {
+		t.Errorf("mock-aws exit code %d, want 0", code)
+	}
+	if !strings.Contains(m.errors(), `"rebound.example:`+port+`"`) {
+		t.Errorf("mock-aws stderr %q, want the refused host named", m.errors())
+	}
+}
+
+// Only a loopback --listen makes mock-aws check the Host of requests; one
+// that other computers reach (--allow-remote) answers any.
+func TestLoopbackListen(t *testing.T) {
+	for listen, want := range map[string]bool{
+		"127.0.0.1:4566": true, "localhost:4566": true, "[::1]:4566": true, "127.0.0.1:0": true,
+		"0.0.0.0:4566": false, ":4566": false, "[::]:4566": false, "192.0.2.7:4566": false, "example.com:4566": false,
+	} {
+		if got := loopbackListen(listen); got != want {
+			t.Errorf("loopbackListen(%q) = %v, want %v", listen, got, want)
+		}
+		if err := checkListen(listen, false); (err == nil) != want {
+			t.Errorf("checkListen(%q) without --allow-remote = %v, want an error: %v", listen, err, !want)
+		}
+		if err := checkListen(listen, true); err != nil {
+			t.Errorf("checkListen(%q, --allow-remote) = %v", listen, err)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,41 @@ func TestEndpointPortsDifferAndStop(t *testing.T) {
 	if conn, err := net.Dial("tcp", host); err == nil {
 		conn.Close()
 		t.Errorf("%s still listens after Close", host)
+	}
+}
+
+// A web page whose domain name is rebound to 127.0.0.1 reaches the
+// endpoint from the learner's browser; its requests name its own domain,
+// and get nothing: no key, no call in the API pane.
+func TestEndpointRefusesReboundHosts(t *testing.T) {
+	c := demoClients(t, Options{ServeEndpoint: true})
+	addr := strings.TrimPrefix(c.Endpoint, "http://")
+	_, port, _ := net.SplitHostPort(addr)
+	for _, host := range []string{"rebound.example:" + port, addr} {
+		req, err := http.NewRequest(http.MethodPost, c.Endpoint+"/", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusOK
+		if host != addr {
+			want = http.StatusForbidden
+		}
+		if resp.StatusCode != want {
+			t.Errorf("ListKeys with Host %q = %d %s, want %d", host, resp.StatusCode, body, want)
+		}
+	}
+	if n := len(c.Calls.Calls()); n != 1 {
+		t.Errorf("the API pane lists %d calls, want only the one addressed to %s", n, addr)
 	}
 }
 

@@ -95,10 +95,12 @@ func shellQuote(s string) string {
 }
 
 // LiveKeyReminder returns, while a KMS key of this workshop is live on real
-// AWS (created and not scheduled for deletion), what it costs and the
-// commands that clean it up; "" otherwise.
+// AWS (created and not scheduled for deletion, or no longer scheduled
+// since an experiment was interrupted), what it costs and the commands that
+// clean it up; "" otherwise.
 func (w *Workshop) LiveKeyReminder() string {
-	if !w.Live() || w.State.KeyARN == "" || !w.State.KeyDeletionDate.IsZero() {
+	undeleted := w.State.Restore != nil && w.State.Restore.Action == RestoreScheduleDeletion
+	if !w.Live() || w.State.KeyARN == "" || (!w.State.KeyDeletionDate.IsZero() && !undeleted) {
 		return ""
 	}
 	return fmt.Sprintf(`The workshop's KMS key %s is still live in your AWS account; it is billed monthly until it is scheduled for deletion.

@@ -160,7 +160,7 @@ func aliasKey(ctx context.Context, w *Workshop, p reporter, md *types.KeyMetadat
 func (w *Workshop) useKey(md *types.KeyMetadata) {
 	keyARN := aws.ToString(md.Arn)
 	if keyARN != w.State.KeyARN {
-		w.State = State{}
+		w.State = State{Restore: w.State.Restore}
 	}
 	w.State.KeyID = aws.ToString(md.KeyId)
 	w.State.KeyARN = keyARN

@@ -173,8 +173,9 @@ func (e Experiment) ready(w *Workshop) error {
 }
 
 // RunExperiment runs the experiment id with the learner's input ("" for
-// one that asks none). It checks the prerequisites first and calls nothing
-// when one is missing; otherwise it makes the experiment's real calls,
+// one that asks none). It first puts back what an interrupted experiment
+// left changed (see PendingRestore). It checks the prerequisites and calls
+// nothing more when one is missing; otherwise it makes the experiment's real calls,
 // reports them, ends on a line carrying the ExperimentDetail, records the
 // experiment as tried and saves the progress.
 func RunExperiment(ctx context.Context, w *Workshop, id, input string, r Reporter) error {
@@ -182,10 +183,13 @@ func RunExperiment(ctx context.Context, w *Workshop, id, input string, r Reporte
 	if !ok {
 		return fmt.Errorf("no experiment %q", id)
 	}
+	p := reporter{w, r}
+	if err := putBackInterrupted(ctx, w, p); err != nil {
+		return err
+	}
 	if err := e.ready(w); err != nil {
 		return err
 	}
-	p := reporter{w, r}
 	d, err := e.run(ctx, w, p, input)
 	if err == nil {
 		d.Experiment = e.ID

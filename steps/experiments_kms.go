@@ -296,10 +296,16 @@ func runDisabledKey(ctx context.Context, w *Workshop, p reporter, _ string) (d *
 		keyARN, EncryptedFile)); err != nil {
 		return nil, err
 	}
+	// Saved first: a kill from here on leaves the key disabled, and the
+	// next start enables it again.
+	if err := w.recordRestore("disabled-key", RestoreEnable); err != nil {
+		return nil, err
+	}
 	p.info("disabling KMS key %s", keyARN)
 	_, disableErr := w.Clients.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyARN)})
 	if disableErr != nil && awsCode(disableErr) != "" {
 		// KMS answered: the key was not disabled.
+		w.State.Restore = nil
 		return nil, unexpected(w, "disable the KMS key", disableErr)
 	}
 	// From here the key may be disabled: enable it again however this ends.
@@ -318,14 +324,16 @@ func runDisabledKey(ctx context.Context, w *Workshop, p reporter, _ string) (d *
 	return d, err
 }
 
-// enableAgain enables the workshop's key, even after ctx was cancelled.
+// enableAgain enables the workshop's key, even after ctx was cancelled,
+// and clears the restore the experiment recorded; when it fails, the
+// record stays for the next start.
 func enableAgain(ctx context.Context, w *Workshop, p reporter) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	if _, err := w.Clients.KMS.EnableKey(cctx, &kms.EnableKeyInput{KeyId: aws.String(w.State.KeyARN)}); err != nil {
-		return awsclient.WithHint(fmt.Errorf("enable KMS key %s again: %w", w.State.KeyARN, err),
-			fmt.Sprintf("enable it yourself with %s", w.awsCLI("kms enable-key --key-id "+w.State.KeyARN)))
+		return awsclient.WithHint(fmt.Errorf("enable KMS key %s again: %w", w.State.KeyARN, err), restoreHint(w, &PendingRestore{KeyARN: w.State.KeyARN, Action: RestoreEnable}, err))
 	}
+	w.State.Restore = nil
 	p.info("enabled KMS key %s again: it can decrypt as before", w.State.KeyARN)
 	return nil
 }
@@ -414,8 +422,15 @@ func runPendingDeletion(ctx context.Context, w *Workshop, p reporter, _ string) 
 		keyARN, deletionWindowInDays)); err != nil {
 		return nil, err
 	}
+	// Saved first: a kill from here on leaves the key no longer scheduled
+	// for deletion, and billed, and the next start schedules it again.
+	if err := w.recordRestore("pending-deletion", RestoreScheduleDeletion); err != nil {
+		return nil, err
+	}
 	_, err = w.Clients.KMS.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: aws.String(keyARN)})
 	if err != nil && awsCode(err) != "" {
+		// KMS answered: the deletion was not cancelled.
+		w.State.Restore = nil
 		return nil, unexpected(w, "cancel the deletion of the KMS key", err)
 	}
 	// From here the deletion may be cancelled: schedule it again however
@@ -456,7 +471,9 @@ func keptContext(w *Workshop) map[string]string {
 }
 
 // deleteAgain schedules the deletion of the workshop's key again, even
-// after ctx was cancelled, and records the new date in the progress.
+// after ctx was cancelled, records the new date in the progress and clears
+// the restore the experiment recorded; when it fails, the record stays for
+// the next start.
 func deleteAgain(ctx context.Context, w *Workshop, p reporter) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
@@ -465,9 +482,9 @@ func deleteAgain(ctx context.Context, w *Workshop, p reporter) error {
 		err = scheduleDeletion(cctx, w, p, md)
 	}
 	if err != nil {
-		return awsclient.WithHint(fmt.Errorf("schedule the deletion of KMS key %s again: %w", w.State.KeyARN, err),
-			"run step 6 again: it schedules the deletion")
+		return awsclient.WithHint(fmt.Errorf("schedule the deletion of KMS key %s again: %w", w.State.KeyARN, err), restoreHint(w, &PendingRestore{KeyARN: w.State.KeyARN, Action: RestoreScheduleDeletion}, err))
 	}
+	w.State.Restore = nil
 	return nil
 }
 

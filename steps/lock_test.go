@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(holdFolderEnv); dir != "" {
 		os.Exit(holdFolder(dir))
 	}
+	if spec := os.Getenv(killInExperimentEnv); spec != "" {
+		os.Exit(killInExperiment(spec))
+	}
 	os.Exit(m.Run())
 }
 

@@ -289,14 +289,18 @@ func dependents(n int) []int {
 	return out
 }
 
-// Run runs step n: it checks prerequisites, runs the step, records success
-// and saves the state. The state is saved whether or not the step succeeds,
+// Run runs step n: it puts back what an interrupted experiment left
+// changed (see PendingRestore), checks prerequisites, runs the step,
+// records success and saves the state. The state is saved whether or not the step succeeds,
 // since a failed step may still have changed something real (a key
 // scheduled for deletion).
 func Run(ctx context.Context, w *Workshop, n int, r Reporter) error {
 	step, ok := Get(n)
 	if !ok {
 		return fmt.Errorf("no step %d: the steps are 1 to %d", n, len(steps()))
+	}
+	if err := putBackInterrupted(ctx, w, reporter{w, r}); err != nil {
+		return &stepError{n: n, err: err}
 	}
 	if m := w.Missing(n); m != 0 {
 		return &PrerequisiteError{Step: n, Missing: m}

@@ -480,6 +480,13 @@ func TestLiveKeyReminder(t *testing.T) {
 	if got := w.LiveKeyReminder(); got != "" {
 		t.Errorf("reminder after step 6 = %q, want none", got)
 	}
+	// An experiment that cancelled the deletion and was killed before it
+	// scheduled it again leaves a billed key behind until the next start.
+	w.State.Restore = &steps.PendingRestore{Experiment: "pending-deletion", KeyARN: w.State.KeyARN, Action: steps.RestoreScheduleDeletion}
+	if got := w.LiveKeyReminder(); !strings.Contains(got, "cse-workshop step 6 --dir") {
+		t.Errorf("reminder with the deletion still to schedule again = %q, want the commands that clean up", got)
+	}
+	w.State.Restore = nil
 	s.exit(w)
 
 	// The demo's progress in the same folder is separate.

@@ -68,6 +68,12 @@ type State struct {
 	Predictions map[string]int `json:"predictions,omitempty"`
 	// Experiments are the experiments tried: experiment ID -> when last.
 	Experiments map[string]time.Time `json:"experiments,omitempty"`
+	// Restore is what an experiment changed in a KMS key's state and has
+	// not put back yet: saved before the change, cleared once the key is
+	// back. Set after the experiment ended only when its process was
+	// killed or its restore failed; the next step or experiment puts the
+	// key back first (see Run).
+	Restore *PendingRestore `json:"restore,omitempty"`
 }
 
 // QuizAnswer is the learner's answer to one quiz question.
@@ -87,6 +93,10 @@ func (s State) Clone() State {
 	c.Done = maps.Clone(s.Done)
 	c.Predictions = maps.Clone(s.Predictions)
 	c.Experiments = maps.Clone(s.Experiments)
+	if s.Restore != nil {
+		r := *s.Restore
+		c.Restore = &r
+	}
 	if s.Quiz != nil {
 		c.Quiz = make(map[int]QuizAnswer, len(s.Quiz))
 		for n, a := range s.Quiz {
@@ -305,7 +315,9 @@ func (w *Workshop) Reset() {
 	w.State.Done = nil
 	w.State.GenerateDataKeyAt = time.Time{}
 	if !w.State.KeyDeletionDate.IsZero() {
-		w.State = State{}
+		// A key still to put back is put back whatever the learner
+		// starts over with.
+		w.State = State{Restore: w.State.Restore}
 	}
 }
 

@@ -42,6 +42,15 @@ type ServeOptions struct {
 	// ErrorLog, when set, is told about refused connections and about
 	// requests cut off when stopping.
 	ErrorLog *log.Logger
+	// AnyHost makes Serve answer requests whatever host their Host header
+	// names. Without it, Serve answers only requests addressed to a
+	// loopback address (127.0.0.1, ::1) or localhost, with or without a
+	// port, and refuses the others with 403: a web page whose domain name
+	// is rebound to 127.0.0.1 (DNS rebinding) reaches the server from the
+	// learner's browser, but its requests name the page's domain. Set it
+	// only when ln is reachable from other computers (mock-aws
+	// --allow-remote), whose clients name the server as they reach it.
+	AnyHost bool
 	// OnCall, when set, is told about every request answered over ln,
 	// once its answer is written, from the goroutine that answered it; it
 	// must not block for long. Requests that reach the server by other
@@ -99,6 +108,9 @@ func Serve(ctx context.Context, ln net.Listener, s *Server, opts ServeOptions) e
 	if opts.OnCall != nil {
 		handler = observed{s: s, onCall: opts.OnCall}
 	}
+	if !opts.AnyHost {
+		handler = &loopbackHostsOnly{next: handler, errorLog: opts.ErrorLog}
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
@@ -133,6 +145,79 @@ func Serve(ctx context.Context, ln net.Listener, s *Server, opts ServeOptions) e
 		return fmt.Errorf("serve fake aws: %w", err)
 	}
 	return nil
+}
+
+// loopbackHostsOnly refuses, with 403, the requests whose Host is not a
+// loopback address or localhost; refused requests are not reported to
+// OnCall, since no AWS operation was called.
+type loopbackHostsOnly struct {
+	next     http.Handler
+	errorLog *log.Logger
+
+	mu     sync.Mutex
+	logged map[string]bool // hosts already logged, at most maxLoggedHosts
+}
+
+// maxLoggedHosts bounds how many refused hosts are logged: a page that
+// keeps trying must not fill the log.
+const maxLoggedHosts = 16
+
+func (h *loopbackHostsOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if loopbackHost(r.Host) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	h.logRefusal(r.Host)
+	endpoint := "http://127.0.0.1"
+	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		endpoint = "http://" + addr.String()
+	}
+	e := &apiError{Status: http.StatusForbidden, Code: "AccessDeniedException", Message: fmt.Sprintf(
+		"This offline fake of AWS (cse-workshop) answers only requests addressed to 127.0.0.1, ::1 or localhost, not to %q: "+
+			"a web page may be trying to reach it through a domain name rebound to this computer. Point your AWS client at %s.",
+		r.Host, endpoint)}
+	req := &request{http: r, id: newUUID()}
+	w.Header().Set("x-amzn-RequestId", req.id)
+	if r.Header.Get("X-Amz-Target") == "" {
+		// The query protocol (STS) answers in XML.
+		e.Code = "AccessDenied"
+		writeSTSError(w, req, e)
+		return
+	}
+	writeJSONError(w, e)
+}
+
+func (h *loopbackHostsOnly) logRefusal(host string) {
+	if h.errorLog == nil {
+		return
+	}
+	h.mu.Lock()
+	first := !h.logged[host] && len(h.logged) < maxLoggedHosts
+	if first {
+		if h.logged == nil {
+			h.logged = map[string]bool{}
+		}
+		h.logged[host] = true
+	}
+	h.mu.Unlock()
+	if first {
+		h.errorLog.Printf("refused requests for host %q, which is not this computer's loopback: a web page trying to reach the fake through DNS rebinding?", host)
+	}
+}
+
+// loopbackHost reports whether a Host header names a loopback address or
+// localhost, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // limitListener keeps at most cap(slots) of its connections open: it

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"log"
@@ -371,5 +372,117 @@ func TestServeReportsCallsOverTheSocket(t *testing.T) {
 	}
 	if !strings.HasPrefix(create.UserAgent, "aws-sdk-go-v2/") || create.RequestID == "" {
 		t.Errorf("CreateKey user agent %q, request ID %q; want the SDK's and an ID", create.UserAgent, create.RequestID)
+	}
+}
+
+// hostCall is one raw request to a served fake, with the Host header a
+// client such as a web browser would send.
+type hostCall struct {
+	host   string
+	target string // X-Amz-Target; "" for an STS query
+}
+
+// do sends c to the fake at addr and returns its status and body.
+func (c hostCall) do(t *testing.T, addr string) (int, string) {
+	t.Helper()
+	body, contentType := `{}`, "application/x-amz-json-1.1"
+	if c.target == "" {
+		body, contentType = "Action=GetCallerIdentity&Version=2011-06-15", "application/x-www-form-urlencoded"
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = c.host
+	req.Header.Set("Content-Type", contentType)
+	if c.target != "" {
+		req.Header.Set("X-Amz-Target", c.target)
+	}
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240301/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST with Host %q: %v", c.host, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A web page whose domain name is rebound to 127.0.0.1 reaches a fake that
+// listens on loopback, but names its own domain in Host: refused, with an
+// AWS error that says why, and nothing done. Requests that name loopback,
+// with or without a port, are answered.
+func TestServeRefusesHostsOtherThanLoopback(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	addr, _ := serveWith(t, srv, fakeaws.ServeOptions{ErrorLog: log.New(&logged, "", 0)})
+	_, port, _ := net.SplitHostPort(addr)
+
+	for _, host := range []string{"attacker.example:" + port, "attacker.example", "127.0.0.1.attacker.example:" + port, "localhost.attacker.example", "10.0.0.1:" + port} {
+		for _, target := range []string{"TrentService.CreateKey", ""} {
+			status, body := hostCall{host: host, target: target}.do(t, addr)
+			if status != http.StatusForbidden {
+				t.Errorf("Host %q, target %q: %d %s, want 403", host, target, status, body)
+				continue
+			}
+			if !strings.Contains(body, "127.0.0.1") || !strings.Contains(body, "rebound") {
+				t.Errorf("Host %q: body %s, want it to say which hosts are answered, and why", host, body)
+			}
+			if target == "" {
+				var e struct {
+					Code string `xml:"Error>Code"`
+				}
+				if xml.Unmarshal([]byte(body), &e) != nil || e.Code != "AccessDenied" {
+					t.Errorf("Host %q, STS: body %s, want an STS AccessDenied error", host, body)
+				}
+				continue
+			}
+			var e struct {
+				Type    string `json:"__type"`
+				Message string `json:"message"`
+			}
+			if json.Unmarshal([]byte(body), &e) != nil || e.Type != "AccessDeniedException" || e.Message == "" {
+				t.Errorf("Host %q, KMS: body %s, want an AccessDeniedException with a message", host, body)
+			}
+		}
+	}
+	for _, host := range []string{addr, "127.0.0.1", "localhost:" + port, "LOCALHOST", "localhost.:" + port, "[::1]:" + port, "[::1]", "127.0.0.2:" + port} {
+		if status, body := (hostCall{host: host, target: "TrentService.CreateKey"}).do(t, addr); status != http.StatusOK {
+			t.Errorf("Host %q: %d %s, want the key created", host, status, body)
+		}
+	}
+
+	client := kms.NewFromConfig(aws.Config{
+		Region:       fakeaws.DefaultRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "secret", ""),
+		BaseEndpoint: aws.String("http://" + addr),
+	})
+	keys, err := client.ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.Keys) != 8 {
+		t.Errorf("%d keys, want the 8 that loopback hosts created and none of the refused requests'", len(keys.Keys))
+	}
+	if n := strings.Count(logged.String(), `"attacker.example:`+port+`"`); n != 1 {
+		t.Errorf("log %q names the refused host %d times, want once", logged.String(), n)
+	}
+}
+
+// mock-aws --allow-remote listens where other computers name the server as
+// they reach it: with AnyHost, any Host is answered.
+func TestServeAnyHost(t *testing.T) {
+	srv, err := fakeaws.New(fakeaws.Options{Clock: clock.NewFake(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveWith(t, srv, fakeaws.ServeOptions{AnyHost: true})
+	for _, host := range []string{"workshop.example:4566", "192.0.2.7"} {
+		if status, body := (hostCall{host: host, target: "TrentService.CreateKey"}).do(t, addr); status != http.StatusOK {
+			t.Errorf("AnyHost, Host %q: %d %s, want the key created", host, status, body)
+		}
 	}
 }
