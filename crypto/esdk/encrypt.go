@@ -148,9 +148,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		},
 	}
 	if signature != nil {
-		// The signature hashes the message in order, on one core: on a
-		// goroutine of its own, the hash runs while the frames before are
-		// written.
+		// In order, on a goroutine of its own, while earlier frames are written.
 		stages.Digest = func(b *frameBatch) { signature.Write(b.out) }
 	}
 	if err := pipeline.Run(ctx, pipeline.Workers(), stages); err != nil {
