@@ -117,7 +117,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 			clear(b.out[:cap(b.out)])
 		}
 	}()
-	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[frameBatch]{
+	stages := pipeline.Stages[frameBatch]{
 		New: func() *frameBatch {
 			b := reader.newBatch()
 			batches = append(batches, b)
@@ -125,13 +125,9 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 		},
 		Read: reader.read,
 		Work: func(b *frameBatch) error { return opener.open(b) },
-		// The signature hashes the message in order, so here. The last
-		// batch, with the final frame, is released only once the
-		// signature verified.
+		// The last batch, with the final frame, is released only once the
+		// signature verified: its Digest, as every earlier one's, has run.
 		Write: func(b *frameBatch) error {
-			if signature != nil {
-				signature.Write(b.in[:b.body])
-			}
 			if b.last && signature != nil && !ecdsa.VerifyASN1(publicKey, signature.Sum(nil), b.footer[2:]) {
 				return ErrTampered
 			}
@@ -144,8 +140,14 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 			}
 			return nil
 		},
-	})
-	if err != nil {
+	}
+	if signature != nil {
+		// The signature hashes the message in order, on one core: on a
+		// goroutine of its own, the hash runs while the plaintext before
+		// is written.
+		stages.Digest = func(b *frameBatch) { signature.Write(b.in[:b.body]) }
+	}
+	if err := pipeline.Run(ctx, pipeline.Workers(), stages); err != nil {
 		return nil, err
 	}
 	progress.finish()

@@ -125,7 +125,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 			clear(b.in[:cap(b.in)])
 		}
 	}()
-	err = pipeline.Run(ctx, pipeline.Workers(), pipeline.Stages[frameBatch]{
+	stages := pipeline.Stages[frameBatch]{
 		New: func() *frameBatch {
 			b := reader.newBatch(sealer)
 			batches = append(batches, b)
@@ -136,11 +136,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 			b.seal(reader.frameLength)
 			return nil
 		},
-		// The signature hashes the message in order, so here.
 		Write: func(b *frameBatch) error {
-			if signature != nil {
-				signature.Write(b.out)
-			}
 			if _, err := dst.Write(b.out); err != nil {
 				return fmt.Errorf("write message: %w", err)
 			}
@@ -150,8 +146,12 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 			}
 			return nil
 		},
-	})
-	if err != nil {
+	}
+	if signature != nil {
+		// In order, on a goroutine of its own, while earlier frames are written.
+		stages.Digest = func(b *frameBatch) { signature.Write(b.out) }
+	}
+	if err := pipeline.Run(ctx, pipeline.Workers(), stages); err != nil {
 		return nil, err
 	}
 	progress.finish()

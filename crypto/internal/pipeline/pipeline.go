@@ -1,8 +1,8 @@
 // Package pipeline runs a stream transformation a batch of segments at a
 // time through a small, bounded, ordered pipeline: one goroutine reads
 // batches into a fixed set of buffers, Workers goroutines seal or open
-// them, and the caller's goroutine writes them out in the order they were
-// read. Memory is the buffers, whatever the size of the stream; output is
+// them, another may digest them in order (a signature's hash), and the
+// caller's goroutine writes them out in the order they were read. Memory is the buffers, whatever the size of the stream; output is
 // the same bytes, in the same order, as the sequential path's, which reads,
 // works and writes each batch in turn on the caller's goroutine. Both file
 // formats (package crypto's CSEW and package esdk's AWS Encryption SDK
@@ -35,7 +35,7 @@ func Workers() int {
 // Stages are the three steps of a transformation, on buffers of type B.
 type Stages[B any] struct {
 	// New makes a buffer. Run makes them as it needs them, at most
-	// workers+2 (one in the sequential path).
+	// workers+2, or workers+3 with Digest (one in the sequential path).
 	New func() *B
 	// Read fills b with the next batch from the source and reports whether
 	// it is the last one. Calls are made one at a time, in stream order.
@@ -45,6 +45,13 @@ type Stages[B any] struct {
 	// at once, on different goroutines; anything they share must be safe
 	// for that.
 	Work func(b *B) error
+	// Digest, when set, reads the batch in b after Work, for what must see
+	// the whole stream in order and cannot be shared out, such as the hash
+	// that a signature signs. It is called in stream order, on a goroutine
+	// of its own so that it runs while earlier batches are written, and
+	// only for batches that Read and Work passed; it must not change b.
+	// Write(b) is called only after Digest(b) returned.
+	Digest func(b *B)
 	// Write writes the batch in b out. It is called on Run's goroutine, in
 	// stream order, and only for batches that Read and Work both passed.
 	Write func(b *B) error
@@ -72,10 +79,13 @@ func Run[B any](ctx context.Context, workers int, s Stages[B]) error {
 		done chan struct{} // receives once Work is done with b
 	}
 	buffers := workers + 2
+	if s.Digest != nil {
+		buffers++ // the one being digested
+	}
 	// No send on these ever waits: each holds every batch there is.
 	free := make(chan *batch, buffers)
 	work := make(chan *batch, buffers)
-	order := make(chan *batch, buffers) // in stream order, for the writer
+	order := make(chan *batch, buffers) // in stream order, for the digester or the writer
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -122,9 +132,32 @@ func Run[B any](ctx context.Context, workers int, s Stages[B]) error {
 		})
 	}
 
+	// The digester takes the batches in order as Work finishes them and
+	// passes them on to the writer, done again once digested.
+	toWrite := order
+	if s.Digest != nil {
+		digested := make(chan *batch, buffers)
+		toWrite = digested
+		wg.Go(func() {
+			defer close(digested)
+			failed := false // a batch failed: nothing after it is written
+			for next := range order {
+				<-next.done
+				if !failed && next.err == nil {
+					next.err = stop.Err()
+				}
+				if failed = failed || next.err != nil; !failed {
+					s.Digest(next.b)
+				}
+				next.done <- struct{}{}
+				digested <- next
+			}
+		})
+	}
+
 	var err error
 	ended := false
-	for next := range order {
+	for next := range toWrite {
 		<-next.done
 		if err == nil {
 			if err = ctx.Err(); err == nil {
@@ -161,6 +194,9 @@ func runSequential[B any](ctx context.Context, s Stages[B]) error {
 		}
 		if err := s.Work(b); err != nil {
 			return err
+		}
+		if s.Digest != nil {
+			s.Digest(b)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

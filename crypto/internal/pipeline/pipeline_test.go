@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // numbers is a pipeline over batches that each hold one number: Read
@@ -205,6 +207,114 @@ func TestWorkers(t *testing.T) {
 		t.Setenv(WorkersEnv, v)
 		if got := Workers(); got != runtime.GOMAXPROCS(0) {
 			t.Errorf("Workers() with %s=%q = %d, want GOMAXPROCS %d", WorkersEnv, v, got, runtime.GOMAXPROCS(0))
+		}
+	}
+}
+
+// digesting adds a Digest stage to p's stages that sums the squares in
+// order, and a Write that checks each batch was digested first.
+func digesting(t *testing.T, p *numbers) (Stages[number], *[]int) {
+	s := p.stages()
+	var digested []int
+	var mu sync.Mutex // the digester and the writer are different goroutines
+	s.Digest = func(b *number) {
+		mu.Lock()
+		defer mu.Unlock()
+		digested = append(digested, b.squared)
+	}
+	write := s.Write
+	s.Write = func(b *number) error {
+		mu.Lock()
+		n := len(digested)
+		mu.Unlock()
+		if n <= b.n {
+			t.Errorf("batch %d written with %d batches digested, want it digested first", b.n, n)
+		}
+		return write(b)
+	}
+	return s, &digested
+}
+
+func TestRunDigestsEveryBatchInOrderBeforeItsWrite(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, count := range []int{1, 2, 5, 100} {
+			t.Run(fmt.Sprintf("%d workers, %d batches", workers, count), func(t *testing.T) {
+				p := newNumbers(count)
+				s, digested := digesting(t, p)
+				noLeaks(t, func() {
+					if err := Run(t.Context(), workers, s); err != nil {
+						t.Fatalf("Run = %v", err)
+					}
+				})
+				if want := squares(count); !slices.Equal(*digested, want) || !slices.Equal(p.written, want) {
+					t.Errorf("digested %v and written %v, want both %v", *digested, p.written, want)
+				}
+				maxBuffers := int32(workers + 3)
+				if workers == 1 {
+					maxBuffers = 1
+				}
+				if made := p.made.Load(); made > maxBuffers {
+					t.Errorf("made %d buffers, want at most %d", made, maxBuffers)
+				}
+			})
+		}
+	}
+}
+
+// The digest of a batch runs while an earlier one is written: a slow write
+// does not hold the hash up, and the hash does not wait for the write.
+func TestRunDigestsWhileWriting(t *testing.T) {
+	p := newNumbers(10)
+	s, _ := digesting(t, p)
+	digest := s.Digest
+	secondDigested := make(chan struct{})
+	s.Digest = func(b *number) {
+		digest(b)
+		if b.n == 1 {
+			close(secondDigested)
+		}
+	}
+	write := s.Write
+	s.Write = func(b *number) error {
+		if b.n == 0 {
+			select {
+			case <-secondDigested:
+			case <-time.After(10 * time.Second):
+				t.Fatal("batch 1 was not digested while batch 0 was being written")
+			}
+		}
+		return write(b)
+	}
+	noLeaks(t, func() {
+		if err := Run(t.Context(), 2, s); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	})
+}
+
+func TestRunDigestsNothingAfterAnError(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		for _, tc := range []struct {
+			name string
+			set  func(p *numbers)
+			want error
+		}{
+			{"read", func(p *numbers) { p.failRead = 7 }, errRead},
+			{"work", func(p *numbers) { p.failWork = 7 }, errWork},
+		} {
+			t.Run(fmt.Sprintf("%s, %d workers", tc.name, workers), func(t *testing.T) {
+				p := newNumbers(1000)
+				tc.set(p)
+				s, digested := digesting(t, p)
+				noLeaks(t, func() {
+					if err := Run(t.Context(), workers, s); !errors.Is(err, tc.want) {
+						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
+					}
+				})
+				if want := squares(7); !slices.Equal(*digested, want) {
+					t.Errorf("digested %v, want the 7 batches before the failure", *digested)
+				}
+			})
 		}
 	}
 }
