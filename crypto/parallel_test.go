@@ -9,11 +9,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"testing/cryptotest"
 
 	"cse-workshop/crypto/internal/pipeline"
+	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 
 	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
 )
@@ -210,20 +210,6 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
-// noGoroutinesLeft fails t if goroutines started during f outlive it.
-func noGoroutinesLeft(t *testing.T, f func()) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	f()
-	for range 1000 {
-		if runtime.NumGoroutine() <= before {
-			return
-		}
-		runtime.Gosched()
-	}
-	t.Errorf("%d goroutines before, %d after", before, runtime.NumGoroutine())
-}
-
 func TestPipelineErrorsStopEverything(t *testing.T) {
 	setWorkers(t, 3)
 	plaintext := randomBytes(40 * DefaultSegmentSizeInBytes / 10)
@@ -269,7 +255,7 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 			return err
 		}, ErrTampered},
 	} {
-		noGoroutinesLeft(t, func() {
+		pipelinetest.NoLeaks(t, func() {
 			if err := tc.run(); !errors.Is(err, tc.want) {
 				t.Errorf("%s = %v, want %v", tc.name, err, tc.want)
 			}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 	"testing/cryptotest"
 
 	"cse-workshop/crypto/internal/pipeline"
+	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 )
 
 // Encryption and decryption run batches of frames through a pipeline whose
@@ -156,20 +156,6 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
-// noGoroutinesLeft fails t if goroutines started during f outlive it.
-func noGoroutinesLeft(t *testing.T, f func()) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	f()
-	for range 1000 {
-		if runtime.NumGoroutine() <= before {
-			return
-		}
-		runtime.Gosched()
-	}
-	t.Errorf("%d goroutines before, %d after", before, runtime.NumGoroutine())
-}
-
 func TestPipelineErrorsStopEverything(t *testing.T) {
 	setWorkers(t, 3)
 	const size = 4 << 20
@@ -217,7 +203,7 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 				return err
 			}, ErrTampered},
 		} {
-			noGoroutinesLeft(t, func() {
+			pipelinetest.NoLeaks(t, func() {
 				if err := tc.run(); !errors.Is(err, tc.want) {
 					t.Errorf("%s: %s = %v, want %v", suite, tc.name, err, tc.want)
 				}

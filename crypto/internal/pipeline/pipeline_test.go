@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 )
 
 // numbers is a pipeline over batches that each hold one number: Read
@@ -87,28 +89,12 @@ func squares(n int) []int {
 	return s
 }
 
-// noLeaks fails t if goroutines started during f outlive it.
-func noLeaks(t *testing.T, f func()) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	f()
-	// Run waits for its goroutines, which may still be on their way out
-	// after their last act.
-	for range 1000 {
-		if runtime.NumGoroutine() <= before {
-			return
-		}
-		runtime.Gosched()
-	}
-	t.Errorf("%d goroutines before, %d after Run returned", before, runtime.NumGoroutine())
-}
-
 func TestRunWritesEveryBatchInOrder(t *testing.T) {
 	for _, workers := range []int{1, 2, 3, 8} {
 		for _, count := range []int{1, 2, 5, 100} {
 			t.Run(fmt.Sprintf("%d workers, %d batches", workers, count), func(t *testing.T) {
 				p := newNumbers(count)
-				noLeaks(t, func() {
+				pipelinetest.NoLeaks(t, func() {
 					if err := Run(t.Context(), workers, p.stages()); err != nil {
 						t.Fatalf("Run = %v", err)
 					}
@@ -146,7 +132,7 @@ func TestRunStopsAtTheFirstError(t *testing.T) {
 			t.Run(fmt.Sprintf("%s, %d workers", tc.name, workers), func(t *testing.T) {
 				p := newNumbers(1000)
 				tc.set(p)
-				noLeaks(t, func() {
+				pipelinetest.NoLeaks(t, func() {
 					if err := Run(t.Context(), workers, p.stages()); !errors.Is(err, tc.want) {
 						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
 					}
@@ -170,7 +156,7 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 			defer cancel()
 			p := newNumbers(1000)
 			p.cancel, p.cancelAtWrite = cancel, 3
-			noLeaks(t, func() {
+			pipelinetest.NoLeaks(t, func() {
 				if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
 					t.Errorf("Run(cancelled at batch 3) = %v, want context.Canceled", err)
 				}
@@ -187,7 +173,7 @@ func TestRunCancelledBeforeTheStart(t *testing.T) {
 	cancel()
 	for _, workers := range []int{1, 2} {
 		p := newNumbers(10)
-		noLeaks(t, func() {
+		pipelinetest.NoLeaks(t, func() {
 			if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
 				t.Errorf("Run(%d workers, cancelled) = %v, want context.Canceled", workers, err)
 			}
@@ -241,7 +227,7 @@ func TestRunDigestsEveryBatchInOrderBeforeItsWrite(t *testing.T) {
 			t.Run(fmt.Sprintf("%d workers, %d batches", workers, count), func(t *testing.T) {
 				p := newNumbers(count)
 				s, digested := digesting(t, p)
-				noLeaks(t, func() {
+				pipelinetest.NoLeaks(t, func() {
 					if err := Run(t.Context(), workers, s); err != nil {
 						t.Fatalf("Run = %v", err)
 					}
@@ -285,7 +271,7 @@ func TestRunDigestsWhileWriting(t *testing.T) {
 		}
 		return write(b)
 	}
-	noLeaks(t, func() {
+	pipelinetest.NoLeaks(t, func() {
 		if err := Run(t.Context(), 2, s); err != nil {
 			t.Fatalf("Run = %v", err)
 		}
@@ -306,7 +292,7 @@ func TestRunDigestsNothingAfterAnError(t *testing.T) {
 				p := newNumbers(1000)
 				tc.set(p)
 				s, digested := digesting(t, p)
-				noLeaks(t, func() {
+				pipelinetest.NoLeaks(t, func() {
 					if err := Run(t.Context(), workers, s); !errors.Is(err, tc.want) {
 						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
 					}
