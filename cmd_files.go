@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -39,6 +41,7 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
   cse-workshop encrypt notes.txt notes.txt.enc --suite 0x0478 --frame-size 65536`,
 		Args: exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			collectLess()
 			encryptionContext, err := parseContext(contextPairs)
 			if err != nil {
 				return err
@@ -140,6 +143,7 @@ With --context, each entry given must be in the file's encryption context
 		Example: `  cse-workshop decrypt notes.txt.enc notes.txt --context project=demo`,
 		Args:    exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			collectLess()
 			var encryptionContext map[string]string
 			if len(contextPairs) > 0 {
 				var err error
@@ -392,4 +396,19 @@ func headerKeyARN(err error) string {
 		return ""
 	}
 	return dataKeyErr.HeaderKeyARN
+}
+
+// fileCommandGCPercent is the garbage collector's GOGC for encrypt and
+// decrypt. Their live heap is a few MiB whatever the file's size (the
+// pipeline's buffers are bounded), so a collection comes only when the
+// heap has grown to five times that: never on a small file, where one
+// collection of the start-up's garbage was a tenth of the run, and peak
+// RSS on 1 GiB stays at about 18 MiB, as with the default (100).
+const fileCommandGCPercent = 400
+
+// collectLess sets fileCommandGCPercent, unless the user chose GOGC.
+func collectLess() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(fileCommandGCPercent)
+	}
 }

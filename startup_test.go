@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,5 +66,27 @@ func TestStartUpDoesLittleWork(t *testing.T) {
 	}
 	if seen < 50 {
 		t.Fatalf("found %d init lines in the trace, want one per package:\n%s", seen, out)
+	}
+}
+
+// A small file's encrypt or decrypt ends before its heap is worth a
+// collection: one cycle over the start-up's garbage was a tenth of the
+// run.
+func TestSmallFileCommandsCollectNoGarbage(t *testing.T) {
+	dir, _ := workshopWithKey(t)
+	files, in := notesFile(t)
+	enc, out := filepath.Join(files, "notes.enc"), filepath.Join(files, "notes.out")
+	for _, args := range [][]string{{"encrypt", in, enc}, {"decrypt", enc, out}} {
+		cmd := command(append(args, "--dir", dir)...)
+		cmd.Env = append(slices.DeleteFunc(cmd.Env, func(v string) bool { return strings.HasPrefix(v, "GOGC=") }), "GODEBUG=gctrace=1")
+		output, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", args[0], err, output)
+		}
+		for _, line := range strings.Split(string(output), "\n") {
+			if strings.HasPrefix(line, "gc ") {
+				t.Errorf("%s of a small file ran the garbage collector: %s", args[0], line)
+			}
+		}
 	}
 }
