@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/ecdh"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -39,6 +43,7 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
   cse-workshop encrypt notes.txt notes.txt.enc --suite 0x0478 --frame-size 65536`,
 		Args: exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			collectLess()
 			encryptionContext, err := parseContext(contextPairs)
 			if err != nil {
 				return err
@@ -78,6 +83,9 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 				if s, err = crypto.ParseScheme(scheme); err != nil {
 					return &usageError{"--scheme: " + err.Error()}
 				}
+			}
+			if format == formatESDK && suite.Signed() {
+				go warmP384()
 			}
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
@@ -140,6 +148,7 @@ With --context, each entry given must be in the file's encryption context
 		Example: `  cse-workshop decrypt notes.txt.enc notes.txt --context project=demo`,
 		Args:    exactFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			collectLess()
 			var encryptionContext map[string]string
 			if len(contextPairs) > 0 {
 				var err error
@@ -147,19 +156,22 @@ With --context, each entry given must be in the file's encryption context
 					return err
 				}
 			}
+			in, out := args[0], args[1]
+			format, first := sniff(in)
+			if format == formatESDK && messageSigned(first) {
+				go warmP384()
+			}
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
 			if err != nil {
 				return err
 			}
 			defer clients.Close()
-			in, out := args[0], args[1]
 			messageOpts := esdk.DecryptOptions{EncryptionContext: encryptionContext, AllowLegacy: allowLegacy}
 			if keyID != "" {
 				messageOpts.KeyIDs = []string{keyID}
 			}
 			csewOpts := crypto.DecryptOptions{KeyID: keyID, EncryptionContext: encryptionContext}
-			format, first := sniff(in)
 			if first == nil {
 				// Not a regular file (a pipe, a FIFO): it can be read only
 				// once, so the format is told from the stream itself.
@@ -392,4 +404,32 @@ func headerKeyARN(err error) string {
 		return ""
 	}
 	return dataKeyErr.HeaderKeyARN
+}
+
+// warmP384 makes a P-384 key and throws it away. The first P-384 key or
+// signature check of a process builds the curve's table of generator
+// multiples, about a tenth of a small file's encrypt or decrypt. A signed
+// message's key is made, and its signature checked, only after the clients
+// are built and KMS has answered: building the table on another core
+// meanwhile takes it off the path. The table is the standard library's
+// own, which crypto/ecdh and crypto/ecdsa share.
+func warmP384() {
+	if _, err := ecdh.P384().GenerateKey(rand.Reader); err != nil {
+		panic(fmt.Sprintf("warm P-384: %v", err))
+	}
+}
+
+// fileCommandGCPercent is the garbage collector's GOGC for encrypt and
+// decrypt. Their live heap is a few MiB whatever the file's size (the
+// pipeline's buffers are bounded), so a collection comes only when the
+// heap has grown to five times that: never on a small file, where one
+// collection of the start-up's garbage was a tenth of the run, and peak
+// RSS on 1 GiB stays at about 18 MiB, as with the default (100).
+const fileCommandGCPercent = 400
+
+// collectLess sets fileCommandGCPercent, unless the user chose GOGC.
+func collectLess() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(fileCommandGCPercent)
+	}
 }

@@ -42,8 +42,8 @@ type Scheme uint8
 const (
 	// SchemeKMSDataKey: one KMS GenerateDataKey (AES_256) per file.
 	SchemeKMSDataKey Scheme = 1
-	// SchemeTink: a data key made locally, wrapped by KMS Encrypt through
-	// tink-go-awskms.
+	// SchemeTink: a data key made locally, wrapped by KMS Encrypt the way
+	// tink-go-awskms's AEAD does.
 	SchemeTink Scheme = 2
 )
 

@@ -460,11 +460,17 @@ func (r *recordShape) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// firstReadWindow is how much of the log readLineAt and readLastLine read
+// at first: a line or two of the usual sizes (the header is
+// logHeaderBytes, an event about 2 KiB). A longer line takes a few more
+// reads, each twice the last.
+const firstReadWindow = 4 << 10
+
 // readLineAt reads the complete line that starts at offset at, of a file
 // of size bytes: nil when there is none (the file ends before a newline),
 // else the line without its newline and where the next line starts.
 func readLineAt(f *os.File, at, size int64) (line []byte, next int64, err error) {
-	for window := int64(16 << 10); ; window *= 2 {
+	for window := int64(firstReadWindow); ; window *= 2 {
 		n := min(window, size-at, maxLogLineBytes+1)
 		if n <= 0 {
 			return nil, at, nil
@@ -489,7 +495,7 @@ func readLineAt(f *os.File, at, size int64) (line []byte, next int64, err error)
 // it starts and where it ends (after its newline). With no complete line,
 // both are 0.
 func readLastLine(f *os.File, size int64) (start, end int64, err error) {
-	for window := int64(16 << 10); ; window *= 2 {
+	for window := int64(firstReadWindow); ; window *= 2 {
 		from := max(0, size-window)
 		buf := make([]byte, size-from)
 		if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -50,13 +49,6 @@ const (
 	aliasPrefix             = "alias/"
 	reservedAliasPrefix     = "alias/aws/"
 	awsTagPrefix            = "aws:"
-	keyIDPatternSource      = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
-	aliasNamePatternSource  = `^alias/[a-zA-Z0-9/_-]+$`
-)
-
-var (
-	keyIDPattern     = regexp.MustCompile(keyIDPatternSource)
-	aliasNamePattern = regexp.MustCompile(aliasNamePatternSource)
 )
 
 // kmsOp is one KMS operation: readOnly is CloudTrail's readOnly flag. An
@@ -248,7 +240,7 @@ func (s *Server) resolveKeyLocked(ref string, refs keyRefs) (*kmsKey, *apiError)
 		}
 		name = a.KeyID
 	}
-	if !keyIDPattern.MatchString(name) {
+	if !isKeyID(name) {
 		return nil, badRequest("NotFoundException", "Invalid keyId "+ref)
 	}
 	k, ok := s.st.Keys[name]
@@ -695,7 +687,7 @@ func validAliasName(name string) *apiError {
 		return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to %d", name, maxAliasNameLength))
 	case !strings.HasPrefix(name, aliasPrefix):
 		return badRequest("ValidationException", "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
-	case !aliasNamePattern.MatchString(name):
+	case !isAliasName(name):
 		return badRequest("ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$", name))
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -241,12 +240,9 @@ func decodeState(data []byte) (*state, *legacyHistory, error) {
 // demo makes, and far from overflowing.
 const maxEventSeq = 1 << 53
 
-// regionPattern is the shape of a region name: "us-east-1", "us-gov-west-1".
-var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
-
 // check tells what is wrong with a state just read, if anything.
 func (st *state) check() error {
-	if st.Region != "" && !regionPattern.MatchString(st.Region) {
+	if st.Region != "" && !isRegionName(st.Region) {
 		return fmt.Errorf("region %q is not a region name", st.Region)
 	}
 	for id, k := range st.Keys {
@@ -260,7 +256,7 @@ func (st *state) check() error {
 			return fmt.Errorf("alias %q is null", name)
 		case a.Name != name:
 			return fmt.Errorf("alias %q is filed under %q", a.Name, name)
-		case !aliasNamePattern.MatchString(name) || len(name) > maxAliasNameLength:
+		case !isAliasName(name) || len(name) > maxAliasNameLength:
 			return fmt.Errorf("alias %q is not an alias name", name)
 		case st.Keys[a.KeyID] == nil:
 			return fmt.Errorf("alias %q names key %q, which is not in the file", name, a.KeyID)
@@ -315,7 +311,7 @@ func (k *kmsKey) check(id string) error {
 		return errors.New("null")
 	case k.ID != id:
 		return fmt.Errorf("filed under another key ID (its own is %q)", k.ID)
-	case !keyIDPattern.MatchString(id):
+	case !isKeyID(id):
 		return errors.New("not a key ID")
 	case len(k.Material) != keyMaterialBytes:
 		return fmt.Errorf("key material of %d bytes, want %d", len(k.Material), keyMaterialBytes)
