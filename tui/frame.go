@@ -56,7 +56,7 @@ type layout struct {
 
 func (m *Model) layout() layout {
 	l := layout{width: max(m.width, 1), height: max(m.height, 1), mode: modeFor(m.width, m.height)}
-	chrome := lipgloss.Height(m.headerView(l.mode)) + lipgloss.Height(m.footerView(l.mode))
+	chrome := headerHeight(l.mode) + m.footerHeight(l.mode)
 	l.bodyH = max(l.height-chrome-2*m.gapLines(l.mode), 1)
 	if m.showAPI && m.dialog() == nil {
 		if l.mode == layoutCompact {
@@ -66,6 +66,29 @@ func (m *Model) layout() layout {
 		}
 	}
 	return l
+}
+
+// headerHeight is the height of headerView(mode), known without drawing
+// it (layout runs after every message): the title line, and below it the
+// tracker but in a compact window.
+func headerHeight(mode layoutMode) int {
+	if mode == layoutCompact {
+		return 1
+	}
+	return 2
+}
+
+// footerHeight is the height of footerView(mode), drawn only when that
+// height depends on it: the full help, or a notice of several lines.
+func (m *Model) footerHeight(mode layoutMode) int {
+	notice := m.noticeText()
+	switch {
+	case m.help.ShowAll || strings.Contains(notice, "\n"):
+		return lipgloss.Height(m.footerView(mode))
+	case notice != "" || mode != layoutCompact:
+		return 2 // the notice line (blank when there is none), the help bar
+	}
+	return 1
 }
 
 // gapLines is the blank lines between the header, the body and the help
