@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -128,8 +129,11 @@ func (m *Model) resize() {
 	}
 }
 
-// View draws the whole screen.
-func (m *Model) View() tea.View {
+// View draws the whole screen, or gives the frame drawn last while the
+// pacer puts a background message's frame off.
+func (m *Model) View() tea.View { return m.pacer.view(time.Now(), m.draw) }
+
+func (m *Model) draw() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion

@@ -88,6 +88,8 @@ type Model struct {
 	observed  *Status
 	auditWait *time.Duration
 	goodbye   string
+
+	pacer framePacer
 }
 
 // newModel builds the tutorial over a workshop. Nothing runs until Init.
@@ -107,6 +109,7 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		saver:     &progressSaver{},
 		width:     80,
 		height:    24,
+		pacer:     framePacer{interval: opts.FrameInterval},
 	}
 	if m.themeName == "" {
 		m.themeName = ThemeAuto
@@ -235,7 +238,7 @@ func (m *Model) Init() tea.Cmd {
 // while they handled it, in the order asked, so that a key's effect
 // shows in the next frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmds := []tea.Cmd{m.route(msg)}
+	cmds := []tea.Cmd{m.pacer.paced(msg, time.Now()), m.route(msg)}
 	for len(m.c.requests) > 0 {
 		req := m.c.requests[0]
 		m.c.requests = m.c.requests[1:]
