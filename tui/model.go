@@ -89,27 +89,29 @@ type Model struct {
 	auditWait *time.Duration
 	goodbye   string
 
-	pacer framePacer
+	pacer           framePacer
+	spinnerInterval time.Duration // between the spinner's frames; 0: its own
 }
 
 // newModel builds the tutorial over a workshop. Nothing runs until Init.
 func newModel(ctx context.Context, opts Options, c content) *Model {
 	alive, stop := context.WithCancel(ctx)
 	m := &Model{
-		c:         &common{content: c, md: newMarkdown(), clock: clock.Real{}, workshop: opts.Workshop, mode: layoutStacked},
-		w:         opts.Workshop,
-		run:       steps.Run,
-		alive:     alive,
-		stop:      stop,
-		themeName: opts.Theme,
-		observer:  opts.Observe,
-		fast:      opts.Fast,
-		help:      help.New(),
-		api:       newAPIPane(),
-		saver:     &progressSaver{},
-		width:     80,
-		height:    24,
-		pacer:     framePacer{interval: opts.FrameInterval},
+		c:               &common{content: c, md: newMarkdown(), clock: clock.Real{}, workshop: opts.Workshop, mode: layoutStacked},
+		w:               opts.Workshop,
+		run:             steps.Run,
+		alive:           alive,
+		stop:            stop,
+		themeName:       opts.Theme,
+		observer:        opts.Observe,
+		fast:            opts.Fast,
+		help:            help.New(),
+		api:             newAPIPane(),
+		saver:           &progressSaver{},
+		width:           80,
+		height:          24,
+		pacer:           framePacer{interval: opts.FrameInterval},
+		spinnerInterval: opts.SpinnerInterval,
 	}
 	if m.themeName == "" {
 		m.themeName = ThemeAuto
@@ -207,6 +209,9 @@ func (m *Model) setTheme(dark bool) {
 		frames[i] = strings.TrimSpace(f)
 	}
 	s.Frames = frames
+	if m.spinnerInterval > 0 {
+		s.FPS = m.spinnerInterval
+	}
 	c.spinner = spinner.New(spinner.WithSpinner(s), spinner.WithStyle(c.theme.spinner))
 }
 

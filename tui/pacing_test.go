@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -76,5 +77,19 @@ func TestPacerAsksOneRedrawPerBurst(t *testing.T) {
 	none.view(t0, func() tea.View { return tea.NewView("first") })
 	if none.paced(line, t0) != nil || none.late {
 		t.Error("without an interval, a line was put off")
+	}
+}
+
+// TestSpinnerInterval: a slowed spinner stays slow when the theme is
+// detected, which makes the spinner anew.
+func TestSpinnerInterval(t *testing.T) {
+	m := newModel(t.Context(), Options{Workshop: newTestModel(t, "").w, SpinnerInterval: 250 * time.Millisecond}, fixtureContent())
+	defer m.stop()
+	send(m, tea.BackgroundColorMsg{Color: white})
+	if got := m.c.spinner.Spinner.FPS; got != 250*time.Millisecond {
+		t.Errorf("spinner frame time after the theme was detected = %v, want 250ms", got)
+	}
+	if got := newTestModel(t, "").c.spinner.Spinner.FPS; got != spinner.Dot.FPS {
+		t.Errorf("default spinner frame time = %v, want the spinner's own %v", got, spinner.Dot.FPS)
 	}
 }

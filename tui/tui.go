@@ -56,6 +56,11 @@ type Options struct {
 	// per interval; keys are drawn at once (pacing.go). A server of many
 	// tutorials sets it to its frame rate's interval.
 	FrameInterval time.Duration
+	// SpinnerInterval, when set, is the time between the spinner's
+	// frames; by default a tenth of a second. Each of its frames is a
+	// frame drawn: while step 5 waits, nothing else moves but the
+	// countdown, once a second. A server of many tutorials slows it.
+	SpinnerInterval time.Duration
 	// NoEndpointNote, when set, is what the tutorial says when asked for
 	// the endpoint of the demo it does not serve.
 	NoEndpointNote string
