@@ -204,7 +204,7 @@ func columns(t *theme, h int, left string, leftW int, right string, rightW int) 
 // padLine cuts or pads one line to exactly width columns. Joining columns
 // this way costs one width measure per line, which keeps View cheap.
 func padLine(s string, width int) string {
-	w := ansi.StringWidth(s)
+	w := cellWidth(s)
 	switch {
 	case w > width:
 		return ansi.Truncate(s, width, "")
@@ -466,7 +466,7 @@ func fitScreen(s string, width, height int) string {
 		lines = lines[:height]
 	}
 	for i, line := range lines {
-		if ansi.StringWidth(line) > width {
+		if cellWidth(line) > width {
 			lines[i] = ansi.Truncate(line, width, "")
 		}
 	}
