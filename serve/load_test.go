@@ -28,11 +28,12 @@ import (
 
 // The load test: N simulated attendees connect over loopback SSH to a room
 // served by a separate process, and each walks through the six steps with
-// --fast. It reports the server's resident memory per session (idle, after
-// they connected, and at the end), its CPU time (idle, and over the walk),
-// the load client's own CPU time (it shares the machine), and the time
-// from a key press to the next frame (p50, p99), beside a baseline of one
-// attendee measured in the same run. Run it with bench/serve.
+// --fast, in the default theme (colours cost more to draw and to send
+// than plain). It reports the server's resident memory per session (idle,
+// after they connected, and at the end), its CPU time (idle, and over the
+// walk), the load client's own CPU time (it shares the machine), and the
+// time from a key press to the next frame (p50, p99), beside a baseline of
+// one attendee measured in the same run. Run it with bench/serve.
 //
 // Pacing: with a think time of 0 the attendees walk in lockstep, each key
 // pressed as soon as the screen allows it, all starting at once: the
@@ -65,7 +66,7 @@ func TestMain(m *testing.M) {
 func loadServer(dir string) {
 	wait := time.Second
 	srv, err := New(Options{
-		Dir: dir, Fast: true, Theme: "plain", AuditWait: &wait,
+		Dir: dir, Fast: true, Theme: "auto", AuditWait: &wait,
 		Delivery: fakeaws.FastDelivery, Log: log.New(io.Discard, "", 0),
 	})
 	if err != nil {
