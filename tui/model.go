@@ -97,22 +97,22 @@ type Model struct {
 func newModel(ctx context.Context, opts Options, c content) *Model {
 	alive, stop := context.WithCancel(ctx)
 	m := &Model{
-		c:               &common{content: c, md: newMarkdown(), clock: clock.Real{}, workshop: opts.Workshop, mode: layoutStacked},
-		w:               opts.Workshop,
-		run:             steps.Run,
-		alive:           alive,
-		stop:            stop,
-		themeName:       opts.Theme,
-		observer:        opts.Observe,
-		fast:            opts.Fast,
-		help:            help.New(),
-		api:             newAPIPane(),
-		saver:           &progressSaver{},
-		width:           80,
-		height:          24,
-		pacer:           framePacer{interval: opts.FrameInterval},
-		spinnerInterval: opts.SpinnerInterval,
+		c:         &common{content: c, md: newMarkdown(), clock: clock.Real{}, workshop: opts.Workshop, mode: layoutStacked},
+		w:         opts.Workshop,
+		run:       steps.Run,
+		alive:     alive,
+		stop:      stop,
+		themeName: opts.Theme,
+		observer:  opts.Observe,
+		fast:      opts.Fast,
+		help:      help.New(),
+		api:       newAPIPane(),
+		saver:     &progressSaver{},
+		width:     80,
+		height:    24,
 	}
+	m.pacer.interval = opts.FrameInterval
+	m.spinnerInterval = opts.SpinnerInterval
 	if m.themeName == "" {
 		m.themeName = ThemeAuto
 	}
