@@ -130,6 +130,7 @@ func startLoadServer(t *testing.T, n int) *loadRoom {
 	if *loadProfile != "" {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%s-%d", loadProfileEnv, *loadProfile, n))
 	}
+	cmd.Stderr = os.Stderr // a panic or a data race of the server shows
 	ask, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
