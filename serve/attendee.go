@@ -25,6 +25,17 @@ import (
 // the demo's endpoint: the server's loopback is not theirs to reach.
 const noEndpointNote = "Over SSH, the demo answers the tutorial only: your own AWS CLI cannot reach it. Run cse-workshop on your own machine to try that."
 
+// frameRate is how many frames a second an attendee's tutorial draws at
+// most. A room serves hundreds of tutorials from one process: each frame
+// drawn costs the server a drawing and a terminal update, while a person
+// sees no difference above a few tens a second over SSH.
+const frameRate = 30
+
+// spinnerInterval is the time between the frames of an attendee's
+// spinner: four a second, not ten. Each is a frame drawn and sent, and
+// while step 5 waits the whole room sits watching it.
+const spinnerInterval = 250 * time.Millisecond
+
 // serveAttendee runs the tutorial for one attendee until they quit, they
 // connect again elsewhere, they stay idle too long, or the room ends.
 func (s *Server) serveAttendee(sess ssh.Session, id string) {
@@ -131,6 +142,7 @@ func (s *Server) tutorialOptions(ctx context.Context, sess ssh.Session, w *steps
 	lastKey.Store(time.Now().UnixNano())
 	popts := append(bubbletea.MakeOptions(sess),
 		tea.WithoutSignalHandler(),
+		tea.WithFPS(frameRate),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			switch msg.(type) {
 			case tea.KeyPressMsg, tea.MouseClickMsg, tea.MouseWheelMsg:
@@ -144,15 +156,17 @@ func (s *Server) tutorialOptions(ctx context.Context, sess ssh.Session, w *steps
 		}),
 	)
 	return tui.Options{
-		Workshop:       w,
-		Theme:          s.opts.Theme,
-		Fast:           s.opts.Fast,
-		Input:          sess,
-		Output:         sess,
-		Environ:        env,
-		ProgramOptions: popts,
-		NoEndpointNote: noEndpointNote,
-		Observe:        func(st tui.Status) { s.room.observe(a, me, st) },
+		Workshop:        w,
+		Theme:           s.opts.Theme,
+		Fast:            s.opts.Fast,
+		Input:           sess,
+		Output:          sess,
+		Environ:         env,
+		ProgramOptions:  popts,
+		NoEndpointNote:  noEndpointNote,
+		FrameInterval:   time.Second / frameRate,
+		SpinnerInterval: spinnerInterval,
+		Observe:         func(st tui.Status) { s.room.observe(a, me, st) },
 		Started: func(p *tea.Program) {
 			me.mu.Lock()
 			me.program = p

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,12 +28,27 @@ import (
 
 // The load test: N simulated attendees connect over loopback SSH to a room
 // served by a separate process, and each walks through the six steps with
-// --fast. It reports the server's resident memory per session (idle, after
-// they connected, and at the end), its CPU time, and the time from a key
-// press to the next frame (p50, p99), beside a baseline of one attendee
-// measured in the same run. Run it with bench/serve.
+// --fast, in the default theme (colours cost more to draw and to send
+// than plain). It reports the server's resident memory per session (idle,
+// after they connected, and at the end), its CPU time (idle, and over the
+// walk), the load client's own CPU time (it shares the machine), and the
+// time from a key press to the next frame (p50, p99), beside a baseline of
+// one attendee measured in the same run. Run it with bench/serve.
+//
+// Pacing: with a think time of 0 the attendees walk in lockstep, each key
+// pressed as soon as the screen allows it, all starting at once: the
+// worst case, a room that presses Enter together. With a think time T
+// each attendee waits a random time between T/2 and 3T/2 before each key,
+// as a person reading the screen does (a real one reads for minutes).
 
-var loadSizes = flag.String("serve.load", "", "comma-separated attendee counts for TestLoad (empty: skip)")
+var (
+	loadSizes   = flag.String("serve.load", "", "comma-separated attendee counts for TestLoad (empty: skip)")
+	loadThinks  = flag.String("serve.think", "0", "for TestLoad: comma-separated think times before each key, one table each (0: lockstep)")
+	loadProfile = flag.String("serve.profile", "", "for TestLoad: write the server's profiles of each round: PREFIX-N.cpu, and the heap when idle and at the end, PREFIX-N-idle.heap and PREFIX-N-end.heap")
+)
+
+// loadProfileEnv asks the server process for its profiles.
+const loadProfileEnv = "CSE_WORKSHOP_LOAD_PROFILE"
 
 // loadServerEnv makes the test binary the room's server process.
 const loadServerEnv = "CSE_WORKSHOP_LOAD_SERVER"
@@ -48,7 +66,7 @@ func TestMain(m *testing.M) {
 func loadServer(dir string) {
 	wait := time.Second
 	srv, err := New(Options{
-		Dir: dir, Fast: true, Theme: "plain", AuditWait: &wait,
+		Dir: dir, Fast: true, Theme: "auto", AuditWait: &wait,
 		Delivery: fakeaws.FastDelivery, Log: log.New(io.Discard, "", 0),
 	})
 	if err != nil {
@@ -61,13 +79,38 @@ func loadServer(dir string) {
 		os.Exit(1)
 	}
 	go srv.Serve(ln)
+	prefix := os.Getenv(loadProfileEnv)
+	if prefix != "" {
+		if f, err := os.Create(prefix + ".cpu"); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	fmt.Println(ln.Addr())
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
 	for in.Scan() {
+		if in.Text() == "idle" {
+			writeHeapProfile(prefix, "idle")
+			continue
+		}
 		out.Encode(srv.Room().Attendees())
 	}
+	writeHeapProfile(prefix, "end")
 	srv.Close()
+}
+
+// writeHeapProfile writes the server's heap profile to prefix-when.heap,
+// when profiles were asked for.
+func writeHeapProfile(prefix, when string) {
+	if prefix == "" {
+		return
+	}
+	runtime.GC()
+	if f, err := os.Create(prefix + "-" + when + ".heap"); err == nil {
+		pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
 }
 
 // loadRoom is the server process and what the load test reads of it.
@@ -78,23 +121,29 @@ type loadRoom struct {
 	ask  io.Writer
 	ans  *json.Decoder
 	mu   sync.Mutex
+	stop func() // ends the server process and waits for it
 }
 
-func startLoadServer(t *testing.T) *loadRoom {
+func startLoadServer(t *testing.T, n int) *loadRoom {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), loadServerEnv+"="+t.TempDir())
+	if *loadProfile != "" {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%s-%d", loadProfileEnv, *loadProfile, n))
+	}
+	cmd.Stderr = os.Stderr // a panic or a data race of the server shows
 	ask, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ask.Close(); cmd.Wait() })
+	stop := sync.OnceFunc(func() { ask.Close(); cmd.Wait() })
+	t.Cleanup(stop)
 	br := bufio.NewReader(out)
 	addr, err := br.ReadString('\n')
 	if err != nil || strings.HasPrefix(addr, "error") {
 		t.Fatalf("load server: %q, %v", addr, err)
 	}
-	return &loadRoom{t: t, cmd: cmd, addr: strings.TrimSpace(addr), ask: ask, ans: json.NewDecoder(br)}
+	return &loadRoom{t: t, cmd: cmd, addr: strings.TrimSpace(addr), ask: ask, ans: json.NewDecoder(br), stop: stop}
 }
 
 // attendees is the room's status now.
@@ -115,15 +164,20 @@ func (l *loadRoom) attendees() map[string]AttendeeStatus {
 
 // usage is the server's resident memory and CPU time so far.
 func (l *loadRoom) usage() (rssInBytes int64, cpu time.Duration) {
-	pid := l.cmd.Process.Pid
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return processUsage(fmt.Sprint(l.cmd.Process.Pid))
+}
+
+// processUsage is the resident memory and CPU time so far of the process
+// pid ("self": this one).
+func processUsage(pid string) (rssInBytes int64, cpu time.Duration) {
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%s/status", pid))
 	for _, line := range strings.Split(string(status), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			rssInBytes = kb * 1024
 		}
 	}
-	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%s/stat", pid))
 	if i := strings.LastIndexByte(string(stat), ')'); i > 0 {
 		f := strings.Fields(string(stat)[i+1:])
 		if len(f) > 13 {
@@ -158,9 +212,15 @@ type loadAttendee struct {
 	client *gossh.Client
 	keys   io.Writer
 	frames *frameClock
+	think  time.Duration
+	rand   *rand.Rand
 }
 
+// press types k, after thinking when the attendee is paced.
 func (a *loadAttendee) press(k string) {
+	if a.think > 0 {
+		time.Sleep(a.think/2 + time.Duration(a.rand.Int64N(int64(a.think))))
+	}
 	a.frames.pressed.Store(time.Now().UnixNano())
 	io.WriteString(a.keys, k)
 }
@@ -193,14 +253,20 @@ type loadResult struct {
 	n                          int
 	idleRSSPerSession, peakRSS int64
 	baseRSS                    int64
-	cpu, wall                  time.Duration
+	idleCPU                    float64 // the server's CPU while all are idle, in cores
+	cpu, clientCPU, wall       time.Duration
 	p50, p99                   time.Duration
 	failed                     int
 }
 
-// runLoad connects n attendees and walks each through the six steps.
-func runLoad(t *testing.T, n int) loadResult {
-	l := startLoadServer(t)
+// idleWindow is how long the idle attendees are watched.
+const idleWindow = 2 * time.Second
+
+// runLoad connects n attendees and walks each through the six steps,
+// thinking before each key press when think > 0.
+func runLoad(t *testing.T, n int, think time.Duration) loadResult {
+	l := startLoadServer(t, n)
+	defer l.stop() // after the attendees left: no idle server in the next round
 	base, _ := l.usage()
 	frames := &frameClock{}
 	clocks := make([]*frameClock, n)
@@ -212,12 +278,19 @@ func runLoad(t *testing.T, n int) loadResult {
 			t.Fatalf("attendee %d: %v", i, err)
 		}
 		defer a.client.Close()
+		a.think, a.rand = think, rand.New(rand.NewPCG(uint64(n), uint64(i)))
 		atts[i] = a
 	}
 	// Idle: everyone on the welcome screen.
 	waitAll(t, l, n, func(a AttendeeStatus) bool { return a.Screen == "welcome" })
 	time.Sleep(500 * time.Millisecond)
-	idle, cpu0 := l.usage()
+	idle, idleCPU0 := l.usage()
+	time.Sleep(idleWindow)
+	_, cpu0 := l.usage()
+	l.mu.Lock()
+	fmt.Fprintln(l.ask, "idle")
+	l.mu.Unlock()
+	_, clientCPU0 := processUsage("self")
 	start := time.Now()
 
 	// Each attendee walks on its own; a poller reads the room for all.
@@ -257,6 +330,7 @@ func runLoad(t *testing.T, n int) loadResult {
 	}
 	close(stop)
 	_, cpu1 := l.usage()
+	_, clientCPU1 := processUsage("self")
 	var all []time.Duration
 	for _, c := range append(clocks, frames) {
 		c.mu.Lock()
@@ -265,7 +339,8 @@ func runLoad(t *testing.T, n int) loadResult {
 	}
 	slices.Sort(all)
 	r := loadResult{n: n, baseRSS: base, idleRSSPerSession: (idle - base) / int64(n), peakRSS: peak,
-		cpu: cpu1 - cpu0, wall: time.Since(start), failed: int(failed.Load())}
+		idleCPU: float64(cpu0-idleCPU0) / float64(idleWindow),
+		cpu:     cpu1 - cpu0, clientCPU: clientCPU1 - clientCPU0, wall: time.Since(start), failed: int(failed.Load())}
 	if len(all) > 0 {
 		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
@@ -337,21 +412,46 @@ func TestLoad(t *testing.T) {
 	if *loadSizes == "" {
 		t.Skip("run with -serve.load=10,50,200 (bench/serve)")
 	}
-	base := runLoad(t, 1)
-	fmt.Printf("baseline, 1 attendee: p50 %v, p99 %v, cpu %v over %v, server RSS %.1f MiB at start\n",
-		base.p50.Round(time.Millisecond), base.p99.Round(time.Millisecond), base.cpu.Round(time.Millisecond), base.wall.Round(time.Millisecond), mib(base.baseRSS))
-	fmt.Printf("%5s %10s %10s %9s %9s %8s %8s %9s %9s %7s\n", "N", "idle/sess", "peak RSS", "p50", "p99", "p50/base", "p99/base", "cpu", "wall", "failed")
+	var sizes []int
 	for _, f := range strings.Split(*loadSizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			t.Fatalf("-serve.load: %q is not a count", f)
 		}
-		r := runLoad(t, n)
-		fmt.Printf("%5d %8.0fKiB %7.1fMiB %9v %9v %8.1f %8.1f %9v %9v %7d\n", n, float64(r.idleRSSPerSession)/1024, mib(r.peakRSS),
-			r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), ratio(r.p50, base.p50), ratio(r.p99, base.p99),
-			r.cpu.Round(10*time.Millisecond), r.wall.Round(100*time.Millisecond), r.failed)
-		if r.failed > 0 {
-			t.Errorf("%d of %d attendees did not finish", r.failed, n)
+		sizes = append(sizes, n)
+	}
+	var thinks []time.Duration
+	for _, f := range strings.Split(*loadThinks, ",") {
+		f = strings.TrimSpace(f)
+		if f == "0" {
+			f = "0s"
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil || d < 0 {
+			t.Fatalf("-serve.think: %q is not a duration", f)
+		}
+		thinks = append(thinks, d)
+	}
+	for _, think := range thinks {
+		pacing := "lockstep: each key as soon as the screen allows, all at once"
+		if think > 0 {
+			pacing = fmt.Sprintf("paced: %v to %v of thinking before each key", think/2, think*3/2)
+		}
+		fmt.Printf("\n%s\n", pacing)
+		base := runLoad(t, 1, think)
+		fmt.Printf("baseline, 1 attendee: p50 %v, p99 %v, cpu %v over %v, server RSS %.1f MiB at start\n",
+			base.p50.Round(time.Millisecond), base.p99.Round(time.Millisecond), base.cpu.Round(time.Millisecond), base.wall.Round(time.Millisecond), mib(base.baseRSS))
+		fmt.Printf("%5s %10s %10s %9s %9s %9s %8s %8s %8s %8s %8s %7s\n",
+			"N", "idle/sess", "peak RSS", "idle cpu", "p50", "p99", "p50/base", "p99/base", "cpu", "client", "wall", "failed")
+		for _, n := range sizes {
+			r := runLoad(t, n, think)
+			fmt.Printf("%5d %7.0fKiB %7.1fMiB %8.0f%% %9v %9v %8.1f %8.1f %8v %8v %8v %7d\n",
+				n, float64(r.idleRSSPerSession)/1024, mib(r.peakRSS), 100*r.idleCPU,
+				r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), ratio(r.p50, base.p50), ratio(r.p99, base.p99),
+				r.cpu.Round(10*time.Millisecond), r.clientCPU.Round(10*time.Millisecond), r.wall.Round(100*time.Millisecond), r.failed)
+			if r.failed > 0 {
+				t.Errorf("%d of %d attendees did not finish", r.failed, n)
+			}
 		}
 	}
 }

@@ -27,3 +27,18 @@ func BenchmarkViewLog(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFrameDuringRun is what a status line of a run costs: the
+// message, and the frame drawn after it, in the default theme at the size
+// of a served attendee's terminal.
+func BenchmarkFrameDuringRun(b *testing.B) {
+	m := newTestModel(b, "")
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	send(m, press("enter", "enter")...)
+	i := 0
+	for b.Loop() {
+		m.Update(stepLineMsg{step: 1, run: m.runID, line: line(i, steps.LevelInfo, fmt.Sprintf("status line %d of the run", i), nil)})
+		_ = m.View()
+		i++
+	}
+}

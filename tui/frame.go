@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -56,7 +57,7 @@ type layout struct {
 
 func (m *Model) layout() layout {
 	l := layout{width: max(m.width, 1), height: max(m.height, 1), mode: modeFor(m.width, m.height)}
-	chrome := lipgloss.Height(m.headerView(l.mode)) + lipgloss.Height(m.footerView(l.mode))
+	chrome := headerHeight(l.mode) + m.footerHeight(l.mode)
 	l.bodyH = max(l.height-chrome-2*m.gapLines(l.mode), 1)
 	if m.showAPI && m.dialog() == nil {
 		if l.mode == layoutCompact {
@@ -66,6 +67,29 @@ func (m *Model) layout() layout {
 		}
 	}
 	return l
+}
+
+// headerHeight is the height of headerView(mode), known without drawing
+// it (layout runs after every message): the title line, and below it the
+// tracker but in a compact window.
+func headerHeight(mode layoutMode) int {
+	if mode == layoutCompact {
+		return 1
+	}
+	return 2
+}
+
+// footerHeight is the height of footerView(mode), drawn only when that
+// height depends on it: the full help, or a notice of several lines.
+func (m *Model) footerHeight(mode layoutMode) int {
+	notice := m.noticeText()
+	switch {
+	case m.help.ShowAll || strings.Contains(notice, "\n"):
+		return lipgloss.Height(m.footerView(mode))
+	case notice != "" || mode != layoutCompact:
+		return 2 // the notice line (blank when there is none), the help bar
+	}
+	return 1
 }
 
 // gapLines is the blank lines between the header, the body and the help
@@ -105,8 +129,11 @@ func (m *Model) resize() {
 	}
 }
 
-// View draws the whole screen.
-func (m *Model) View() tea.View {
+// View draws the whole screen, or gives the frame drawn last while the
+// pacer puts a background message's frame off.
+func (m *Model) View() tea.View { return m.pacer.view(time.Now(), m.draw) }
+
+func (m *Model) draw() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
@@ -177,7 +204,7 @@ func columns(t *theme, h int, left string, leftW int, right string, rightW int) 
 // padLine cuts or pads one line to exactly width columns. Joining columns
 // this way costs one width measure per line, which keeps View cheap.
 func padLine(s string, width int) string {
-	w := ansi.StringWidth(s)
+	w := cellWidth(s)
 	switch {
 	case w > width:
 		return ansi.Truncate(s, width, "")
@@ -439,7 +466,7 @@ func fitScreen(s string, width, height int) string {
 		lines = lines[:height]
 	}
 	for i, line := range lines {
-		if ansi.StringWidth(line) > width {
+		if cellWidth(line) > width {
 			lines[i] = ansi.Truncate(line, width, "")
 		}
 	}

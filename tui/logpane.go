@@ -15,24 +15,28 @@ import (
 // and the cost of drawing stay flat however long a session runs.
 const logCapacity = 2000
 
-// ring is a fixed-capacity buffer that keeps the newest items.
+// ring is a fixed-capacity buffer that keeps the newest items. It grows
+// as items come, up to its capacity: a served room holds hundreds of
+// sessions, each with a log per step and an API pane, most of them short.
 type ring[T any] struct {
-	items   []T
-	start   int // index of the oldest item
-	n       int
-	dropped int // how many items were pushed out
+	items    []T
+	capacity int
+	start    int // index of the oldest item
+	n        int
+	dropped  int // how many items were pushed out
 }
 
 func newRing[T any](capacity int) ring[T] {
-	return ring[T]{items: make([]T, capacity)}
+	return ring[T]{capacity: capacity}
 }
 
 func (r *ring[T]) push(v T) {
-	if len(r.items) == 0 {
+	if r.capacity <= 0 {
 		return
 	}
-	if r.n < len(r.items) {
-		r.items[(r.start+r.n)%len(r.items)] = v
+	if len(r.items) < r.capacity {
+		// Not full yet, so not wrapped: the oldest is the first.
+		r.items = append(r.items, v)
 		r.n++
 		return
 	}

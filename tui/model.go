@@ -88,6 +88,9 @@ type Model struct {
 	observed  *Status
 	auditWait *time.Duration
 	goodbye   string
+
+	pacer           framePacer
+	spinnerInterval time.Duration // between the spinner's frames; 0: its own
 }
 
 // newModel builds the tutorial over a workshop. Nothing runs until Init.
@@ -108,6 +111,8 @@ func newModel(ctx context.Context, opts Options, c content) *Model {
 		width:     80,
 		height:    24,
 	}
+	m.pacer.interval = opts.FrameInterval
+	m.spinnerInterval = opts.SpinnerInterval
 	if m.themeName == "" {
 		m.themeName = ThemeAuto
 	}
@@ -204,6 +209,9 @@ func (m *Model) setTheme(dark bool) {
 		frames[i] = strings.TrimSpace(f)
 	}
 	s.Frames = frames
+	if m.spinnerInterval > 0 {
+		s.FPS = m.spinnerInterval
+	}
 	c.spinner = spinner.New(spinner.WithSpinner(s), spinner.WithStyle(c.theme.spinner))
 }
 
@@ -235,7 +243,7 @@ func (m *Model) Init() tea.Cmd {
 // while they handled it, in the order asked, so that a key's effect
 // shows in the next frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmds := []tea.Cmd{m.route(msg)}
+	cmds := []tea.Cmd{m.pacer.paced(msg, time.Now()), m.route(msg)}
 	for len(m.c.requests) > 0 {
 		req := m.c.requests[0]
 		m.c.requests = m.c.requests[1:]

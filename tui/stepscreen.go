@@ -30,10 +30,11 @@ type stepScreen struct {
 	step          steps.Step
 	width, height int
 
-	status stepStatus
-	lesson docPane
-	log    logPane
-	runs   int
+	status     stepStatus
+	lesson     docPane
+	lessonView paneView
+	log        logPane
+	runs       int
 
 	details stepDetails
 	// success is the step's success line as it was reported.

@@ -94,7 +94,7 @@ func (s *stepScreen) View() string {
 	}
 	t, k := &s.c.theme, &s.c.keys
 	l := s.layout()
-	lesson := s.lessonPane(l).view(t, k)
+	lesson := s.lessonView.view(s.lessonPane(l), t, k)
 	switch s.c.mode {
 	case layoutWide:
 		return columns(t, l.text.h, lesson, l.text.w, s.sideView(l.side), l.side.w)

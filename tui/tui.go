@@ -51,6 +51,16 @@ type Options struct {
 	// that the caller can send it messages (Program.Send): window sizes
 	// over SSH, and a room's NoticeMsg, GoodbyeMsg and AuditWaitMsg.
 	Started func(*tea.Program)
+	// FrameInterval, when set, draws the frames for what happens in the
+	// background (a run's lines, the AWS calls, the spinner) at most once
+	// per interval; keys are drawn at once (pacing.go). A server of many
+	// tutorials sets it to its frame rate's interval.
+	FrameInterval time.Duration
+	// SpinnerInterval, when set, is the time between the spinner's
+	// frames; by default a tenth of a second. Each of its frames is a
+	// frame drawn: while step 5 waits, nothing else moves but the
+	// countdown, once a second. A server of many tutorials slows it.
+	SpinnerInterval time.Duration
 	// NoEndpointNote, when set, is what the tutorial says when asked for
 	// the endpoint of the demo it does not serve.
 	NoEndpointNote string

@@ -17,6 +17,7 @@ type welcomeScreen struct {
 	width, height int
 	resumeOffered bool
 	doc           docPane
+	docView       paneView
 }
 
 func newWelcomeScreen(c *common) *welcomeScreen {
@@ -76,7 +77,7 @@ func (s *welcomeScreen) pane() *docPane {
 // View is the text, and beside it in a wide window the diagrams.
 func (s *welcomeScreen) View() string {
 	t := &s.c.theme
-	text := s.pane().view(t, &s.c.keys)
+	text := s.docView.view(s.pane(), t, &s.c.keys)
 	if s.c.mode != layoutWide {
 		return text
 	}
