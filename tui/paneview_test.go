@@ -45,3 +45,12 @@ func TestLessonRedrawnWhenItChanges(t *testing.T) {
 		t.Errorf("the theme changed to %s but the lesson kept its colours", m.c.theme.name)
 	}
 }
+
+// maxLineWidth is the width of the widest line of s, in cells.
+func maxLineWidth(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
+}
