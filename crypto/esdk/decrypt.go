@@ -114,7 +114,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	var batches []*frameBatch
 	defer func() {
 		for _, b := range batches {
-			clear(b.out[:cap(b.out)])
+			clear(b.out[:b.held])
 		}
 	}()
 	stages := pipeline.Stages[frameBatch]{
@@ -208,11 +208,14 @@ func (o *frameOpener) open(b *frameBatch) error {
 			size = int(binary.BigEndian.Uint32(frame[fields:]))
 			fields += 4
 		}
-		var err error
-		b.out, err = o.aead.Open(b.out, nonce, frame[fields:fields+size+tagSizeInBytes], b.sealer.frameAAD(final, uint32(sequenceNumber), size))
+		// On failure Open wipes what it wrote and returns nil: b.out keeps
+		// its buffer, and the frames opened before, to be wiped at the end.
+		opened, err := o.aead.Open(b.out, nonce, frame[fields:fields+size+tagSizeInBytes], b.sealer.frameAAD(final, uint32(sequenceNumber), size))
 		if err != nil {
 			return ErrTampered
 		}
+		b.out = opened
+		b.held = max(b.held, len(b.out))
 	}
 	return nil
 }

@@ -122,7 +122,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	var batches []*frameBatch
 	defer func() {
 		for _, b := range batches {
-			clear(b.in[:cap(b.in)])
+			clear(b.in[:b.held])
 		}
 	}()
 	stages := pipeline.Stages[frameBatch]{
@@ -189,6 +189,10 @@ type frameBatch struct {
 	body                int         // opening: the bytes of in that are frames
 	footer              []byte      // opening, in the last batch: the footer
 	sealer              frameSealer // this batch's own nonce and AAD
+	// held is the most plaintext the batch's buffer (in when sealing, out
+	// when opening) ever held: the part to wipe at the end, so that a
+	// small file does not touch the whole of a large buffer.
+	held int
 }
 
 // framesPerBatch is how many frames of frameLength plaintext bytes make a
@@ -245,6 +249,11 @@ func (r *plaintextReader) read(b *frameBatch) (last bool, err error) {
 		return false, fmt.Errorf("read plaintext: %w", err)
 	}
 	b.in, b.last = in[:n], last
+	if last {
+		b.held = max(b.held, n)
+	} else {
+		b.held = max(b.held, room+1) // the byte read ahead too
+	}
 	b.frames = max(1, (n+r.frameLength-1)/r.frameLength)
 	if r.nextSequenceNumber+uint64(b.frames)-1 > maxSequenceNumber {
 		return false, errors.New("encrypt: too many frames for one message; use a larger frame length")
