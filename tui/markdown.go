@@ -3,6 +3,7 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -36,26 +37,48 @@ type markdownStyles struct {
 }
 
 // markdown renders markdown for a theme and width, keeping the results:
-// the same lesson is drawn on every frame.
+// the same lesson is drawn on every frame, and in a room by every
+// attendee. The results are kept once for the process (renderedDocs), since
+// a theme's name says all its markdown styles: every session shares them.
 type markdown struct {
-	cache map[string]string
+	docs *docCache
 }
 
-func newMarkdown() *markdown { return &markdown{cache: map[string]string{}} }
+func newMarkdown() *markdown { return &markdown{docs: &renderedDocs} }
 
 // maxCachedDocs bounds the cache; a resize makes new entries.
-const maxCachedDocs = 64
+const maxCachedDocs = 512
+
+// docCache is rendered markdown by theme name, width and source. It is
+// safe for concurrent use.
+type docCache struct {
+	mu       sync.Mutex
+	docs     map[string]string
+	rendered int // renders done, for tests
+}
+
+// renderedDocs is the process's one docCache.
+var renderedDocs docCache
 
 func (md *markdown) render(t *theme, src string, width int) string {
+	c := md.docs
 	key := t.name + "|" + strconv.Itoa(width) + "|" + src
-	if out, ok := md.cache[key]; ok {
+	c.mu.Lock()
+	out, ok := c.docs[key]
+	c.mu.Unlock()
+	if ok {
 		return out
 	}
-	out := renderMarkdown(&t.md, src, width)
-	if len(md.cache) >= maxCachedDocs {
-		clear(md.cache)
+	// Rendered outside the lock: two sessions may render the same
+	// document at once, and keep the same result.
+	out = renderMarkdown(&t.md, src, width)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.docs == nil || len(c.docs) >= maxCachedDocs {
+		c.docs = map[string]string{}
 	}
-	md.cache[key] = out
+	c.docs[key] = out
+	c.rendered++
 	return out
 }
 

@@ -115,3 +115,24 @@ func TestLessonsFitOneScreen(t *testing.T) {
 		}
 	}
 }
+
+// In a room every attendee shows the same lessons: a second tutorial in the
+// process renders none that the first already drew.
+func TestLessonsAreRenderedOnceForEveryTutorialOfTheProcess(t *testing.T) {
+	th := newTheme(ThemeAuto, true)
+	src := "# A lesson drawn by two tutorials\n\nOnly **one** of them renders it."
+	first, second := newMarkdown(), newMarkdown()
+	a := first.render(&th, src, 57)
+	renderedDocs.mu.Lock()
+	before := renderedDocs.rendered
+	renderedDocs.mu.Unlock()
+	if b := second.render(&th, src, 57); b != a {
+		t.Errorf("the second tutorial drew the lesson differently:\n%s\n%s", a, b)
+	}
+	renderedDocs.mu.Lock()
+	after := renderedDocs.rendered
+	renderedDocs.mu.Unlock()
+	if after != before {
+		t.Errorf("the second tutorial rendered the lesson again (%d renders)", after-before)
+	}
+}
