@@ -111,18 +111,10 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	reader := newMessageReader(src, int(h.FrameLengthInBytes), signature != nil)
 	opener := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
 	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
-	var batches []*frameBatch
-	defer func() {
-		for _, b := range batches {
-			clear(b.out[:b.held])
-		}
-	}()
+	var batches madeBatches
+	defer batches.wipe(func(b *frameBatch) []byte { return b.out })
 	stages := pipeline.Stages[frameBatch]{
-		New: func() *frameBatch {
-			b := reader.newBatch()
-			batches = append(batches, b)
-			return b
-		},
+		New:  func() *frameBatch { return batches.keep(reader.newBatch()) },
 		Read: reader.read,
 		Work: func(b *frameBatch) error { return opener.open(b) },
 		// The last batch, with the final frame, is released only once the
@@ -134,10 +126,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 			if _, err := dst.Write(b.out); err != nil {
 				return fmt.Errorf("write plaintext: %w", err)
 			}
-			progress.add(len(b.out))
-			if !b.last {
-				progress.report()
-			}
+			progress.batchWritten(len(b.out), b.last)
 			return nil
 		},
 	}

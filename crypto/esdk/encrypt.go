@@ -119,18 +119,10 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 	reader := newPlaintextReader(src, opts.FrameLengthInBytes)
 	sealer := frameSealer{aead: keys.aead, messageID: h.MessageID}
 	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
-	var batches []*frameBatch
-	defer func() {
-		for _, b := range batches {
-			clear(b.in[:b.held])
-		}
-	}()
+	var batches madeBatches
+	defer batches.wipe(func(b *frameBatch) []byte { return b.in })
 	stages := pipeline.Stages[frameBatch]{
-		New: func() *frameBatch {
-			b := reader.newBatch(sealer)
-			batches = append(batches, b)
-			return b
-		},
+		New:  func() *frameBatch { return batches.keep(reader.newBatch(sealer)) },
 		Read: reader.read,
 		Work: func(b *frameBatch) error {
 			b.seal(reader.frameLength)
@@ -140,10 +132,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 			if _, err := dst.Write(b.out); err != nil {
 				return fmt.Errorf("write message: %w", err)
 			}
-			progress.add(len(b.in))
-			if !b.last {
-				progress.report()
-			}
+			progress.batchWritten(len(b.in), b.last)
 			return nil
 		},
 	}
@@ -193,6 +182,24 @@ type frameBatch struct {
 	// when opening) ever held: the part to wipe at the end, so that a
 	// small file does not touch the whole of a large buffer.
 	held int
+}
+
+// madeBatches are the batches a pipeline made, kept to wipe the plaintext
+// they held once it is done.
+type madeBatches []*frameBatch
+
+// keep adds b to the batches made, and returns it.
+func (m *madeBatches) keep(b *frameBatch) *frameBatch {
+	*m = append(*m, b)
+	return b
+}
+
+// wipe clears the part of each batch's plaintext buffer that ever held
+// plaintext.
+func (m *madeBatches) wipe(plaintext func(*frameBatch) []byte) {
+	for _, b := range *m {
+		clear(plaintext(b)[:b.held])
+	}
 }
 
 // framesPerBatch is how many frames of frameLength plaintext bytes make a
@@ -327,8 +334,14 @@ type progressReporter struct {
 	reported      bool
 }
 
-// add counts n more bytes.
-func (p *progressReporter) add(n int) { p.doneBytes += int64(n) }
+// batchWritten counts a batch of n plaintext bytes as written, and reports
+// it unless it is the last: finish reports that one, with the true total.
+func (p *progressReporter) batchWritten(n int, last bool) {
+	p.doneBytes += int64(n)
+	if !last {
+		p.report()
+	}
+}
 
 // report reports the bytes so far.
 func (p *progressReporter) report() {
