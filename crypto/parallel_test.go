@@ -185,31 +185,6 @@ func TestDecryptFileReleasesNothingOfATamperedFile(t *testing.T) {
 	}
 }
 
-// failAfter is a reader or writer that passes n bytes, then fails.
-type failAfter struct {
-	r   io.Reader
-	w   io.Writer
-	n   int
-	err error
-}
-
-func (f *failAfter) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, f.err
-	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
-	return n, err
-}
-
-func (f *failAfter) Write(p []byte) (int, error) {
-	if f.n < len(p) {
-		return 0, f.err
-	}
-	f.n -= len(p)
-	return f.w.Write(p)
-}
-
 func TestPipelineErrorsStopEverything(t *testing.T) {
 	setWorkers(t, 3)
 	plaintext := randomBytes(40 * DefaultSegmentSizeInBytes / 10)
@@ -225,11 +200,11 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 		want error
 	}{
 		{"Encrypt(failing reader)", func() error {
-			_, err := Encrypt(t.Context(), k, io.Discard, &failAfter{r: bytes.NewReader(plaintext), n: 2*DefaultSegmentSizeInBytes + 5, err: failure}, encryptOpts)
+			_, err := Encrypt(t.Context(), k, io.Discard, &pipelinetest.FailAfter{R: bytes.NewReader(plaintext), N: 2*DefaultSegmentSizeInBytes + 5, Err: failure}, encryptOpts)
 			return err
 		}, failure},
 		{"Encrypt(failing writer)", func() error {
-			_, err := Encrypt(t.Context(), k, &failAfter{w: io.Discard, n: 2 * DefaultSegmentSizeInBytes, err: failure}, bytes.NewReader(plaintext), encryptOpts)
+			_, err := Encrypt(t.Context(), k, &pipelinetest.FailAfter{W: io.Discard, N: 2 * DefaultSegmentSizeInBytes, Err: failure}, bytes.NewReader(plaintext), encryptOpts)
 			return err
 		}, failure},
 		{"Encrypt(cancelled)", func() error {
@@ -237,11 +212,11 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 			return err
 		}, context.Canceled},
 		{"Decrypt(failing reader)", func() error {
-			_, err := Decrypt(t.Context(), k, io.Discard, &failAfter{r: bytes.NewReader(ciphertext), n: 2*DefaultSegmentSizeInBytes + 5, err: failure}, DecryptOptions{})
+			_, err := Decrypt(t.Context(), k, io.Discard, &pipelinetest.FailAfter{R: bytes.NewReader(ciphertext), N: 2*DefaultSegmentSizeInBytes + 5, Err: failure}, DecryptOptions{})
 			return err
 		}, failure},
 		{"Decrypt(failing writer)", func() error {
-			_, err := Decrypt(t.Context(), k, &failAfter{w: io.Discard, n: 2 * DefaultSegmentSizeInBytes, err: failure}, bytes.NewReader(ciphertext), DecryptOptions{})
+			_, err := Decrypt(t.Context(), k, &pipelinetest.FailAfter{W: io.Discard, N: 2 * DefaultSegmentSizeInBytes, Err: failure}, bytes.NewReader(ciphertext), DecryptOptions{})
 			return err
 		}, failure},
 		{"Decrypt(cancelled)", func() error {

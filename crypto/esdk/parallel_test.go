@@ -131,31 +131,6 @@ func TestTamperingAnywhereFailsInParallel(t *testing.T) {
 	}
 }
 
-// failAfter is a reader or writer that passes n bytes, then fails.
-type failAfter struct {
-	r   io.Reader
-	w   io.Writer
-	n   int
-	err error
-}
-
-func (f *failAfter) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, f.err
-	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
-	return n, err
-}
-
-func (f *failAfter) Write(p []byte) (int, error) {
-	if f.n < len(p) {
-		return 0, f.err
-	}
-	f.n -= len(p)
-	return f.w.Write(p)
-}
-
 func TestPipelineErrorsStopEverything(t *testing.T) {
 	setWorkers(t, 3)
 	const size = 4 << 20
@@ -173,11 +148,11 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 			want error
 		}{
 			{"Encrypt(failing reader)", func() error {
-				_, err := Encrypt(t.Context(), k, io.Discard, &failAfter{r: bytes.NewReader(plaintext), n: size / 3, err: failure}, opts)
+				_, err := Encrypt(t.Context(), k, io.Discard, &pipelinetest.FailAfter{R: bytes.NewReader(plaintext), N: size / 3, Err: failure}, opts)
 				return err
 			}, failure},
 			{"Encrypt(failing writer)", func() error {
-				_, err := Encrypt(t.Context(), k, &failAfter{w: io.Discard, n: size / 3, err: failure}, bytes.NewReader(plaintext), opts)
+				_, err := Encrypt(t.Context(), k, &pipelinetest.FailAfter{W: io.Discard, N: size / 3, Err: failure}, bytes.NewReader(plaintext), opts)
 				return err
 			}, failure},
 			{"Encrypt(cancelled)", func() error {
@@ -185,11 +160,11 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 				return err
 			}, context.Canceled},
 			{"Decrypt(failing reader)", func() error {
-				_, err := Decrypt(t.Context(), k, io.Discard, &failAfter{r: bytes.NewReader(msg), n: size / 3, err: failure}, DecryptOptions{})
+				_, err := Decrypt(t.Context(), k, io.Discard, &pipelinetest.FailAfter{R: bytes.NewReader(msg), N: size / 3, Err: failure}, DecryptOptions{})
 				return err
 			}, failure},
 			{"Decrypt(failing writer)", func() error {
-				_, err := Decrypt(t.Context(), k, &failAfter{w: io.Discard, n: size / 3, err: failure}, bytes.NewReader(msg), DecryptOptions{})
+				_, err := Decrypt(t.Context(), k, &pipelinetest.FailAfter{W: io.Discard, N: size / 3, Err: failure}, bytes.NewReader(msg), DecryptOptions{})
 				return err
 			}, failure},
 			{"Decrypt(cancelled)", func() error {
