@@ -189,18 +189,35 @@ type trailRecord struct {
 // step 2: the one with the workshop's encryption context and key whose time
 // is closest to callAt. It returns nil when there is none yet.
 func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, error) {
+	records, err := lookUpRecords(ctx, w, callAt.Add(-eventTimeWindow), callAt.Add(eventTimeWindow))
+	if err != nil {
+		return nil, err
+	}
+	var best *RecordDetail
+	for _, rec := range records {
+		if best == nil || distance(rec.EventTime, callAt) < distance(best.EventTime, callAt) {
+			best = rec
+		}
+	}
+	return best, nil
+}
+
+// lookUpRecords looks once in the event history for the GenerateDataKey
+// records between from and to with the workshop's encryption context and
+// key, in the order CloudTrail gives them.
+func lookUpRecords(ctx context.Context, w *Workshop, from, to time.Time) ([]*RecordDetail, error) {
 	// show:lookup-events begin
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []types.LookupAttribute{{
 			AttributeKey:   types.LookupAttributeKeyEventName,
 			AttributeValue: aws.String("GenerateDataKey"),
 		}},
-		StartTime:  aws.Time(callAt.Add(-eventTimeWindow)),
-		EndTime:    aws.Time(callAt.Add(eventTimeWindow)),
+		StartTime:  aws.Time(from),
+		EndTime:    aws.Time(to),
 		MaxResults: aws.Int32(50),
 	}
 	want := EncryptionContext()
-	var best *RecordDetail
+	var records []*RecordDetail
 	for range maxPagesPerLook {
 		out, err := w.Clients.CloudTrail.LookupEvents(ctx, in)
 		// show:lookup-events cut
@@ -208,9 +225,8 @@ func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, 
 			return nil, err
 		}
 		for _, e := range out.Events {
-			rec, ok := matchRecord(e, want, w.State.KeyARN)
-			if ok && (best == nil || distance(rec.EventTime, callAt) < distance(best.EventTime, callAt)) {
-				best = rec
+			if rec, ok := matchRecord(e, want, w.State.KeyARN); ok {
+				records = append(records, rec)
 			}
 		}
 		if out.NextToken == nil || *out.NextToken == "" {
@@ -218,7 +234,7 @@ func lookUp(ctx context.Context, w *Workshop, callAt time.Time) (*RecordDetail, 
 		}
 		in.NextToken = out.NextToken
 	}
-	return best, nil
+	return records, nil
 }
 
 // matchRecord returns the record of e if its encryption context holds every

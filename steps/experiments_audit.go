@@ -8,10 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-
 	"cse-workshop/assets"
 	"cse-workshop/awsclient"
 	"cse-workshop/crypto/esdk"
@@ -145,31 +141,9 @@ func fileSigningKey(path string) string {
 // secondAt, telling them apart by their signing keys when known, else by
 // their times. Either is nil when not found yet.
 func lookUpBoth(ctx context.Context, w *Workshop, firstAt time.Time, firstKey string, secondAt time.Time, secondKey string) (first, second *RecordDetail, err error) {
-	in := &cloudtrail.LookupEventsInput{
-		LookupAttributes: []types.LookupAttribute{{
-			AttributeKey:   types.LookupAttributeKeyEventName,
-			AttributeValue: aws.String("GenerateDataKey"),
-		}},
-		StartTime:  aws.Time(firstAt.Add(-eventTimeWindow)),
-		EndTime:    aws.Time(secondAt.Add(eventTimeWindow)),
-		MaxResults: aws.Int32(50),
-	}
-	want := EncryptionContext()
-	var records []*RecordDetail
-	for range maxPagesPerLook {
-		out, err := w.Clients.CloudTrail.LookupEvents(ctx, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, e := range out.Events {
-			if rec, ok := matchRecord(e, want, w.State.KeyARN); ok {
-				records = append(records, rec)
-			}
-		}
-		if out.NextToken == nil || *out.NextToken == "" {
-			break
-		}
-		in.NextToken = out.NextToken
+	records, err := lookUpRecords(ctx, w, firstAt.Add(-eventTimeWindow), secondAt.Add(eventTimeWindow))
+	if err != nil {
+		return nil, nil, err
 	}
 	pick := func(at time.Time, signingKey string, not *RecordDetail) *RecordDetail {
 		var best *RecordDetail
