@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/ecdh"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -84,9 +82,6 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 					return &usageError{"--scheme: " + err.Error()}
 				}
 			}
-			if format == formatESDK && suite.Signed() {
-				go warmP384()
-			}
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
 			if err != nil {
@@ -158,9 +153,6 @@ With --context, each entry given must be in the file's encryption context
 			}
 			in, out := args[0], args[1]
 			format, first := sniff(in)
-			if format == formatESDK && messageSigned(first) {
-				go warmP384()
-			}
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
 			if err != nil {
@@ -404,19 +396,6 @@ func headerKeyARN(err error) string {
 		return ""
 	}
 	return dataKeyErr.HeaderKeyARN
-}
-
-// warmP384 makes a P-384 key and throws it away. The first P-384 key or
-// signature check of a process builds the curve's table of generator
-// multiples, about a tenth of a small file's encrypt or decrypt. A signed
-// message's key is made, and its signature checked, only after the clients
-// are built and KMS has answered: building the table on another core
-// meanwhile takes it off the path. The table is the standard library's
-// own, which crypto/ecdh and crypto/ecdsa share.
-func warmP384() {
-	if _, err := ecdh.P384().GenerateKey(rand.Reader); err != nil {
-		panic(fmt.Sprintf("warm P-384: %v", err))
-	}
 }
 
 // fileCommandGCPercent is the garbage collector's GOGC for encrypt and

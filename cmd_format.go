@@ -7,7 +7,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -76,20 +75,6 @@ func sniff(path string) (format fileFormat, first []byte) {
 		return formatCSEW, first
 	}
 	return formatESDK, first
-}
-
-// messageSigned reports whether the first bytes of a file are those of an
-// AWS Encryption SDK message whose suite signs it: version 2's suite ID
-// follows the version, version 1's follows the version and the type.
-func messageSigned(first []byte) bool {
-	var suite esdk.Suite
-	switch {
-	case len(first) >= 3 && first[0] == 2:
-		suite = esdk.Suite(binary.BigEndian.Uint16(first[1:3]))
-	case len(first) >= 4 && first[0] == 1 && first[1] == 0x80:
-		suite = esdk.Suite(binary.BigEndian.Uint16(first[2:4]))
-	}
-	return suite.Signed()
 }
 
 // looksBase64 reports whether the first bytes of a file are those of an AWS

@@ -22,6 +22,7 @@ import (
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
 	"cse-workshop/internal/text"
+	_ "cse-workshop/internal/warm" // the P-384 table, built while the program starts
 	"cse-workshop/runner"
 	"cse-workshop/steps"
 	"cse-workshop/tui"

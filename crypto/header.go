@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -35,8 +36,11 @@ const (
 // keyARNPattern is the shape of the header's key ARN: what KMS returns as
 // the KeyId of GenerateDataKey and Encrypt, the ARN of a key (never of an
 // alias), in any partition. A header whose key ARN has another shape was
-// damaged: no writer puts one there.
-var keyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+// damaged: no writer puts one there. Compiled on first use, not at every
+// start of the program.
+var keyARNPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+})
 
 // ErrNotEncrypted is returned when the input does not start with the format's
 // magic bytes: it is not a file this package wrote.
@@ -67,7 +71,7 @@ func (h *Header) MarshalBinary() ([]byte, error) {
 	if err := checkField("key ARN", []byte(h.KeyARN), 1, maxKeyARNSizeInBytes); err != nil {
 		return nil, err
 	}
-	if !keyARNPattern.MatchString(h.KeyARN) {
+	if !keyARNPattern().MatchString(h.KeyARN) {
 		return nil, fmt.Errorf("header: %q is not a KMS key ARN", h.KeyARN)
 	}
 	encodedContext, err := marshalEncryptionContext(h.EncryptionContext)
@@ -215,7 +219,7 @@ func readHeader(r io.Reader) (*Header, []byte, error) {
 	if raw, h.EncryptedDataKey, err = readField(r, raw, 1, maxEncryptedDataKeySizeInBytes); err != nil {
 		return nil, nil, err
 	}
-	if !keyARNPattern.Match(keyARN) {
+	if !keyARNPattern().Match(keyARN) {
 		return nil, nil, ErrTampered
 	}
 	h.KeyARN = string(keyARN)
