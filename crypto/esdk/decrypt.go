@@ -108,7 +108,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	if srcBytes >= 0 {
 		totalBytes = plaintextSize(h, srcBytes-int64(len(headerBody)+len(h.IV)+len(h.AuthenticationTag)))
 	}
-	reader := newMessageReader(src, int(h.FrameLengthInBytes), signature != nil)
+	reader := newMessageReader(src, int(h.FrameLengthInBytes), signature != nil, totalBytes)
 	opener := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
 	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
 	var batches madeBatches
@@ -221,8 +221,8 @@ type messageReader struct {
 	nextSequenceNumber uint64
 }
 
-func newMessageReader(r io.Reader, frameLength int, signed bool) *messageReader {
-	return &messageReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength), signed: signed, nextSequenceNumber: 1}
+func newMessageReader(r io.Reader, frameLength int, signed bool, totalBytes int64) *messageReader {
+	return &messageReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), signed: signed, nextSequenceNumber: 1}
 }
 
 func (r *messageReader) newBatch() *frameBatch {

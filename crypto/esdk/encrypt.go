@@ -116,7 +116,7 @@ func encrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, totalByte
 		return nil, fmt.Errorf("write message: %w", err)
 	}
 
-	reader := newPlaintextReader(src, opts.FrameLengthInBytes)
+	reader := newPlaintextReader(src, opts.FrameLengthInBytes, totalBytes)
 	sealer := frameSealer{aead: keys.aead, messageID: h.MessageID}
 	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
 	var batches madeBatches
@@ -203,9 +203,17 @@ func (m *madeBatches) wipe(plaintext func(*frameBatch) []byte) {
 }
 
 // framesPerBatch is how many frames of frameLength plaintext bytes make a
-// batch of about batchSizeInBytes of message.
-func framesPerBatch(frameLength int) int {
-	return max(1, batchSizeInBytes/(regularFrameOverheadInBytes+frameLength))
+// batch of about batchSizeInBytes of message, or hold the whole message
+// when its plaintext, totalBytes (-1: unknown), is smaller: a small file's
+// buffers are of its size. A message longer than announced (a file that
+// grew while read) takes more batches.
+func framesPerBatch(frameLength int, totalBytes int64) int {
+	n := max(1, batchSizeInBytes/(regularFrameOverheadInBytes+frameLength))
+	if totalBytes >= 0 {
+		// The final frame may be empty: one more than whole frames.
+		n = int(min(int64(n), totalBytes/int64(frameLength)+1))
+	}
+	return n
 }
 
 // plaintextReader reads plaintext into batches, a frame length at a time.
@@ -219,8 +227,8 @@ type plaintextReader struct {
 	aheadRead          bool
 }
 
-func newPlaintextReader(r io.Reader, frameLength int) *plaintextReader {
-	return &plaintextReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength), nextSequenceNumber: 1}
+func newPlaintextReader(r io.Reader, frameLength int, totalBytes int64) *plaintextReader {
+	return &plaintextReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), nextSequenceNumber: 1}
 }
 
 func (r *plaintextReader) newBatch(sealer frameSealer) *frameBatch {

@@ -26,7 +26,7 @@ func setWorkers(t *testing.T, n int) {
 // pipelineSizes are plaintext sizes for a frame length: the edges of a
 // frame, of a batch, and some at random.
 func pipelineSizes(frameLength int) []int {
-	batch := framesPerBatch(frameLength) * frameLength
+	batch := framesPerBatch(frameLength, -1) * frameLength
 	sizes := []int{0, 1, frameLength - 1, frameLength, frameLength + 1, 2*frameLength + 3,
 		batch - 1, batch, batch + 1, 3*batch + frameLength, 3*batch + frameLength/2}
 	r := rand.New(rand.NewPCG(2, uint64(frameLength)))
@@ -76,7 +76,7 @@ func TestParallelIsSequential(t *testing.T) {
 // released.
 func TestTamperingAnywhereFailsInParallel(t *testing.T) {
 	const frameLength = 1000
-	perBatch := framesPerBatch(frameLength)
+	perBatch := framesPerBatch(frameLength, -1)
 	stride := regularFrameOverheadInBytes + frameLength
 	for _, suite := range []Suite{SuiteCommitKeyECDSAP384, SuiteCommitKey} {
 		plaintext := randomBytes(3*perBatch*frameLength + 500)
@@ -183,6 +183,33 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 					t.Errorf("%s: %s = %v, want %v", suite, tc.name, err, tc.want)
 				}
 			})
+		}
+	}
+}
+
+// A file's size sizes its batches, but only as a hint: a file that grew or
+// shrank between its size and its reading still makes the same message,
+// and a message longer or shorter than its file announced still opens
+// (or fails) as it would have.
+func TestSizeHintChangesNoByte(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		setWorkers(t, workers)
+		for _, size := range []int{0, 1, 5000, 3*framesPerBatch(1000, -1)*1000 + 7} {
+			plaintext := randomBytes(size)
+			opts := EncryptOptions{KeyID: testKeyARN, Suite: SuiteCommitKey, FrameLengthInBytes: 1000}
+			cryptotest.SetGlobalRandom(t, 5)
+			want := encryptForTest(t, &testKMS{}, plaintext, opts)
+			for _, hint := range []int64{0, 1, int64(size) / 2, int64(size), 10 * int64(size)} {
+				cryptotest.SetGlobalRandom(t, 5)
+				var got bytes.Buffer
+				if _, err := encrypt(t.Context(), &testKMS{}, &got, bytes.NewReader(plaintext), hint, opts); err != nil || !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("%d workers, %d bytes announced as %d: encrypt = %d bytes, %v; want the message made without a hint", workers, size, hint, got.Len(), err)
+				}
+				var back bytes.Buffer
+				if _, err := decrypt(t.Context(), &testKMS{}, &back, bytes.NewReader(want), hint, DecryptOptions{}); err != nil || !bytes.Equal(back.Bytes(), plaintext) {
+					t.Errorf("%d workers, a %d-byte message announced as %d bytes: decrypt = %d bytes, %v; want the plaintext", workers, len(want), hint, back.Len(), err)
+				}
+			}
 		}
 	}
 }

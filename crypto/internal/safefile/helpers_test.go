@@ -103,7 +103,7 @@ func (w *writeLog) Write(p []byte) (int, error) {
 // them, not copied.
 func TestOutputBufferPassesLargeWritesThrough(t *testing.T) {
 	var log writeLog
-	w := newOutputBuffer(&log)
+	w := newOutputBuffer(&log, -1)
 	small, large := []byte("header"), make([]byte, directWriteBytes)
 	w.Write(small)
 	w.Write(small)
@@ -118,6 +118,30 @@ func TestOutputBufferPassesLargeWritesThrough(t *testing.T) {
 	w.Flush()
 	if len(log.writes) != 3 || string(log.writes[2]) != "header" {
 		t.Errorf("Flush wrote %d; want the last small write", lens(log.writes))
+	}
+}
+
+// A small input's output is gathered in a buffer of about its size, not
+// the megabyte a large one gets; output longer than the estimate still
+// arrives whole and in order.
+func TestOutputBufferSizedForSmallInput(t *testing.T) {
+	var log writeLog
+	w := newOutputBuffer(&log, 1024)
+	if got := w.buf.Size(); got > 1024+smallOutputSlackBytes {
+		t.Fatalf("buffer for a 1 KiB input: %d bytes, want at most %d", got, 1024+smallOutputSlackBytes)
+	}
+	if got := newOutputBuffer(&log, 1<<30).buf.Size(); got != outputBufferBytes {
+		t.Errorf("buffer for a 1 GiB input: %d bytes, want %d", got, outputBufferBytes)
+	}
+	var want []byte
+	for i := range 4000 {
+		chunk := bytes.Repeat([]byte{byte(i)}, i%97+1)
+		want = append(want, chunk...)
+		w.Write(chunk)
+	}
+	w.Flush()
+	if got := bytes.Join(log.writes, nil); !bytes.Equal(got, want) {
+		t.Errorf("wrote %d bytes through a small buffer, got back %d, or out of order", len(want), len(got))
 	}
 }
 

@@ -102,7 +102,7 @@ func Transform(ctx context.Context, src, dst string, transform func(w io.Writer,
 	// (files that Go's poller cannot wait on never block for long).
 	stop := context.AfterFunc(ctx, func() { in.SetReadDeadline(time.Now()) })
 	defer stop()
-	w := newOutputBuffer(&writeBack{f: out.File})
+	w := newOutputBuffer(&writeBack{f: out.File}, srcBytes)
 	err = transform(w, in, srcBytes)
 	if err == nil {
 		err = w.Flush()
@@ -154,9 +154,24 @@ type outputBuffer struct {
 	w   io.Writer
 }
 
-func newOutputBuffer(w io.Writer) *outputBuffer {
-	return &outputBuffer{buf: bufio.NewWriterSize(w, outputBufferBytes), w: w}
+// newOutputBuffer gathers for w the output made from srcBytes of input
+// (-1: unknown). A small input gets a buffer of about its size: a served
+// room encrypts hundreds of small files at once, and a 1 KiB encrypt's
+// memory is mostly its buffers.
+func newOutputBuffer(w io.Writer, srcBytes int64) *outputBuffer {
+	size := outputBufferBytes
+	if srcBytes >= 0 {
+		// The output is the input and some overhead (a header, a
+		// signature, a tag per segment or frame); any more is gathered
+		// over more writes, never lost.
+		size = int(min(int64(size), srcBytes+smallOutputSlackBytes))
+	}
+	return &outputBuffer{buf: bufio.NewWriterSize(w, size), w: w}
 }
+
+// smallOutputSlackBytes is what an output buffer adds to the input's size:
+// more than a header with a large encryption context.
+const smallOutputSlackBytes = 16 << 10
 
 func (o *outputBuffer) Write(p []byte) (int, error) {
 	if len(p) < directWriteBytes {
