@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -176,7 +175,7 @@ type experimentsDialog struct {
 	chosen  *steps.Experiment
 	loading bool // its prompt is being read
 	prompt  steps.Prompt
-	input   textinput.Model
+	input   lineInput
 	// suggested: the input still holds the prompt's default, untouched;
 	// the first character typed replaces it, as in a selected field.
 	suggested bool
@@ -204,9 +203,9 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		d.prompt = msg.prompt
-		d.input = newTextInput(d.c, msg.prompt)
+		d.input = newPromptInput(d.c, msg.prompt)
 		d.suggested = msg.prompt.Default != ""
-		return d.input.Focus()
+		return nil
 	case tea.KeyPressMsg:
 		if d.chosen != nil {
 			return d.updateInput(msg)
@@ -216,9 +215,7 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 		// The input drops control characters and keeps its length limit.
 		if d.chosen != nil && !d.loading {
 			d.problem = ""
-			var cmd tea.Cmd
-			d.input, cmd = d.input.Update(msg)
-			return cmd
+			d.input.Update(msg)
 		}
 	}
 	return nil
@@ -296,9 +293,8 @@ func (d *experimentsDialog) updateInput(msg tea.KeyPressMsg) tea.Cmd {
 		d.input.SetValue("")
 	}
 	d.suggested = false
-	var cmd tea.Cmd
-	d.input, cmd = d.input.Update(msg)
-	return cmd
+	d.input.Update(msg)
+	return nil
 }
 
 // problemOf says why an experiment cannot run, naming the key that goes
@@ -334,20 +330,17 @@ func escape(b key.Binding) key.Binding {
 	return b
 }
 
-// newTextInput is a text input for a prompt, styled by the theme.
-func newTextInput(c *common, p steps.Prompt) textinput.Model {
-	in := textinput.New()
-	in.Prompt = "> "
-	in.Placeholder = p.Placeholder
-	in.CharLimit = 256
-	st := textinput.DefaultStyles(!strings.Contains(c.theme.name, "light"))
-	st.Focused.Prompt = c.theme.help.ShortKey
-	st.Focused.Text = c.theme.value
-	st.Focused.Placeholder = c.theme.subtle
-	st.Cursor.Blink = false
-	in.SetStyles(st)
+// newPromptInput is the input for a prompt, styled by the theme, holding
+// the prompt's default with the cursor at its end.
+func newPromptInput(c *common, p steps.Prompt) lineInput {
+	in := newLineInput(c.keys.Line, lineStyles{
+		prompt: c.theme.help.ShortKey, text: c.theme.value,
+		placeholder: c.theme.subtle, cursor: c.theme.cursor,
+	})
+	in.prompt = "> "
+	in.placeholder = p.Placeholder
+	in.charLimit = 256
 	in.SetValue(p.Default)
-	in.CursorEnd()
 	return in
 }
 

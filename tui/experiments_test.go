@@ -266,3 +266,19 @@ func TestTryItInputTakesAPaste(t *testing.T) {
 		t.Errorf("after a paste, the input holds %q, want the pasted text without its control characters", got)
 	}
 }
+
+// ctrl+v in the input does nothing and starts nothing: under serve, a
+// clipboard read would be the server's clipboard, shown to an attendee.
+func TestTryItInputIgnoresCtrlV(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	clearInput(m)
+	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'v', Mod: tea.ModCtrl}); cmd != nil {
+		t.Errorf("ctrl+v in the input issued a command: nothing should run")
+	}
+	if got := d.input.Value(); got != "" {
+		t.Errorf("after ctrl+v, the input holds %q, want nothing", got)
+	}
+}

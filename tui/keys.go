@@ -36,6 +36,39 @@ type keyMap struct {
 	Interrupt  key.Binding
 	Yes        key.Binding
 	No         key.Binding
+	Line       lineKeys // editing a one-line input
+}
+
+// lineKeys edit a one-line input, as in a shell. None reads a clipboard:
+// the learner's terminal pastes as a bracketed paste.
+type lineKeys struct {
+	Left, Right               key.Binding
+	WordLeft, WordRight       key.Binding
+	Home, End                 key.Binding
+	DeleteLeft, DeleteRight   key.Binding
+	DeleteWordLeft            key.Binding
+	DeleteWordRight           key.Binding
+	DeleteToHome, DeleteToEnd key.Binding
+}
+
+func newLineKeys() lineKeys {
+	b := func(help string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
+	}
+	return lineKeys{
+		Left:            b("character left", "left", "ctrl+b"),
+		Right:           b("character right", "right", "ctrl+f"),
+		WordLeft:        b("word left", "ctrl+left", "alt+left", "alt+b"),
+		WordRight:       b("word right", "ctrl+right", "alt+right", "alt+f"),
+		Home:            b("start of line", "home", "ctrl+a"),
+		End:             b("end of line", "end", "ctrl+e"),
+		DeleteLeft:      b("delete character left", "backspace", "ctrl+h"),
+		DeleteRight:     b("delete character right", "delete", "ctrl+d"),
+		DeleteWordLeft:  b("delete word left", "ctrl+w", "alt+backspace", "ctrl+backspace"),
+		DeleteWordRight: b("delete word right", "alt+d", "alt+delete", "ctrl+delete"),
+		DeleteToHome:    b("delete to start of line", "ctrl+u"),
+		DeleteToEnd:     b("delete to end of line", "ctrl+k"),
+	}
 }
 
 // newKeyMap builds the keys for a tutorial of stepCount steps whose quiz
@@ -67,6 +100,7 @@ func newKeyMap(stepCount, choices int, ascii bool) keyMap {
 		Interrupt:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "cancel step / quit")),
 		Yes:        key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Line:       newLineKeys(),
 	}
 	if ascii {
 		k.Next.SetHelp("n", "next")

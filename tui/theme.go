@@ -43,6 +43,7 @@ type theme struct {
 	badgeDemo, badgeLive lipgloss.Style
 	heading              lipgloss.Style
 	label, value         lipgloss.Style
+	cursor               lipgloss.Style // a text input's: the value's, reversed
 	highlight            lipgloss.Style // the facts the lesson is about
 	notice, warn         lipgloss.Style
 	link                 lipgloss.Style // the address of a documentation page
@@ -162,6 +163,7 @@ func colourTheme(name string, p palette, highContrast bool) theme {
 	t.heading = s().Foreground(p.accent).Bold(true)
 	t.label = s().Foreground(p.subtle)
 	t.value = s().Foreground(p.text).Bold(true)
+	t.cursor = t.value.Reverse(true)
 	t.highlight = s().Foreground(p.highlightFG).Background(p.highlightBG).Bold(true)
 	t.notice = s().Foreground(p.info).Bold(true)
 	t.link = s().Foreground(p.info).Underline(true)
@@ -251,6 +253,7 @@ func plainTheme() theme {
 	t.badgeDemo = b.Padding(0, 1).Border(lipgloss.ASCIIBorder(), false, true)
 	t.badgeLive = t.badgeDemo
 	t.label, t.value = s(), b
+	t.cursor = b.Reverse(true)
 	t.highlight = b.Underline(true)
 	t.notice, t.warn = b, b
 	t.link = s().Underline(true)
