@@ -155,6 +155,37 @@ func TestLogStartsAtAWholeLine(t *testing.T) {
 	}
 }
 
+// The log keeps each entry as it drew it last, and draws it again when the
+// window's width or the theme changes: the view is always what a new pane
+// would draw.
+func TestLogRedrawsOnWidthAndThemeChange(t *testing.T) {
+	k := &newTestModel(t, "").c.keys
+	fill := func(p *logPane) {
+		for i := range 8 {
+			p.add(logEntry{at: t0.Add(time.Duration(i) * time.Second), level: steps.Level(i % 3), text: fmt.Sprint(i, " ", strings.Repeat("wrapping words ", i+1))})
+		}
+	}
+	kept := newLogPane()
+	fill(&kept)
+	for _, step := range []struct {
+		theme  string
+		width  int
+		height int
+	}{
+		{ThemeAuto, 80, 12}, {ThemeAuto, 40, 12}, {ThemeAuto, 40, 30}, {ThemePlain, 40, 12}, {ThemeHighContrast, 100, 6}, {ThemeAuto, 80, 12},
+	} {
+		th := newTheme(step.theme, true)
+		fresh := newLogPane()
+		fill(&fresh)
+		want := fresh.view(&th, k, step.width, step.height)
+		for range 2 {
+			if got := kept.view(&th, k, step.width, step.height); got != want {
+				t.Fatalf("%s at %dx%d, after other sizes and themes:\n%s\nwant what a new pane draws:\n%s", step.theme, step.width, step.height, got, want)
+			}
+		}
+	}
+}
+
 // A list item that wraps goes on under its first word, not under the
 // bullet, in every theme; nested items keep their own indent.
 func TestWrappedListItemsHangUnderTheirText(t *testing.T) {

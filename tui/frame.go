@@ -273,6 +273,17 @@ func (m *Model) badgeView(short bool) string {
 // steps done ticked.
 func (m *Model) trackerView(width int) string {
 	t := &m.c.theme
+	var from strings.Builder
+	fmt.Fprintf(&from, "%s\x00%d\x00%d", t.name, width, m.current)
+	for _, sc := range m.screens {
+		label, done := sc.Tab()
+		fmt.Fprintf(&from, "\x00%s\x00%t", label, done)
+	}
+	return m.trackerDrawn.get(from.String(), func() string { return m.drawTracker(width) })
+}
+
+func (m *Model) drawTracker(width int) string {
+	t := &m.c.theme
 	parts := make([]string, len(m.screens))
 	for i, sc := range m.screens {
 		label, done := sc.Tab()
@@ -286,6 +297,23 @@ func (m *Model) trackerView(width int) string {
 		}
 	}
 	return ansi.Truncate(strings.Join(parts, " "), width, "")
+}
+
+// drawnOnce keeps a part of the frame as last drawn, with a description of
+// what it was drawn from. The tracker and the help bar change a few times a
+// session but were drawn again for every frame, and a served room draws
+// thousands of frames a minute.
+type drawnOnce struct {
+	from, drawn string
+	ok          bool
+}
+
+// get is the part drawn from what from describes: as kept, or drawn now.
+func (d *drawnOnce) get(from string, draw func() string) string {
+	if !d.ok || d.from != from {
+		d.from, d.drawn, d.ok = from, draw(), true
+	}
+	return d.drawn
 }
 
 // footerView is the notice line and the help bar.
@@ -307,7 +335,13 @@ func (m *Model) footerView(mode layoutMode) string {
 	var bar string
 	switch {
 	case !h.ShowAll:
-		bar = shortHelpFit(h, m.ShortHelp(), m.rootKeys(), width)
+		bindings, keep := m.ShortHelp(), m.rootKeys()
+		var from strings.Builder
+		fmt.Fprintf(&from, "%s\x00%d\x00%d", t.name, width, keep)
+		for _, b := range bindings {
+			fmt.Fprintf(&from, "\x00%t\x00%s\x00%s", b.Enabled(), b.Help().Key, b.Help().Desc)
+		}
+		bar = m.helpBarDrawn.get(from.String(), func() string { return shortHelpFit(h, bindings, keep, width) })
 	case mode == layoutCompact:
 		// No room for more rows: the columns that fit.
 		bar = h.View(m)

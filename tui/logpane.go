@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,21 +56,37 @@ type logEntry struct {
 	at    time.Time
 	level steps.Level
 	text  string
+
+	// drawn is the entry's lines as last drawn, in the theme drawnTheme at
+	// drawnWidth: an entry never changes, and every frame draws the visible
+	// ones again (in a served room, that was a third of the drawing).
+	drawn      []string
+	drawnTheme string
+	drawnWidth int
+}
+
+// lines is the entry drawn by renderLogEntry, kept until the theme or the
+// width changes. The slice is shared: callers copy it before appending.
+func (e *logEntry) lines(t *theme, width int) []string {
+	if e.drawn == nil || e.drawnTheme != t.name || e.drawnWidth != width {
+		e.drawn, e.drawnTheme, e.drawnWidth = slices.Clip(renderLogEntry(t, *e, width)), t.name, width
+	}
+	return e.drawn
 }
 
 // logPane is a scrollable view of a step's status lines. Drawing it costs
 // the number of visible lines, never the length of the history.
 type logPane struct {
-	entries ring[logEntry]
+	entries ring[*logEntry]
 	// offset is how many entries the view is scrolled up from the newest;
 	// 0 follows new lines as they arrive.
 	offset int
 }
 
-func newLogPane() logPane { return logPane{entries: newRing[logEntry](logCapacity)} }
+func newLogPane() logPane { return logPane{entries: newRing[*logEntry](logCapacity)} }
 
 func (p *logPane) add(e logEntry) {
-	p.entries.push(e)
+	p.entries.push(&e)
 	if p.offset > 0 {
 		// Keep the lines the reader is looking at in place.
 		p.offset = min(p.offset+1, p.entries.len()-1)
@@ -85,7 +102,7 @@ func (p *logPane) scroll(n int) {
 func (p *logPane) rows(t *theme, width, limit int) int {
 	n := 0
 	for i := p.entries.len() - 1; i >= 0 && n < limit; i-- {
-		n += len(renderLogEntry(t, p.entries.at(i), width))
+		n += len(p.entries.at(i).lines(t, width))
 	}
 	return min(n, limit)
 }
@@ -107,20 +124,20 @@ func (p *logPane) view(t *theme, k *keyMap, width, height int) string {
 	var lines []string
 	newest := p.entries.len() - 1 - p.offset
 	for i := newest; i >= 0; i-- {
-		rendered := renderLogEntry(t, p.entries.at(i), width)
+		rendered := p.entries.at(i).lines(t, width)
 		if len(lines)+len(rendered) > rows {
 			if len(lines) == 0 {
-				lines = rendered[:rows] // taller than the pane: its start
+				lines = slices.Clone(rendered[:rows]) // taller than the pane: its start
 			}
 			break
 		}
-		lines = append(rendered, lines...)
+		lines = slices.Concat(rendered, lines)
 	}
 	// Scrolled up to the oldest line with room left: fill the pane with
 	// the lines after it, as a pager does, rather than leave it blank.
 	below := p.offset
 	for i := newest + 1; i < p.entries.len() && len(lines) < rows; i++ {
-		lines = append(lines, renderLogEntry(t, p.entries.at(i), width)...)
+		lines = append(lines, p.entries.at(i).lines(t, width)...)
 		if len(lines) <= rows {
 			below--
 		}

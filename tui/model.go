@@ -44,6 +44,9 @@ type Model struct {
 	themeName     string
 	bgKnown       bool // the terminal answered the background colour query
 	help          help.Model
+	// trackerDrawn and helpBarDrawn keep the tracker and the help bar
+	// between frames.
+	trackerDrawn, helpBarDrawn drawnOnce
 
 	// screens is the tutorial's order: welcome, the steps, quiz, summary.
 	screens []screen
