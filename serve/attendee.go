@@ -31,6 +31,12 @@ const noEndpointNote = "Over SSH, the demo answers the tutorial only: your own A
 // sees no difference above a few tens a second over SSH.
 const frameRate = 30
 
+// backgroundFrameInterval is the least time between two frames drawn for
+// what happens in the background (a run's lines, the AWS calls): ten a
+// second, enough to read a log as it grows. A key press is drawn at once,
+// and flushed at the next of frameRate's ticks.
+const backgroundFrameInterval = 100 * time.Millisecond
+
 // spinnerInterval is the time between the frames of an attendee's
 // spinner: four a second, not ten. Each is a frame drawn and sent, and
 // while step 5 waits the whole room sits watching it.
@@ -164,7 +170,7 @@ func (s *Server) tutorialOptions(ctx context.Context, sess ssh.Session, w *steps
 		Environ:         env,
 		ProgramOptions:  popts,
 		NoEndpointNote:  noEndpointNote,
-		FrameInterval:   time.Second / frameRate,
+		FrameInterval:   backgroundFrameInterval,
 		SpinnerInterval: spinnerInterval,
 		Observe:         func(st tui.Status) { s.room.observe(a, me, st) },
 		Started: func(p *tea.Program) {
