@@ -168,7 +168,9 @@ func (m *Model) subscribe(rec *awsclient.Recorder) <-chan awsclient.Call {
 	for _, call := range rec.Calls() {
 		m.api.add(call)
 	}
-	ch := make(chan awsclient.Call, 1024)
+	// A step makes a few calls at a time, read as they come; the buffer
+	// is per session, and a served room holds hundreds of them.
+	ch := make(chan awsclient.Call, 128)
 	missed := m.api.missed
 	rec.Subscribe(func(call awsclient.Call) {
 		// Called from the SDK's goroutine: never block it.
