@@ -107,7 +107,10 @@ func (s *Server) openWorkshop(ctx context.Context, a *attendee) (*steps.Workshop
 		Clock:     s.opts.Clock,
 		Delivery:  s.opts.Delivery,
 		StateFile: filepath.Join(a.dir, filepath.FromSlash(awsclient.StateFileName)),
-		ErrorLog:  s.log,
+		// Atomic, not forced to disk: a room's hundreds of accounts
+		// would queue on the disk at every key change.
+		SkipSync: true,
+		ErrorLog: s.log,
 	})
 	if err != nil {
 		return nil, nil, err

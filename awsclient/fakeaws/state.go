@@ -454,9 +454,11 @@ func (s *Server) replaceFile(path string, kind tokenKind, write func(*os.File) e
 		tmp.Close()
 		return nil, "", err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, "", err
+	if !s.skipSync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return nil, "", err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, "", err

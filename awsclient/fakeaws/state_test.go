@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -27,13 +28,20 @@ import (
 
 // A second server on the same state file is a new process of the workshop:
 // it must find the first one's key, alias, tags and audit trail, and
-// decrypt what the first one encrypted.
+// decrypt what the first one encrypted; also when the first one did not
+// wait for the disk (SkipSync, as a served room's accounts do).
 func TestStateSurvivesANewServer(t *testing.T) {
+	for _, skipSync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("SkipSync=%t", skipSync), func(t *testing.T) { testStateSurvivesANewServer(t, skipSync) })
+	}
+}
+
+func testStateSurvivesANewServer(t *testing.T, skipSync bool) {
 	dir := filepath.Join(t.TempDir(), "usecase-3", ".cse-workshop")
 	stateFile := filepath.Join(dir, "fake-aws.json")
 	ctx := context.Background()
 
-	first := newClients(t, fakeaws.Options{StateFile: stateFile, Delivery: testDelivery})
+	first := newClients(t, fakeaws.Options{StateFile: stateFile, Delivery: testDelivery, SkipSync: skipSync})
 	key := first.createKey(t, workshopAlias)
 	gen, err := first.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(workshopAlias), KeySpec: types.DataKeySpecAes256, EncryptionContext: workshopContext})
 	if err != nil {
