@@ -266,9 +266,7 @@ func TestRunDigestsWhileWriting(t *testing.T) {
 			select {
 			case <-secondDigested:
 			case <-time.After(10 * time.Second):
-				// Not t.Fatal: Write may run on another goroutine than
-				// the test's.
-				t.Error("batch 1 was not digested while batch 0 was being written")
+				t.Fatal("batch 1 was not digested while batch 0 was being written")
 			}
 		}
 		return write(b)
@@ -301,121 +299,6 @@ func TestRunDigestsNothingAfterAnError(t *testing.T) {
 				})
 				if want := squares(7); !slices.Equal(*digested, want) {
 					t.Errorf("digested %v, want the 7 batches before the failure", *digested)
-				}
-			})
-		}
-	}
-}
-
-// Run's goroutines take whichever step is due rather than one stage each:
-// however slow the steps, no more run at once than there are workers, so
-// that on a machine with that many cores none waits for one.
-func TestRunTakesNoMoreStepsAtOnceThanWorkers(t *testing.T) {
-	for _, workers := range []int{2, 3} {
-		for _, digest := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%d workers, digest %v", workers, digest), func(t *testing.T) {
-				p := newNumbers(40)
-				s := p.stages()
-				if digest {
-					s, _ = digesting(t, p)
-				}
-				var running, most atomic.Int32
-				// step wraps a stage: it counts the steps under way and
-				// lasts long enough for the others to start theirs.
-				step := func() func() {
-					n := running.Add(1)
-					for top := most.Load(); n > top && !most.CompareAndSwap(top, n); top = most.Load() {
-					}
-					time.Sleep(200 * time.Microsecond)
-					return func() { running.Add(-1) }
-				}
-				read, work, write, digestStage := s.Read, s.Work, s.Write, s.Digest
-				s.Read = func(b *number) (bool, error) { defer step()(); return read(b) }
-				s.Work = func(b *number) error { defer step()(); return work(b) }
-				s.Write = func(b *number) error { defer step()(); return write(b) }
-				if digest {
-					s.Digest = func(b *number) { defer step()(); digestStage(b) }
-				}
-				pipelinetest.NoLeaks(t, func() {
-					if err := Run(t.Context(), workers, s); err != nil {
-						t.Fatalf("Run = %v", err)
-					}
-				})
-				if want := squares(40); !slices.Equal(p.written, want) {
-					t.Errorf("written %v, want %v", p.written, want)
-				}
-				if got := most.Load(); got > int32(workers) {
-					t.Errorf("%d steps (Read, Work, Digest, Write) ran at once, want at most %d, the workers", got, workers)
-				}
-			})
-		}
-	}
-}
-
-// Two workers work on two batches at once: Work on the first batch
-// returns only once Work on the second has started.
-func TestRunWorksOnBatchesAtOnce(t *testing.T) {
-	p := newNumbers(10)
-	s := p.stages()
-	work := s.Work
-	secondStarted := make(chan struct{})
-	s.Work = func(b *number) error {
-		switch b.n {
-		case 0:
-			select {
-			case <-secondStarted:
-			case <-time.After(10 * time.Second):
-				t.Error("batch 1 was not worked on while batch 0 was")
-			}
-		case 1:
-			close(secondStarted)
-		}
-		return work(b)
-	}
-	pipelinetest.NoLeaks(t, func() {
-		if err := Run(t.Context(), 2, s); err != nil {
-			t.Fatalf("Run = %v", err)
-		}
-	})
-	if want := squares(10); !slices.Equal(p.written, want) {
-		t.Errorf("written %v, want %v", p.written, want)
-	}
-}
-
-// A stage that panics, on whichever goroutine, panics Run on the caller's
-// goroutine, as the sequential path would, once every goroutine of the
-// run stopped; nothing is written from the batch that panicked on.
-func TestRunPanicsWithAStage(t *testing.T) {
-	for _, workers := range []int{1, 2, 4} {
-		for _, stage := range []string{"Read", "Work", "Digest", "Write"} {
-			t.Run(fmt.Sprintf("%s, %d workers", stage, workers), func(t *testing.T) {
-				p := newNumbers(100)
-				s, _ := digesting(t, p)
-				read, work, digest, write := s.Read, s.Work, s.Digest, s.Write
-				maybePanic := func(name string, n int) {
-					if name == stage && n == 7 {
-						panic("stage " + name)
-					}
-				}
-				s.Read = func(b *number) (bool, error) {
-					maybePanic("Read", p.next)
-					return read(b)
-				}
-				s.Work = func(b *number) error { maybePanic("Work", b.n); return work(b) }
-				s.Digest = func(b *number) { maybePanic("Digest", b.n); digest(b) }
-				s.Write = func(b *number) error { maybePanic("Write", b.n); return write(b) }
-				var got any
-				pipelinetest.NoLeaks(t, func() {
-					defer func() { got = recover() }()
-					Run(t.Context(), workers, s)
-				})
-				if got != "stage "+stage {
-					t.Errorf("Run(%s panics) panicked with %v, want %q", stage, got, "stage "+stage)
-				}
-				// The batches before may be written or not: a panic is a
-				// bug, and the run ends with it.
-				if before := squares(7); len(p.written) > len(before) || !slices.Equal(p.written, before[:len(p.written)]) {
-					t.Errorf("written %v, want at most the 7 batches before the panic", p.written)
 				}
 			})
 		}
