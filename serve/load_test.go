@@ -194,20 +194,13 @@ type frameClock struct {
 	pressed atomic.Int64 // UnixNano of the key press waiting for a frame, 0 when none
 	mu      sync.Mutex
 	times   []time.Duration
-	idx     int
-	slow    []string
 }
-
-var loadStart = time.Now()
 
 func (f *frameClock) Write(p []byte) (int, error) {
 	if t := f.pressed.Swap(0); t != 0 {
 		d := time.Since(time.Unix(0, t))
 		f.mu.Lock()
 		f.times = append(f.times, d)
-		if d > 200*time.Millisecond {
-			f.slow = append(f.slow, fmt.Sprintf("SLOW press=%d at=%.1fs d=%v", len(f.times)-1, time.Unix(0, t).Sub(loadStart).Seconds(), d.Round(time.Millisecond)))
-		}
 		f.mu.Unlock()
 	}
 	return len(p), nil
@@ -345,11 +338,6 @@ func runLoad(t *testing.T, n int, think time.Duration) loadResult {
 		c.mu.Unlock()
 	}
 	slices.Sort(all)
-	for _, c := range clocks {
-		for _, sl := range c.slow {
-			fmt.Println(sl)
-		}
-	}
 	r := loadResult{n: n, baseRSS: base, idleRSSPerSession: (idle - base) / int64(n), peakRSS: peak,
 		idleCPU: float64(cpu0-idleCPU0) / float64(idleWindow),
 		cpu:     cpu1 - cpu0, clientCPU: clientCPU1 - clientCPU0, wall: time.Since(start), failed: int(failed.Load())}
