@@ -166,10 +166,10 @@ type frameSealer struct {
 }
 
 // frameBatch is a pipeline buffer: consecutive frames of the message.
-// Sealing, in holds their plaintext as read and out the frames; opening,
-// in holds the frames as read and out their plaintext. The frames are
-// sealed or opened from one buffer into the other, with no copy: frames
-// of the default 4 KiB are too small to read one at a time.
+// Sealing, in holds their plaintext as read and out the frames, in one
+// buffer: each frame is sealed in place (seal). Opening, in holds the
+// frames as read and out their plaintext, opened from one buffer into the
+// other. Frames of the default 4 KiB are too small to read one at a time.
 type frameBatch struct {
 	in, out             []byte
 	frames              int
@@ -231,12 +231,12 @@ func newPlaintextReader(r io.Reader, frameLength int, totalBytes int64) *plainte
 	return &plaintextReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), nextSequenceNumber: 1}
 }
 
+// newBatch returns an empty batch. Sealing works in place: the plaintext is
+// read at the start of the buffer, and each frame is moved to its place in
+// the message and sealed there, so that a batch is one buffer, not two.
 func (r *plaintextReader) newBatch(sealer frameSealer) *frameBatch {
-	return &frameBatch{
-		in:     make([]byte, r.perBatch*r.frameLength+1),
-		out:    make([]byte, 0, r.perBatch*(regularFrameOverheadInBytes+r.frameLength)+finalFrameOverheadInBytes-regularFrameOverheadInBytes),
-		sealer: sealer,
-	}
+	buf := make([]byte, r.perBatch*(regularFrameOverheadInBytes+r.frameLength)+finalFrameOverheadInBytes-regularFrameOverheadInBytes)
+	return &frameBatch{in: buf[:r.perBatch*r.frameLength+1], out: buf[:0], sealer: sealer}
 }
 
 // read fills b with the plaintext of its frames and reports whether they
@@ -279,28 +279,49 @@ func (r *plaintextReader) read(b *frameBatch) (last bool, err error) {
 }
 
 // seal seals b's plaintext into frames (client-apis/encrypt.md, "Construct
-// a frame").
+// a frame"), in place: in and out share one buffer, the plaintext at its
+// start. Frame i's plaintext, at i frame lengths, moves to its place in
+// the message, i frames' overhead further on; from the last frame to the
+// first, none is moved over one not yet sealed. Every byte of plaintext
+// ends up under a frame, so none is left in the clear.
 func (b *frameBatch) seal(frameLength int) {
-	b.out = b.out[:0]
-	for i := range b.frames {
-		plaintext := b.in[i*frameLength : min((i+1)*frameLength, len(b.in))]
-		b.out = b.sealer.seal(b.out, b.last && i == b.frames-1, b.firstSequenceNumber+uint32(i), plaintext)
+	buf := b.out[:cap(b.out)]
+	end := 0
+	for i := b.frames - 1; i >= 0; i-- {
+		start := i * (regularFrameOverheadInBytes + frameLength)
+		from, to := i*frameLength, min((i+1)*frameLength, len(b.in))
+		final := b.last && i == b.frames-1
+		frame := b.sealer.sealAt(buf[start:start], final, b.firstSequenceNumber+uint32(i), buf[from:to])
+		if i == b.frames-1 {
+			end = start + len(frame)
+		}
 	}
+	b.out = buf[:end]
 }
 
 // show:seal-frame begin
-// seal appends a frame of plaintext to batch.
-func (w *frameSealer) seal(batch []byte, final bool, sequenceNumber uint32, plaintext []byte) []byte {
+// sealAt makes a frame in frame's room, from a plaintext that lies there at
+// or after its own place in the frame (after the header): the plaintext is
+// moved to that place, sealed there, and the tag appended. It returns the
+// frame.
+func (w *frameSealer) sealAt(frame []byte, final bool, sequenceNumber uint32, plaintext []byte) []byte {
+	headerSize := regularFrameOverheadInBytes - tagSizeInBytes
 	if final {
-		batch = binary.BigEndian.AppendUint32(batch, finalFrameMarker)
+		headerSize = finalFrameOverheadInBytes - tagSizeInBytes
 	}
-	batch = binary.BigEndian.AppendUint32(batch, sequenceNumber)
+	body := frame[headerSize : headerSize+len(plaintext)]
+	copy(body, plaintext) // a move: the two may overlap
+	frame = frame[:0]
+	if final {
+		frame = binary.BigEndian.AppendUint32(frame, finalFrameMarker)
+	}
+	frame = binary.BigEndian.AppendUint32(frame, sequenceNumber)
 	nonce := w.frameNonce(sequenceNumber)
-	batch = append(batch, nonce...)
+	frame = append(frame, nonce...)
 	if final {
-		batch = binary.BigEndian.AppendUint32(batch, uint32(len(plaintext)))
+		frame = binary.BigEndian.AppendUint32(frame, uint32(len(body)))
 	}
-	return w.aead.Seal(batch, nonce, plaintext, w.frameAAD(final, sequenceNumber, len(plaintext)))
+	return w.aead.Seal(frame, nonce, body, w.frameAAD(final, sequenceNumber, len(body)))
 }
 
 // show:seal-frame end
