@@ -251,6 +251,9 @@ func (r *plaintextReader) read(b *frameBatch) (last bool, err error) {
 	}
 	m, err := io.ReadFull(r.r, in[n:])
 	n += m
+	// What was read is plaintext to wipe at the end, even when the read
+	// failed part-way (a Ctrl-C on a pipe ends it so).
+	b.held = max(b.held, n)
 	switch err {
 	case nil:
 		r.ahead, r.aheadRead = in[room], true

@@ -2,7 +2,11 @@ package esdk
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"os"
 	"testing"
+	"testing/iotest"
 )
 
 // The batches made after the wipe is deferred, as a pipeline makes them, are
@@ -20,5 +24,21 @@ func TestMadeBatchesWipeWhatHeldPlaintext(t *testing.T) {
 	}
 	if !bytes.Equal(second.in, make([]byte, 4)) {
 		t.Errorf("a batch made after the wipe was deferred was not wiped: %q", second.in)
+	}
+}
+
+// A read that fails part-way, as a Ctrl-C on a pipe makes it, still counts
+// what it read as held: the wipe clears it.
+func TestWipeAfterAFailedRead(t *testing.T) {
+	secret := bytes.Repeat([]byte("SECRET!!"), 100)
+	r := newPlaintextReader(io.MultiReader(bytes.NewReader(secret), iotest.ErrReader(os.ErrDeadlineExceeded)), 4096, -1)
+	var m madeBatches
+	b := m.keep(r.newBatch(frameSealer{}))
+	if _, err := r.read(b); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read = %v, want the source's error", err)
+	}
+	m.wipe(func(b *frameBatch) []byte { return b.in })
+	if bytes.Contains(b.in[:cap(b.in)], []byte("SECRET!!")) {
+		t.Errorf("after a failed read and the wipe, plaintext is still in the batch (held %d)", b.held)
 	}
 }
