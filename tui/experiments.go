@@ -213,8 +213,13 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 		return d.updateList(msg)
 	case tea.PasteMsg:
 		// The input drops control characters and keeps its length limit.
+		// A paste, as the first key typed, replaces the suggestion.
 		if d.chosen != nil && !d.loading {
 			d.problem = ""
+			if d.suggested {
+				d.input.SetValue("")
+				d.suggested = false
+			}
 			d.input.Update(msg)
 		}
 	}

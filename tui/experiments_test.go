@@ -267,6 +267,23 @@ func TestTryItInputTakesAPaste(t *testing.T) {
 	}
 }
 
+// A paste over the suggestion replaces it, as the first key typed does,
+// and what is typed next goes on after the paste.
+func TestTryItPasteReplacesTheSuggestion(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	if d.input.Value() == "" {
+		t.Fatal("the input has no suggestion to replace")
+	}
+	m.Update(tea.PasteMsg{Content: "whatfor=pasted"})
+	typeText(m, "x")
+	if got := d.input.Value(); got != "whatfor=pastedx" {
+		t.Errorf("after a paste over the suggestion and an x, the input holds %q, want %q", got, "whatfor=pastedx")
+	}
+}
+
 // ctrl+v in the input does nothing and starts nothing: under serve, a
 // clipboard read would be the server's clipboard, shown to an attendee.
 func TestTryItInputIgnoresCtrlV(t *testing.T) {
