@@ -338,15 +338,17 @@ func escape(b key.Binding) key.Binding {
 // newPromptInput is the input for a prompt, styled by the theme, holding
 // the prompt's default with the cursor at its end.
 func newPromptInput(c *common, p steps.Prompt) lineInput {
-	in := newLineInput(c.keys.Line, lineStyles{
-		prompt: c.theme.help.ShortKey, text: c.theme.value,
-		placeholder: c.theme.subtle, cursor: c.theme.cursor,
-	})
+	in := newLineInput(c.keys.Line, promptStyles(&c.theme))
 	in.prompt = "> "
 	in.placeholder = p.Placeholder
 	in.charLimit = 256
 	in.SetValue(p.Default)
 	return in
+}
+
+// promptStyles are the looks of a prompt's input in theme t.
+func promptStyles(t *theme) lineStyles {
+	return lineStyles{prompt: t.help.ShortKey, text: t.value, placeholder: t.subtle, cursor: t.cursor}
 }
 
 func (d *experimentsDialog) View() string {
@@ -403,6 +405,7 @@ func (d *experimentsDialog) inputView(width int) string {
 		return b.String()
 	}
 	d.input.SetWidth(max(width-4, 10))
+	d.input.styles = promptStyles(&d.c.theme) // the theme may change while it is open
 	b.WriteString(t.bold.Render(d.prompt.Label) + "\n" + d.input.View() + "\n")
 	if d.suggested {
 		b.WriteString(t.subtle.Render(text.Wrap("A suggestion: type to replace it, or press "+k.Enter.Help().Key+" to use it.", width)) + "\n")

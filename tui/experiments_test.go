@@ -284,6 +284,20 @@ func TestTryItPasteReplacesTheSuggestion(t *testing.T) {
 	}
 }
 
+// The input takes the colours of the theme on screen, also when the
+// theme changes while it is open (the terminal's background answered late).
+func TestTryItInputFollowsTheTheme(t *testing.T) {
+	m := newTestModel(t, "", 1, 2)
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	openWrongContext(t, m)
+	d := m.dialog().(*experimentsDialog)
+	m.setTheme(false)
+	_ = m.View()
+	if got, want := d.input.styles.text.Render("x"), m.c.theme.value.Render("x"); got != want {
+		t.Errorf("after the theme changed, the input draws its text as %q, want the theme's %q", got, want)
+	}
+}
+
 // ctrl+v in the input does nothing and starts nothing: under serve, a
 // clipboard read would be the server's clipboard, shown to an attendee.
 func TestTryItInputIgnoresCtrlV(t *testing.T) {
