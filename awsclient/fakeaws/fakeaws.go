@@ -76,12 +76,13 @@ type Options struct {
 	// file beside it, StateFile+".lock") and works on its latest saved
 	// state.
 	StateFile string
-	// SkipSync rewrites the state file without waiting for the disk: the
-	// rename into place is still atomic, so a crash of the process loses
-	// nothing, but a power cut may lose the last changes. A served room
-	// sets it: hundreds of simulated accounts, each forcing every key
-	// change to disk, kept the server's cores waiting on the disk while
-	// attendees waited for their screens.
+	// SkipSync rewrites the state file and the event log (when it is
+	// compacted) without waiting for the disk: the rename into place is
+	// still atomic, so a crash of the process loses nothing, but after a
+	// power cut the file may be lost or damaged (New then refuses it, and
+	// says so). A served room sets it: hundreds of simulated accounts,
+	// each forcing every key change to disk, kept the server's cores
+	// waiting on the disk while attendees waited for their screens.
 	SkipSync bool
 	// ErrorLog, when set, is told about requests that failed inside the
 	// server (a panic). It never sees request bodies or key material.

@@ -408,8 +408,8 @@ func (s *Server) saveLocked() error {
 }
 
 // writeStateLocked writes the state file atomically (see replaceFile),
-// synced, so that a power cut does not lose a key that data was encrypted
-// under.
+// synced unless SkipSync, so that a power cut does not lose a key that
+// data was encrypted under.
 func (s *Server) writeStateLocked() error {
 	data, err := json.MarshalIndent(s.st, "", "  ")
 	if err != nil {
@@ -433,8 +433,9 @@ func (s *Server) writeStateLocked() error {
 }
 
 // replaceFile replaces the file at path with what write writes, atomically:
-// a temporary file in the same folder, synced, renamed over the old one, so
-// that a crash leaves either the old file or the new one. Before the
+// a temporary file in the same folder, synced (unless SkipSync), renamed
+// over the old one, so that a crash leaves either the old file or the new
+// one (without the sync, a power cut may leave neither whole). Before the
 // rename, it leaves a new token of kind in the lock file, so that other
 // servers know to read the file again. It returns the new file's identity
 // (nil if it cannot be had) and the token.
