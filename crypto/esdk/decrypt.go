@@ -112,7 +112,7 @@ func decrypt(ctx context.Context, k KMS, dst io.Writer, src io.Reader, srcBytes 
 	opener := frameOpener{aead: keys.aead, messageID: h.MessageID, frameLength: int(h.FrameLengthInBytes)}
 	progress := progressReporter{callback: opts.OnProgress, totalBytes: totalBytes}
 	var batches madeBatches
-	defer batches.wipe(func(b *frameBatch) []byte { return b.out })
+	defer batches.wipe(openedPlaintext)
 	stages := pipeline.Stages[frameBatch]{
 		New:  func() *frameBatch { return batches.keep(reader.newBatch()) },
 		Read: reader.read,
@@ -197,16 +197,39 @@ func (o *frameOpener) open(b *frameBatch) error {
 			size = int(binary.BigEndian.Uint32(frame[fields:]))
 			fields += 4
 		}
+		ciphertext := frame[fields : fields+size+tagSizeInBytes]
+		aad := b.sealer.frameAAD(final, uint32(sequenceNumber), size)
 		// On failure Open wipes what it wrote and returns nil: b.out keeps
 		// its buffer, and the frames opened before, to be wiped at the end.
-		opened, err := o.aead.Open(b.out, nonce, frame[fields:fields+size+tagSizeInBytes], b.sealer.frameAAD(final, uint32(sequenceNumber), size))
+		if !b.inPlace {
+			opened, err := o.aead.Open(b.out, nonce, ciphertext, aad)
+			if err != nil {
+				return ErrTampered
+			}
+			b.out = opened
+			b.held = max(b.held, len(b.out))
+			continue
+		}
+		// In place: the plaintext, where the ciphertext was, moves down to
+		// the end of the frames opened before, over bytes already read.
+		at := len(b.in) - len(frame) + fields // ciphertext's offset in b.in
+		b.held = max(b.held, at+size)
+		opened, err := o.aead.Open(ciphertext[:0], nonce, ciphertext, aad)
 		if err != nil {
 			return ErrTampered
 		}
-		b.out = opened
-		b.held = max(b.held, len(b.out))
+		b.out = append(b.out, opened...)
 	}
 	return nil
+}
+
+// openedPlaintext is the buffer of b that held plaintext: in, where an
+// unsigned message's frames were opened in place and gathered, or out.
+func openedPlaintext(b *frameBatch) []byte {
+	if b.inPlace {
+		return b.in
+	}
+	return b.out
 }
 
 // messageReader reads the message body into batches of whole frames, in
@@ -225,14 +248,19 @@ func newMessageReader(r io.Reader, frameLength int, signed bool, totalBytes int6
 	return &messageReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), signed: signed, nextSequenceNumber: 1}
 }
 
+// newBatch returns an empty batch. An unsigned message's frames are opened
+// in place, their plaintext gathered at the start of the one buffer; a
+// signed message's are opened into a buffer of their own, for the
+// signature hashes the frames as read, after they were opened.
 func (r *messageReader) newBatch() *frameBatch {
 	frames := r.perBatch * (regularFrameOverheadInBytes + r.frameLength)
-	return &frameBatch{
-		// The final frame may be longer than a regular one by its marker
-		// and content length.
-		in:  make([]byte, frames+finalFrameOverheadInBytes-regularFrameOverheadInBytes),
-		out: make([]byte, 0, r.perBatch*r.frameLength),
+	// The final frame may be longer than a regular one by its marker and
+	// content length.
+	in := make([]byte, frames+finalFrameOverheadInBytes-regularFrameOverheadInBytes)
+	if !r.signed {
+		return &frameBatch{in: in, out: in[:0], inPlace: true}
 	}
+	return &frameBatch{in: in, out: make([]byte, 0, r.perBatch*r.frameLength)}
 }
 
 // maxFooterSizeInBytes: an ECDSA P-384 signature in DER takes at most 104

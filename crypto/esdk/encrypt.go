@@ -168,8 +168,9 @@ type frameSealer struct {
 // frameBatch is a pipeline buffer: consecutive frames of the message.
 // Sealing, in holds their plaintext as read and out the frames, in one
 // buffer: each frame is sealed in place (seal). Opening, in holds the
-// frames as read and out their plaintext, opened from one buffer into the
-// other. Frames of the default 4 KiB are too small to read one at a time.
+// frames as read and out their plaintext, opened in place for an unsigned
+// message, from one buffer into another for a signed one. Frames of the
+// default 4 KiB are too small to read one at a time.
 type frameBatch struct {
 	in, out             []byte
 	frames              int
@@ -178,6 +179,9 @@ type frameBatch struct {
 	body                int         // opening: the bytes of in that are frames
 	footer              []byte      // opening, in the last batch: the footer
 	sealer              frameSealer // this batch's own nonce and AAD
+	// inPlace: opening, out is the start of in's buffer (an unsigned
+	// message's frames are opened in place).
+	inPlace bool
 	// held is the most plaintext the batch's buffer (in when sealing, out
 	// when opening) ever held: the part to wipe at the end, so that a
 	// small file does not touch the whole of a large buffer.

@@ -2,6 +2,8 @@ package esdk
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"io"
 	"os"
@@ -40,5 +42,46 @@ func TestWipeAfterAFailedRead(t *testing.T) {
 	m.wipe(func(b *frameBatch) []byte { return b.in })
 	if bytes.Contains(b.in[:cap(b.in)], []byte("SECRET!!")) {
 		t.Errorf("after a failed read and the wipe, plaintext is still in the batch (held %d)", b.held)
+	}
+}
+
+// An unsigned message's frames are opened in place: once the batch is
+// wiped, no plaintext is left in its buffer, neither where it was gathered
+// nor where each frame was opened.
+func TestWipeAfterOpeningInPlace(t *testing.T) {
+	const frameLength = 100
+	key := make([]byte, 32)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	messageID := make([]byte, messageIDSizeV2InBytes)
+	plaintext := bytes.Repeat([]byte("SECRET!!"), 40) // three whole frames and a final one of 20 bytes
+	pr := newPlaintextReader(bytes.NewReader(plaintext), frameLength, int64(len(plaintext)))
+	sealed := pr.newBatch(frameSealer{aead: aead, messageID: messageID})
+	if last, err := pr.read(sealed); err != nil || !last {
+		t.Fatalf("read plaintext = %v, %v; want the whole of it", last, err)
+	}
+	sealed.seal(frameLength)
+
+	mr := newMessageReader(bytes.NewReader(bytes.Clone(sealed.out)), frameLength, false, int64(len(plaintext)))
+	var m madeBatches
+	b := m.keep(mr.newBatch())
+	if !b.inPlace {
+		t.Fatal("an unsigned message's batch is not opened in place")
+	}
+	if _, err := mr.read(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&frameOpener{aead: aead, messageID: messageID, frameLength: frameLength}).open(b); err != nil || !bytes.Equal(b.out, plaintext) {
+		t.Fatalf("open = %v, %q; want the plaintext", err, b.out)
+	}
+	m.wipe(openedPlaintext)
+	if bytes.Contains(b.in[:cap(b.in)], []byte("SECRET")) {
+		t.Errorf("after the wipe, plaintext is left in the batch's buffer")
 	}
 }
