@@ -12,7 +12,6 @@ import (
 	"testing"
 	"testing/cryptotest"
 
-	"cse-workshop/crypto/internal/pipeline"
 	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 
 	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
@@ -22,11 +21,6 @@ import (
 // whose width is pipeline.Workers(); one worker is the sequential path.
 // These tests hold the parallel path to the sequential one and both to
 // Tink's own streaming AEAD, byte for byte.
-
-// setWorkers makes Encrypt and Decrypt use n workers for the rest of t.
-func setWorkers(t *testing.T, n int) {
-	t.Setenv(pipeline.WorkersEnv, fmt.Sprint(n))
-}
 
 // pipelineSizes are plaintext sizes for a segment size: the edges of the
 // first segment and of the next, of a batch, and some at random.
@@ -74,9 +68,9 @@ func TestParallelIsSequentialIsTink(t *testing.T) {
 		for _, size := range pipelineSizes(segmentSize) {
 			t.Run(fmt.Sprintf("segment %d/%d bytes", segmentSize, size), func(t *testing.T) {
 				plaintext := randomBytes(size)
-				setWorkers(t, 1)
+				pipelinetest.SetWorkers(t, 1)
 				sequential := encryptSeeded(t, seed, plaintext, segmentSize)
-				setWorkers(t, 3)
+				pipelinetest.SetWorkers(t, 3)
 				parallel := encryptSeeded(t, seed, plaintext, segmentSize)
 				if !bytes.Equal(parallel, sequential) {
 					t.Fatalf("Encrypt with 3 workers differs from Encrypt with 1 (%d and %d bytes)", len(parallel), len(sequential))
@@ -111,7 +105,7 @@ func TestParallelIsSequentialIsTink(t *testing.T) {
 					t.Errorf("Tink's reader on Encrypt's stream = %d bytes, %v; want the plaintext", len(got), err)
 				}
 				for _, workers := range []int{1, 3} {
-					setWorkers(t, workers)
+					pipelinetest.SetWorkers(t, workers)
 					got, err := decryptBytes(t, &constantKMS{}, parallel, DecryptOptions{})
 					if err != nil || !bytes.Equal(got, plaintext) {
 						t.Errorf("Decrypt with %d workers = %d bytes, %v; want the plaintext", workers, len(got), err)
@@ -134,7 +128,7 @@ func TestTamperingAnywhereFailsInParallel(t *testing.T) {
 	_, headerBytes := parseHeader(t, ciphertext)
 	streamStart := headerBytes + streamHeaderSizeInBytes
 	for _, workers := range []int{1, 2, 4} {
-		setWorkers(t, workers)
+		pipelinetest.SetWorkers(t, workers)
 		for _, segment := range []int{0, 1, perBatch - 1, perBatch, 2*perBatch + 1, segments - 1} {
 			start := headerBytes + segment*segmentSize // segment 0 starts after the stream header
 			if segment == 0 {
@@ -174,7 +168,7 @@ func TestDecryptFileReleasesNothingOfATamperedFile(t *testing.T) {
 	ciphertext := encryptSeeded(t, 5, plaintext, DefaultSegmentSizeInBytes)
 	ciphertext[len(ciphertext)-1] ^= 1
 	for _, workers := range []int{1, 2} {
-		setWorkers(t, workers)
+		pipelinetest.SetWorkers(t, workers)
 		_, dst, err := decryptFileIn(t, &constantKMS{}, ciphertext, DecryptOptions{})
 		if err != ErrTampered {
 			t.Errorf("%d workers: DecryptFile(last byte flipped) = %v, want ErrTampered", workers, err)
@@ -186,7 +180,7 @@ func TestDecryptFileReleasesNothingOfATamperedFile(t *testing.T) {
 }
 
 func TestPipelineErrorsStopEverything(t *testing.T) {
-	setWorkers(t, 3)
+	pipelinetest.SetWorkers(t, 3)
 	plaintext := randomBytes(40 * DefaultSegmentSizeInBytes / 10)
 	ciphertext := encryptSeeded(t, 5, plaintext, DefaultSegmentSizeInBytes)
 	failure := errors.New("device failure")

@@ -10,18 +10,12 @@ import (
 	"testing"
 	"testing/cryptotest"
 
-	"cse-workshop/crypto/internal/pipeline"
 	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 )
 
 // Encryption and decryption run batches of frames through a pipeline whose
 // width is pipeline.Workers(); one worker is the sequential path. These
 // tests hold the parallel path to the sequential one, byte for byte.
-
-// setWorkers makes Encrypt and Decrypt use n workers for the rest of t.
-func setWorkers(t *testing.T, n int) {
-	t.Setenv(pipeline.WorkersEnv, fmt.Sprint(n))
-}
 
 // pipelineSizes are plaintext sizes for a frame length: the edges of a
 // frame, of a batch, and some at random.
@@ -50,15 +44,15 @@ func TestParallelIsSequential(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/frame %d/%d bytes", suite, frameLength, size), func(t *testing.T) {
 					plaintext := randomBytes(size)
 					opts := EncryptOptions{Suite: suite, FrameLengthInBytes: frameLength, EncryptionContext: workshopContext}
-					setWorkers(t, 1)
+					pipelinetest.SetWorkers(t, 1)
 					sequential := encryptSeeded(t, 3, plaintext, opts)
-					setWorkers(t, 3)
+					pipelinetest.SetWorkers(t, 3)
 					parallel := encryptSeeded(t, 3, plaintext, opts)
 					if !bytes.Equal(parallel, sequential) {
 						t.Fatalf("Encrypt with 3 workers differs from Encrypt with 1 (%d and %d bytes)", len(parallel), len(sequential))
 					}
 					for _, workers := range []int{1, 3} {
-						setWorkers(t, workers)
+						pipelinetest.SetWorkers(t, workers)
 						var got bytes.Buffer
 						if _, err := Decrypt(t.Context(), &testKMS{}, &got, bytes.NewReader(parallel), DecryptOptions{}); err != nil || !bytes.Equal(got.Bytes(), plaintext) {
 							t.Errorf("Decrypt with %d workers = %d bytes, %v; want the plaintext", workers, got.Len(), err)
@@ -88,7 +82,7 @@ func TestTamperingAnywhereFailsInParallel(t *testing.T) {
 		bodyStart := len(mustMarshalBody(t, h)) + tagSizeInBytes
 		frames := 3*perBatch + 1
 		for _, workers := range []int{1, 2, 4} {
-			setWorkers(t, workers)
+			pipelinetest.SetWorkers(t, workers)
 			decrypt := func(m []byte) ([]byte, error) {
 				var out bytes.Buffer
 				_, err := Decrypt(t.Context(), &testKMS{}, &out, bytes.NewReader(m), DecryptOptions{})
@@ -132,7 +126,7 @@ func TestTamperingAnywhereFailsInParallel(t *testing.T) {
 }
 
 func TestPipelineErrorsStopEverything(t *testing.T) {
-	setWorkers(t, 3)
+	pipelinetest.SetWorkers(t, 3)
 	const size = 4 << 20
 	plaintext := randomBytes(size)
 	failure := errors.New("device failure")
@@ -193,7 +187,7 @@ func TestPipelineErrorsStopEverything(t *testing.T) {
 // (or fails) as it would have.
 func TestSizeHintChangesNoByte(t *testing.T) {
 	for _, workers := range []int{1, 3} {
-		setWorkers(t, workers)
+		pipelinetest.SetWorkers(t, workers)
 		for _, size := range []int{0, 1, 5000, 3*framesPerBatch(1000, -1)*1000 + 7} {
 			plaintext := randomBytes(size)
 			opts := EncryptOptions{KeyID: testKeyARN, Suite: SuiteCommitKey, FrameLengthInBytes: 1000}

@@ -1,4 +1,4 @@
-package pipeline
+package pipeline_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cse-workshop/crypto/internal/pipeline"
 	"cse-workshop/crypto/internal/pipeline/pipelinetest"
 )
 
@@ -41,8 +42,8 @@ func newNumbers(count int) *numbers {
 	return &numbers{count: count, failRead: -1, failWork: -1, failWrite: -1, cancelAtWrite: -1}
 }
 
-func (p *numbers) stages() Stages[number] {
-	return Stages[number]{
+func (p *numbers) stages() pipeline.Stages[number] {
+	return pipeline.Stages[number]{
 		New: func() *number { p.made.Add(1); return &number{} },
 		Read: func(b *number) (bool, error) {
 			if p.next == p.failRead {
@@ -95,7 +96,7 @@ func TestRunWritesEveryBatchInOrder(t *testing.T) {
 			t.Run(fmt.Sprintf("%d workers, %d batches", workers, count), func(t *testing.T) {
 				p := newNumbers(count)
 				pipelinetest.NoLeaks(t, func() {
-					if err := Run(t.Context(), workers, p.stages()); err != nil {
+					if err := pipeline.Run(t.Context(), workers, p.stages()); err != nil {
 						t.Fatalf("Run = %v", err)
 					}
 				})
@@ -133,8 +134,8 @@ func TestRunStopsAtTheFirstError(t *testing.T) {
 				p := newNumbers(1000)
 				tc.set(p)
 				pipelinetest.NoLeaks(t, func() {
-					if err := Run(t.Context(), workers, p.stages()); !errors.Is(err, tc.want) {
-						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
+					if err := pipeline.Run(t.Context(), workers, p.stages()); !errors.Is(err, tc.want) {
+						t.Errorf("pipeline.Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
 					}
 				})
 				if want := squares(7); !slices.Equal(p.written, want) {
@@ -157,8 +158,8 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 			p := newNumbers(1000)
 			p.cancel, p.cancelAtWrite = cancel, 3
 			pipelinetest.NoLeaks(t, func() {
-				if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
-					t.Errorf("Run(cancelled at batch 3) = %v, want context.Canceled", err)
+				if err := pipeline.Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
+					t.Errorf("pipeline.Run(cancelled at batch 3) = %v, want context.Canceled", err)
 				}
 			})
 			if want := squares(4); !slices.Equal(p.written, want) {
@@ -174,32 +175,32 @@ func TestRunCancelledBeforeTheStart(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		p := newNumbers(10)
 		pipelinetest.NoLeaks(t, func() {
-			if err := Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
-				t.Errorf("Run(%d workers, cancelled) = %v, want context.Canceled", workers, err)
+			if err := pipeline.Run(ctx, workers, p.stages()); !errors.Is(err, context.Canceled) {
+				t.Errorf("pipeline.Run(%d workers, cancelled) = %v, want context.Canceled", workers, err)
 			}
 		})
 		if len(p.written) != 0 {
-			t.Errorf("Run(%d workers, cancelled) wrote %v, want nothing", workers, p.written)
+			t.Errorf("pipeline.Run(%d workers, cancelled) wrote %v, want nothing", workers, p.written)
 		}
 	}
 }
 
 func TestWorkers(t *testing.T) {
-	t.Setenv(WorkersEnv, "1")
-	if got := Workers(); got != 1 {
-		t.Errorf("Workers() with %s=1 = %d, want 1", WorkersEnv, got)
+	t.Setenv(pipeline.WorkersEnv, "1")
+	if got := pipeline.Workers(); got != 1 {
+		t.Errorf("pipeline.Workers() with %s=1 = %d, want 1", pipeline.WorkersEnv, got)
 	}
 	for _, v := range []string{"", "0", "-3", "many"} {
-		t.Setenv(WorkersEnv, v)
-		if got := Workers(); got != runtime.GOMAXPROCS(0) {
-			t.Errorf("Workers() with %s=%q = %d, want GOMAXPROCS %d", WorkersEnv, v, got, runtime.GOMAXPROCS(0))
+		t.Setenv(pipeline.WorkersEnv, v)
+		if got := pipeline.Workers(); got != runtime.GOMAXPROCS(0) {
+			t.Errorf("pipeline.Workers() with %s=%q = %d, want GOMAXPROCS %d", pipeline.WorkersEnv, v, got, runtime.GOMAXPROCS(0))
 		}
 	}
 }
 
 // digesting adds a Digest stage to p's stages that sums the squares in
 // order, and a Write that checks each batch was digested first.
-func digesting(t *testing.T, p *numbers) (Stages[number], *[]int) {
+func digesting(t *testing.T, p *numbers) (pipeline.Stages[number], *[]int) {
 	s := p.stages()
 	var digested []int
 	var mu sync.Mutex // the digester and the writer are different goroutines
@@ -228,7 +229,7 @@ func TestRunDigestsEveryBatchInOrderBeforeItsWrite(t *testing.T) {
 				p := newNumbers(count)
 				s, digested := digesting(t, p)
 				pipelinetest.NoLeaks(t, func() {
-					if err := Run(t.Context(), workers, s); err != nil {
+					if err := pipeline.Run(t.Context(), workers, s); err != nil {
 						t.Fatalf("Run = %v", err)
 					}
 				})
@@ -272,7 +273,7 @@ func TestRunDigestsWhileWriting(t *testing.T) {
 		return write(b)
 	}
 	pipelinetest.NoLeaks(t, func() {
-		if err := Run(t.Context(), 2, s); err != nil {
+		if err := pipeline.Run(t.Context(), 2, s); err != nil {
 			t.Fatalf("Run = %v", err)
 		}
 	})
@@ -293,8 +294,8 @@ func TestRunDigestsNothingAfterAnError(t *testing.T) {
 				tc.set(p)
 				s, digested := digesting(t, p)
 				pipelinetest.NoLeaks(t, func() {
-					if err := Run(t.Context(), workers, s); !errors.Is(err, tc.want) {
-						t.Errorf("Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
+					if err := pipeline.Run(t.Context(), workers, s); !errors.Is(err, tc.want) {
+						t.Errorf("pipeline.Run(%s fails at batch 7) = %v, want %v", tc.name, err, tc.want)
 					}
 				})
 				if want := squares(7); !slices.Equal(*digested, want) {

@@ -10,7 +10,7 @@ import (
 
 // pipelineFrames is how a pipeline's goroutine shows in a stack dump: a
 // closure of pipeline.Run, "created by" it. (The package's own tests show
-// as pipeline.Test…, which is not a pipeline.)
+// as pipeline_test.Test…, which is not a pipeline.)
 var pipelineFrames = []byte("cse-workshop/crypto/internal/pipeline.Run[")
 
 // NoLeaks fails t if a goroutine of a pipeline that f ran outlives f.
