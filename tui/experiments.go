@@ -213,14 +213,8 @@ func (d *experimentsDialog) Update(msg tea.Msg) tea.Cmd {
 		return d.updateList(msg)
 	case tea.PasteMsg:
 		// The input drops control characters and keeps its length limit.
-		// A paste, as the first key typed, replaces the suggestion.
 		if d.chosen != nil && !d.loading {
-			d.problem = ""
-			if d.suggested {
-				d.input.SetValue("")
-				d.suggested = false
-			}
-			d.input.Update(msg)
+			d.edit(msg, true)
 		}
 	}
 	return nil
@@ -293,13 +287,20 @@ func (d *experimentsDialog) updateInput(msg tea.KeyPressMsg) tea.Cmd {
 		d.c.send(runExperimentMsg{step: d.step.Number, id: d.chosen.ID, input: value})
 		return nil
 	}
+	d.edit(msg, msg.Text != "")
+	return nil
+}
+
+// edit passes a key or a paste to the input. One that types text (types)
+// replaces the suggestion, if the input still holds it; any edit keeps
+// what is there from then on.
+func (d *experimentsDialog) edit(msg tea.Msg, types bool) {
 	d.problem = ""
-	if d.suggested && msg.Text != "" {
+	if d.suggested && types {
 		d.input.SetValue("")
 	}
 	d.suggested = false
 	d.input.Update(msg)
-	return nil
 }
 
 // problemOf says why an experiment cannot run, naming the key that goes
