@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"cse-workshop/crypto/internal/lookahead"
 )
 
 // The stream after the header is Tink's AES-GCM-HKDF streaming AEAD
@@ -103,18 +105,16 @@ type segmentBatch struct {
 // segmentReader reads the stream's segments into batches. It reads one
 // byte ahead, for a segment is the last exactly when nothing follows it.
 type segmentReader struct {
-	r                  io.Reader
+	r                  lookahead.Reader
 	segmentSizeInBytes int   // ciphertext, the header's segment size
 	tagRoom            int   // bytes left after each segment's content: the tag when sealing, 0 opening
 	perBatch           int   // segments per batch
 	next               int64 // the number of the next segment
-	ahead              byte  // the byte read ahead, if aheadRead
-	aheadRead          bool
 }
 
 func newSegmentReader(r io.Reader, segmentSizeInBytes, tagRoom int) *segmentReader {
 	return &segmentReader{
-		r:                  r,
+		r:                  lookahead.Reader{R: r},
 		segmentSizeInBytes: segmentSizeInBytes,
 		tagRoom:            tagRoom,
 		perBatch:           max(1, batchTargetInBytes/segmentSizeInBytes),
@@ -144,25 +144,17 @@ func (r *segmentReader) read(b *segmentBatch) (last bool, err error) {
 		if r.next == 0 {
 			content -= streamHeaderSizeInBytes
 		}
-		segment := b.buf[at : at+content+1]
-		n := 0
-		if r.aheadRead {
-			segment[0] = r.ahead
-			n = 1
-		}
-		m, err := io.ReadFull(r.r, segment[n:])
-		n += m
+		read, more, err := r.r.Fill(b.buf[at : at+content+1])
 		r.next++
-		if err == nil {
-			r.ahead, r.aheadRead = segment[content], true
+		if err != nil {
+			return false, err
+		}
+		if more {
 			b.sizes = append(b.sizes, content)
 			at += content + r.tagRoom
 			continue
 		}
-		if err != io.EOF && err != io.ErrUnexpectedEOF {
-			return false, err
-		}
-		b.sizes = append(b.sizes, n)
+		b.sizes = append(b.sizes, read)
 		b.last = true
 		return true, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"math"
 	"strings"
 
+	"cse-workshop/crypto/internal/lookahead"
 	"cse-workshop/crypto/internal/pipeline"
 )
 
@@ -223,16 +224,14 @@ func framesPerBatch(frameLength int, totalBytes int64) int {
 // plaintextReader reads plaintext into batches, a frame length at a time.
 // It reads one byte ahead, for the final frame is the one nothing follows.
 type plaintextReader struct {
-	r                  io.Reader
+	r                  lookahead.Reader
 	frameLength        int
 	perBatch           int
 	nextSequenceNumber uint64
-	ahead              byte // the byte read ahead, if aheadRead
-	aheadRead          bool
 }
 
 func newPlaintextReader(r io.Reader, frameLength int, totalBytes int64) *plaintextReader {
-	return &plaintextReader{r: r, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), nextSequenceNumber: 1}
+	return &plaintextReader{r: lookahead.Reader{R: r}, frameLength: frameLength, perBatch: framesPerBatch(frameLength, totalBytes), nextSequenceNumber: 1}
 }
 
 // newBatch returns an empty batch. Sealing works in place: the plaintext is
@@ -248,34 +247,21 @@ func (r *plaintextReader) newBatch(sealer frameSealer) *frameBatch {
 func (r *plaintextReader) read(b *frameBatch) (last bool, err error) {
 	room := r.perBatch * r.frameLength
 	in := b.in[:room+1]
-	n := 0
-	if r.aheadRead {
-		in[0] = r.ahead
-		n = 1
-	}
-	m, err := io.ReadFull(r.r, in[n:])
-	n += m
+	read, more, err := r.r.Fill(in)
 	// What was read is plaintext to wipe at the end, even when the read
-	// failed part-way (a Ctrl-C on a pipe ends it so).
-	b.held = max(b.held, n)
-	switch err {
-	case nil:
-		r.ahead, r.aheadRead = in[room], true
-		n = room
-	case io.EOF, io.ErrUnexpectedEOF:
-		// As the SDKs do, a plaintext that is a whole number of frames
-		// ends in a full final frame, and an empty one is a single empty
-		// final frame.
-		last = true
-	default:
+	// failed part-way (a Ctrl-C on a pipe ends it so), and so is the byte
+	// read ahead.
+	b.held = max(b.held, read)
+	if err != nil {
 		return false, fmt.Errorf("read plaintext: %w", err)
 	}
-	b.in, b.last = in[:n], last
-	if last {
-		b.held = max(b.held, n)
-	} else {
-		b.held = max(b.held, room+1) // the byte read ahead too
+	// As the SDKs do, a plaintext that is a whole number of frames ends in
+	// a full final frame, and an empty one is a single empty final frame.
+	n, last := read, !more
+	if more {
+		n = room
 	}
+	b.in, b.last = in[:n], last
 	b.frames = max(1, (n+r.frameLength-1)/r.frameLength)
 	if r.nextSequenceNumber+uint64(b.frames)-1 > maxSequenceNumber {
 		return false, errors.New("encrypt: too many frames for one message; use a larger frame length")
