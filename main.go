@@ -21,6 +21,7 @@ import (
 
 	"cse-workshop/awsclient"
 	"cse-workshop/internal/clock"
+	_ "cse-workshop/internal/hugeheap" // the start of the heap in huge pages: fewer page faults at start-up
 	"cse-workshop/internal/text"
 	_ "cse-workshop/internal/warm" // the P-384 table, built while the program starts
 	"cse-workshop/runner"
