@@ -128,6 +128,15 @@ func Run[B any](ctx context.Context, workers int, s Stages[B]) error {
 					next.err = s.Work(next.b)
 				}
 				next.done <- struct{}{}
+				// The batch may be the one the writer (or the digester)
+				// waits for, and a goroutine woken here waits for this
+				// processor until this one stops: give it the processor
+				// now, rather than after the next batch's Work. The
+				// stream's order rests on that one goroutine, the
+				// workers' on none. On 2 cores this made the parallel
+				// path 3-13% faster (1 GiB to tmpfs, five paired rounds
+				// in each format).
+				runtime.Gosched()
 			}
 		})
 	}
