@@ -2,6 +2,8 @@ package hugeheap
 
 import (
 	"bytes"
+	"strings"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -18,41 +20,68 @@ const (
 // settings is where Linux says whether transparent huge pages are on.
 const settings = "/sys/kernel/mm/transparent_hugepage/enabled"
 
-// probe is the object whose address says where the heap is.
-var probe *[64]byte
+var (
+	// probe is the object whose address says where the heap is; nil if
+	// the package did nothing.
+	probe *[64]byte
+	// adviseErr is the kernel's answer to MADV_HUGEPAGE.
+	adviseErr syscall.Errno
+)
 
 func init() {
-	if !enabled() {
+	godebug, _ := syscall.Getenv("GODEBUG")
+	if disabledByGODEBUG(godebug) || !allowed(readSettings()) {
 		return
 	}
 	probe = new([64]byte)
 	at := uintptr(unsafe.Pointer(probe))
 	// The chunk's pages still untouched come as huge pages when first
 	// touched. The huge page around the probe, which the runtime has
-	// begun to use, is made one now: a copy of a few hundred KiB. Not the
-	// whole chunk: asking that of a huge page's worth of untouched memory
-	// fails and leaves it to come in 4 KiB pages. Errors leave the heap as
+	// begun to use, is made one now. Only that one: collapsing memory
+	// nothing has touched fails, and it left that memory to come in
+	// 4 KiB pages on the kernel tried (6.18). Errors leave the heap as
 	// it was.
-	madvise(at&^(chunkBytes-1), chunkBytes, unix.MADV_HUGEPAGE)
+	adviseErr = madvise(at&^(chunkBytes-1), chunkBytes, unix.MADV_HUGEPAGE)
 	madvise(at&^(hugeBytes-1), hugeBytes, unix.MADV_COLLAPSE)
 }
 
 // madvise gives advice on n bytes from addr (unix.Madvise takes a slice,
 // which the heap's memory is not, to Go).
-func madvise(addr, n, advice uintptr) {
-	_, _, _ = unix.Syscall(unix.SYS_MADVISE, addr, n, advice)
+func madvise(addr, n, advice uintptr) syscall.Errno {
+	_, _, errno := unix.Syscall(unix.SYS_MADVISE, addr, n, advice)
+	return errno
 }
 
-// enabled says whether transparent huge pages may be used: the setting is
-// readable and not "never". It reads into an array on the stack, so the
-// heap it looks after is left alone.
-func enabled() bool {
+// readSettings returns the start of the kernel's transparent huge page
+// setting, or nothing if it cannot be read.
+func readSettings() []byte {
 	fd, err := unix.Open(settings, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return false
+		return nil
 	}
 	defer unix.Close(fd)
 	var buf [128]byte
 	n, err := unix.Read(fd, buf[:])
-	return err == nil && n > 0 && !bytes.Contains(buf[:n], []byte("[never]"))
+	if err != nil || n <= 0 {
+		return nil
+	}
+	return buf[:n]
+}
+
+// allowed says whether a setting such as "always [madvise] never" lets a
+// program ask for huge pages: it names one, and not never.
+func allowed(setting []byte) bool {
+	return bytes.Contains(setting, []byte("[")) && !bytes.Contains(setting, []byte("[never]"))
+}
+
+// disabledByGODEBUG says whether the GODEBUG value turns huge pages off for
+// the Go heap (disablethp=1; the last setting wins, as in the runtime).
+func disabledByGODEBUG(godebug string) bool {
+	disabled := false
+	for setting := range strings.SplitSeq(godebug, ",") {
+		if value, ok := strings.CutPrefix(setting, "disablethp="); ok {
+			disabled = value == "1"
+		}
+	}
+	return disabled
 }

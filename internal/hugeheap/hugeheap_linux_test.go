@@ -11,12 +11,15 @@ import (
 // Once the package has initialised, the heap chunk it found is marked for
 // huge pages ("hg" among the mapping's flags in /proc/self/smaps).
 func TestHeapChunkAdvised(t *testing.T) {
-	if !enabled() {
-		on, err := os.ReadFile(settings)
-		t.Skipf("transparent huge pages are off or absent here (%q, %v)", on, err)
+	setting := readSettings()
+	if !allowed(setting) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
+		t.Skipf("transparent huge pages are off or absent here (%q, GODEBUG=%q)", setting, os.Getenv("GODEBUG"))
 	}
 	if probe == nil {
 		t.Fatal("init did not look for the heap, though huge pages are on")
+	}
+	if adviseErr != 0 {
+		t.Skipf("the kernel refused MADV_HUGEPAGE: %v", adviseErr)
 	}
 	flags, err := vmFlags(uintptr(unsafe.Pointer(probe)))
 	if err != nil {
@@ -24,6 +27,36 @@ func TestHeapChunkAdvised(t *testing.T) {
 	}
 	if !strings.Contains(" "+flags+" ", " hg ") {
 		t.Errorf("the heap's mapping has flags %q, want hg (MADV_HUGEPAGE) among them", flags)
+	}
+}
+
+func TestAllowed(t *testing.T) {
+	for setting, want := range map[string]bool{
+		"always [madvise] never\n": true,
+		"[always] madvise never\n": true,
+		"always madvise [never]\n": false,
+		"":                         false,
+		"garbage":                  false,
+	} {
+		if got := allowed([]byte(setting)); got != want {
+			t.Errorf("allowed(%q) = %v, want %v", setting, got, want)
+		}
+	}
+}
+
+func TestDisabledByGODEBUG(t *testing.T) {
+	for godebug, want := range map[string]bool{
+		"":                            false,
+		"disablethp=1":                true,
+		"disablethp=0":                false,
+		"madvdontneed=1,disablethp=1": true,
+		"disablethp=1,disablethp=0":   false,
+		"disablethp=0,disablethp=1":   true,
+		"xdisablethp=1":               false,
+	} {
+		if got := disabledByGODEBUG(godebug); got != want {
+			t.Errorf("disabledByGODEBUG(%q) = %v, want %v", godebug, got, want)
+		}
 	}
 }
 

@@ -2,9 +2,10 @@
 // time through a small, bounded, ordered pipeline: one goroutine reads
 // batches into a fixed set of buffers, Workers goroutines seal or open
 // them, another may digest them in order (a signature's hash), and the
-// caller's goroutine writes them out in the order they were read. Memory is the buffers, whatever the size of the stream; output is
-// the same bytes, in the same order, as the sequential path's, which reads,
-// works and writes each batch in turn on the caller's goroutine. Both file
+// caller's goroutine writes them out in the order they were read. Memory
+// is the buffers, whatever the size of the stream; output is the same
+// bytes, in the same order, as the sequential path's, which reads, works
+// and writes each batch in turn on the caller's goroutine. Both file
 // formats (package crypto's CSEW and package esdk's AWS Encryption SDK
 // messages) encrypt and decrypt through it.
 package pipeline
@@ -129,13 +130,13 @@ func Run[B any](ctx context.Context, workers int, s Stages[B]) error {
 				}
 				next.done <- struct{}{}
 				// The batch may be the one the writer (or the digester)
-				// waits for, and a goroutine woken here waits for this
-				// processor until this one stops: give it the processor
-				// now, rather than after the next batch's Work. The
-				// stream's order rests on that one goroutine, the
-				// workers' on none. On 2 cores this made the parallel
-				// path 3-13% faster (1 GiB to tmpfs, five paired rounds
-				// in each format).
+				// waits for. Woken here, it is queued to run next on this
+				// processor, and with every processor busy it would wait
+				// until this worker blocks, after its next batch's Work.
+				// The output goes at the pace of that one goroutine,
+				// which takes the batches in order, while any worker can
+				// take the next batch a moment later: give it the
+				// processor now.
 				runtime.Gosched()
 			}
 		})
