@@ -38,9 +38,9 @@ func init() {
 	// The chunk's pages still untouched come as huge pages when first
 	// touched. The huge page around the probe, which the runtime has
 	// begun to use, is made one now. Only that one: collapsing memory
-	// nothing has touched fails, and it left that memory to come in
-	// 4 KiB pages on the kernel tried (6.18). Errors leave the heap as
-	// it was.
+	// that nothing has touched fails, and on the kernel it was tried on
+	// (6.18) that memory then came in 4 KiB pages. Errors leave the heap
+	// as it was.
 	adviseErr = madvise(at&^(chunkBytes-1), chunkBytes, unix.MADV_HUGEPAGE)
 	madvise(at&^(hugeBytes-1), hugeBytes, unix.MADV_COLLAPSE)
 }
