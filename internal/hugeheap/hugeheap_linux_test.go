@@ -2,6 +2,7 @@ package hugeheap
 
 import (
 	"fmt"
+	"go/build"
 	"os"
 	"strings"
 	"testing"
@@ -78,4 +79,18 @@ func vmFlags(addr uintptr) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no mapping with VmFlags holds %#x", addr)
+}
+
+// The package runs early only while it imports nothing that initialises
+// late: syscall and unsafe (see the package doc).
+func TestImportsOnlySyscall(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range pkg.Imports {
+		if path != "syscall" && path != "unsafe" {
+			t.Errorf("hugeheap imports %s: with it, it initialises after that package and its imports, once more of the heap is touched", path)
+		}
+	}
 }
