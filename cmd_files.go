@@ -39,7 +39,8 @@ files use whatfor=usecase-3-cse. Decrypting needs the same context.`,
 		Example: `  cse-workshop step 1        # once: the demo's KMS key and alias
   cse-workshop encrypt notes.txt notes.txt.enc --context project=demo
   cse-workshop encrypt notes.txt notes.txt.enc --suite 0x0478 --frame-size 65536`,
-		Args: exactFiles,
+		Args:        exactFiles,
+		Annotations: map[string]string{signalsLater: "yes"},
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			collectLess()
 			encryptionContext, err := parseContext(contextPairs)
@@ -140,8 +141,9 @@ lack key commitment and are refused unless --allow-legacy.
 
 With --context, each entry given must be in the file's encryption context
 (for a CSEW file, the context must be exactly the one given).`,
-		Example: `  cse-workshop decrypt notes.txt.enc notes.txt --context project=demo`,
-		Args:    exactFiles,
+		Example:     `  cse-workshop decrypt notes.txt.enc notes.txt --context project=demo`,
+		Args:        exactFiles,
+		Annotations: map[string]string{signalsLater: "yes"},
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			collectLess()
 			var encryptionContext map[string]string

@@ -173,6 +173,7 @@ func (a *app) newClients(ctx context.Context, serveEndpoint bool) (*awsclient.Cl
 	if err == nil && a.onClients != nil {
 		a.onClients(c)
 	}
+	a.waitForSignals()
 	return c, err
 }
 

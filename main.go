@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,6 +69,9 @@ type app struct {
 	// onClients, when set, sees every set of clients the invocation builds
 	// (tests read their call recorders).
 	onClients func(*awsclient.Clients)
+	// signalsReady waits until SIGINT and SIGTERM cancel the command's
+	// context (see interruptible).
+	signalsReady func()
 	// showTutorial, when set, stands for the terminal and the TUI (tests).
 	showTutorial func(context.Context, tui.Options) error
 }
@@ -82,8 +83,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 
 // main runs the command line args and returns the exit code.
 func (a *app) main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, ready, stop := interruptible()
 	defer stop()
+	a.signalsReady = ready
 	stderr := a.stderr
 
 	root := a.rootCommand()
@@ -188,6 +190,9 @@ the steps like "run"). By default it talks to a built-in offline fake of AWS
 
 // checkFlags validates the flags cobra cannot.
 func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
+	if cmd.Annotations[signalsLater] == "" {
+		a.waitForSignals()
+	}
 	switch a.theme {
 	case "auto", "high-contrast", "projector", "plain":
 	default:
