@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -16,8 +17,8 @@ import (
 // virtual machines measured: about a twentieth of a 1 KiB encrypt, which
 // builds its clients meanwhile instead. Until then a signal ends the
 // process at once, as it does while the program initialises, so every
-// command calls ready before it does anything a signal should stop
-// gracefully (see checkFlags and newClients).
+// command calls ready before it starts its work (checkFlags), but for
+// encrypt and decrypt (see signalsLater).
 func interruptible() (ctx context.Context, ready, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := make(chan struct{})
@@ -39,17 +40,21 @@ func interruptible() (ctx context.Context, ready, stop func()) {
 		}
 	}()
 	ready = func() { <-in }
-	stop = func() {
+	stop = sync.OnceFunc(func() {
 		close(stopping)
 		<-stopped
 		cancel()
-	}
+	})
 	return ctx, ready, stop
 }
 
 // signalsLater marks a command (in its Annotations) that waits for the
 // signal handler only once it has built its clients, rather than before it
-// starts: encrypt and decrypt, whose start-up is their cost on small files.
+// starts: encrypt and decrypt, whose start-up is their cost on small
+// files. Before that they only look at the input's first bytes (decrypt,
+// and never from a FIFO) and, with the demo backend, read its state under
+// its lock, which they may create, and whose every write survives a kill.
+// OUT is begun only after the wait.
 const signalsLater = "cse-workshop/signals-later"
 
 // waitForSignals waits until SIGINT and SIGTERM cancel the command's

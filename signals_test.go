@@ -10,6 +10,7 @@ import (
 // the process, and stop lets the handler go.
 func TestInterruptibleCancelsOnSignal(t *testing.T) {
 	ctx, ready, stop := interruptible()
+	t.Cleanup(stop)
 	ready()
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -19,7 +20,6 @@ func TestInterruptibleCancelsOnSignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGINT did not cancel the context")
 	}
-	stop()
 }
 
 // stop right after interruptible, before the handler may be in, neither
@@ -30,4 +30,5 @@ func TestInterruptibleStopAtOnce(t *testing.T) {
 	if ctx.Err() == nil {
 		t.Error("the context lives on after stop")
 	}
+	stop() // a second stop does nothing
 }
