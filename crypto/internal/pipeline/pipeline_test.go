@@ -305,3 +305,48 @@ func TestRunDigestsNothingAfterAnError(t *testing.T) {
 		}
 	}
 }
+
+// A stream that one batch holds whole, a small file's, is read, worked and
+// written on the caller's goroutine, with none started for it; a longer
+// one is shared out.
+func TestRunOneBatchStartsNoGoroutine(t *testing.T) {
+	for _, count := range []int{1, 2} {
+		p := newNumbers(count)
+		s := p.stages()
+		before := runtime.NumGoroutine()
+		var mu sync.Mutex
+		most := 0
+		work := s.Work
+		s.Work = func(b *number) error {
+			mu.Lock()
+			most = max(most, runtime.NumGoroutine())
+			mu.Unlock()
+			return work(b)
+		}
+		if err := pipeline.Run(t.Context(), 4, s); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		if started := most > before; started != (count > 1) {
+			t.Errorf("%d batches on 4 workers: goroutines started: %v, want %v", count, started, count > 1)
+		}
+		if want := squares(count); !slices.Equal(p.written, want) {
+			t.Errorf("%d batches: written %v, want %v", count, p.written, want)
+		}
+	}
+}
+
+// A first batch that cannot be read is the error, with nothing written.
+func TestRunFirstReadFails(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		p := newNumbers(10)
+		p.failRead = 0
+		pipelinetest.NoLeaks(t, func() {
+			if err := pipeline.Run(t.Context(), workers, p.stages()); !errors.Is(err, errRead) {
+				t.Errorf("pipeline.Run(%d workers, first read fails) = %v, want %v", workers, err, errRead)
+			}
+		})
+		if len(p.written) != 0 {
+			t.Errorf("%d workers: wrote %v after the first read failed", workers, p.written)
+		}
+	}
+}

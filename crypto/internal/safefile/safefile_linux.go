@@ -101,10 +101,24 @@ func createUnnamedTemp(dst string) *tempFile {
 func procFDPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 // commit moves the synced file into place as dst, then closes it. An
-// unnamed file first gets a temporary name, still locked, since a link
-// cannot replace dst as a rename does.
+// unnamed file is linked in as dst when there is no dst: one step where a
+// rename takes three (a link to a temporary name, os.Rename's look at dst,
+// the rename), and on ext4 here the rename alone took 0.4 to 0.6 ms of a
+// 1 KiB encrypt's 32. A link cannot replace a file, so over an existing
+// dst the file gets a temporary name, still locked, and is renamed.
 func (t *tempFile) commit(dst string) error {
 	proc := procFDPath(int(t.Fd()))
+	if t.name == "" {
+		err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+		if err == nil {
+			// In place and synced: an error closing it changes nothing.
+			t.Close()
+			return nil
+		}
+		if err != unix.EEXIST {
+			return &os.LinkError{Op: "link", Old: proc, New: dst, Err: err}
+		}
+	}
 	for try := 0; t.name == ""; try++ {
 		name := tempName(dst)
 		err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, name, unix.AT_SYMLINK_FOLLOW)

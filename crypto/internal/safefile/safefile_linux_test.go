@@ -234,3 +234,47 @@ func TestPipeEndingAsTheContextEnds(t *testing.T) {
 		t.Errorf("the folder holds %q, want nothing", got)
 	}
 }
+
+// The unnamed file is linked in as a new output, and renamed over one that
+// exists, a symbolic link included (the link is replaced, not followed):
+// each time the folder holds the output alone, whole, mode 0600.
+func TestOutputNewAndReplaced(t *testing.T) {
+	if !unnamedTemps {
+		t.Skip("no unnamed temporary files here")
+	}
+	dir := t.TempDir()
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(other, []byte("untouched"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "out.enc")
+	for i, step := range []struct {
+		name   string
+		before func()
+	}{
+		{"new", func() {}},
+		{"over a file", func() {}},
+		{"over a link", func() {
+			os.Remove(dst)
+			if err := os.Symlink(other, dst); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		step.before()
+		want := []byte(fmt.Sprintf("output %d", i))
+		writeSmallFile(t, dir, dst, want)
+		if got := fileContents(t, dst); !bytes.Equal(got, want) {
+			t.Errorf("%s: the output holds %q, want %q", step.name, got, want)
+		}
+		if got := filesIn(t, dir); !slices.Equal(got, []string{"out.enc"}) {
+			t.Errorf("%s: the folder holds %q, want only the output", step.name, got)
+		}
+		if info, err := os.Lstat(dst); err != nil || !info.Mode().IsRegular() || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: output %v, %v; want a regular file, mode 0600", step.name, info, err)
+		}
+	}
+	if got := fileContents(t, other); string(got) != "untouched" {
+		t.Errorf("the link's target now holds %q", got)
+	}
+}
