@@ -261,6 +261,8 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "extra"},
 		{"encrypt", "only-one"},
 		{"decrypt"},
+		{"decrypt", "a.enc", "-"},
+		{"encrypt", "-", "b"},
 		{"encrypt", "a", "b", "--context", "novalue"},
 		{"encrypt", "a", "b", "--scheme", "rot13"},
 		{"run", "--theme", "neon"},
