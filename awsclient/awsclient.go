@@ -107,7 +107,7 @@ func newDemo(ctx context.Context, opts Options) (*Clients, error) {
 	}
 	fake := opts.Fake
 	if fake == nil {
-		fo := fakeaws.Options{Delivery: opts.Delivery, Clock: clk}
+		fo := fakeaws.Options{Delivery: opts.Delivery, Clock: clk, Done: ctx.Done()}
 		if opts.Region != "" {
 			fo.Region = opts.Region
 		}

@@ -87,6 +87,11 @@ type Options struct {
 	// ErrorLog, when set, is told about requests that failed inside the
 	// server (a panic). It never sees request bodies or key material.
 	ErrorLog *log.Logger
+	// Done, when set, ends every wait for another process's lock on the
+	// state file once it is closed: New, or the request that waits, fails
+	// at once with an error that wraps context.Canceled (a command's
+	// context's Done, so that a Ctrl-C is not kept waiting).
+	Done <-chan struct{}
 }
 
 // Server is the fake AWS. It is safe for concurrent use.
@@ -119,6 +124,7 @@ type Server struct {
 	// the state file; createTemp makes the temporary file a save writes.
 	// Tests change them.
 	lockWait   time.Duration
+	done       <-chan struct{} // Options.Done
 	createTemp func(dir, pattern string) (*os.File, error)
 	// failAppends, when set, makes each append to the event log write half
 	// its bytes, then fail with it (tests set it).
@@ -141,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		st:         newState(),
 		stale:      true,
 		lockWait:   defaultLockWait,
+		done:       opts.Done,
 		createTemp: os.CreateTemp,
 	}
 	s.mu.server = s

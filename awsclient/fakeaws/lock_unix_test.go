@@ -49,3 +49,27 @@ func TestStateFileLockedByAnother(t *testing.T) {
 		t.Errorf("CreateKey once the lock is released: %v", err)
 	}
 }
+
+// While another process keeps the state file locked, closing Options.Done
+// (a Ctrl-C's cancelled context) ends New's wait at once, with an error
+// that says it was cancelled, instead of after the whole lock wait.
+func TestLockWaitEndsWithDone(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "fake-aws.json")
+	holdLock(t, stateFile+".lock")
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	returned := make(chan error, 1)
+	go func() {
+		_, err := fakeaws.New(fakeaws.Options{StateFile: stateFile, Done: ctx.Done()})
+		returned <- err
+	}()
+	select {
+	case err := <-returned:
+		var fileErr *fakeaws.StateFileError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &fileErr) || fileErr.Path != stateFile {
+			t.Errorf("New, cancelled while another holds the lock = %v, want a StateFileError on %s wrapping context.Canceled", err, stateFile)
+		}
+	case <-time.After(10 * time.Second): // the lock wait is 15 s
+		t.Fatal("New kept waiting for the lock after Done was closed")
+	}
+}

@@ -1,6 +1,7 @@
 package fakeaws
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -155,7 +156,12 @@ func (s *Server) lockStateFile() (*os.File, error) {
 			f.Close()
 			return fail(fmt.Errorf("%w (waited %v)", ErrStateLocked, s.lockWait))
 		}
-		time.Sleep(poll)
+		select {
+		case <-time.After(poll):
+		case <-s.done:
+			f.Close()
+			return fail(fmt.Errorf("stopped waiting for another program's lock on it: %w", context.Canceled))
+		}
 	}
 }
 
