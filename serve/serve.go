@@ -97,6 +97,13 @@ type Server struct {
 	// admitted are the keys (by attendee ID) that gave the passcode.
 	admitted    sync.Map
 	fingerprint string
+
+	// The listener Serve was given, closed by Shutdown and Close: the SSH
+	// server closes only those its Serve has taken on, so a stop that came
+	// before that goroutine had run would leave it accepting for ever.
+	lnMu    sync.Mutex
+	ln      net.Listener
+	stopped bool
 }
 
 // New prepares a room in opts.Dir: the folder (0700) and the host key,
@@ -151,11 +158,19 @@ func (s *Server) Room() *Room { return s.room }
 // Serve answers connections on ln until Close, or until the facilitator
 // ends the room.
 func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	if s.stopped {
+		s.lnMu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.ln = ln
+	s.lnMu.Unlock()
 	go func() {
 		<-s.room.Ended()
 		// The goodbye screens are shown; the sessions end by themselves.
 		s.room.waitEmpty(goodbyeGrace + 2*time.Second)
-		s.ssh.Close()
+		s.Close()
 	}()
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) {
@@ -177,12 +192,21 @@ func (s *Server) Shutdown(ctx context.Context, goodbye string) error {
 	case <-done:
 	case <-ctx.Done():
 	}
-	return s.ssh.Close()
+	return s.Close()
 }
 
 // Close stops the server at once: connections are closed, and each
 // session's tutorial stops its step and saves.
-func (s *Server) Close() error { return s.ssh.Close() }
+func (s *Server) Close() error {
+	err := s.ssh.Close()
+	s.lnMu.Lock()
+	s.stopped = true
+	if s.ln != nil {
+		s.ln.Close() // closed already if the SSH server had taken it on
+	}
+	s.lnMu.Unlock()
+	return err
+}
 
 // Extensions of the SSH permissions, set at authentication.
 const (

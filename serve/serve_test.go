@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -384,5 +385,32 @@ func TestFacilitatorOverSSH(t *testing.T) {
 	}
 	if slices.ContainsFunc(r.srv.room.Attendees(), func(a AttendeeStatus) bool { return a.Name == "teacher" }) {
 		t.Error("the facilitator is counted as an attendee")
+	}
+}
+
+// A Serve that starts after the server was stopped (its goroutine ran
+// late, on a busy machine) returns at once instead of accepting for ever.
+func TestServeAfterShutdown(t *testing.T) {
+	srv, err := New(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(t.Context(), "bye"); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve after Shutdown = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		ln.Close()
+		t.Fatal("Serve after Shutdown kept accepting")
 	}
 }
