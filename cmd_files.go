@@ -215,10 +215,10 @@ func exactFiles(cmd *cobra.Command, args []string) error {
 	// Other tools read "-" as standard input or output; taken as a file
 	// name, it would quietly write a file named "-".
 	if args[1] == "-" {
-		return fmt.Errorf("OUT cannot be - (standard output): OUT appears only once it is complete, so give a file name and read that (./- for a file named -)")
+		return errors.New("OUT cannot be - (standard output): OUT appears only once it is complete, so give a file name and read that (./- for a file named -)")
 	}
 	if args[0] == "-" {
-		return fmt.Errorf("IN cannot be -: to read standard input, give /dev/stdin (./- for a file named -)")
+		return errors.New("IN cannot be -: to read standard input, give /dev/stdin (./- for a file named -)")
 	}
 	return nil
 }

@@ -14,14 +14,13 @@
 // back), so this package does, for the one 4 MiB chunk of heap that is
 // there when it initialises. Go initialises packages in the order of
 // their import paths once their imports are done, and this one imports
-// only syscall and unsafe, so it runs as soon as syscall has: some fifteen
-// packages into the start, before the others' initialisation has touched
-// much of the heap (every page touched before is a fault already paid;
-// with golang.org/x/sys as well it ran some fifty packages later, and a
-// 1 KiB encrypt took about 2% longer). The heap starts at a random page of that
-// chunk, though (Go 1.26 randomises it), so in some runs most of the
-// start-up's heap lies in the next chunk, which no one advised: the gain
-// is an average over runs.
+// only syscall and unsafe, so it runs as soon as syscall has: 15th of the
+// program's packages, before the others' initialisation has touched much
+// of the heap (every page touched before is a fault already paid; with
+// golang.org/x/sys as well it ran 65th, and a 1 KiB encrypt took about 2%
+// longer). The heap starts at a random page of that chunk, though (Go
+// 1.26 randomises it), so in some runs most of the start-up's heap lies in
+// the next chunk, which no one advised: the gain is an average over runs.
 //
 // What it costs where huge pages are on: up to about 2 MiB more resident
 // memory, and the copy of the pages the runtime has already used into a

@@ -55,24 +55,24 @@ func madvise(addr, n, advice uintptr) syscall.Errno {
 
 // readSettings returns the start of the kernel's transparent huge page
 // setting, or nothing if it cannot be read.
-func readSettings() []byte {
+func readSettings() string {
 	fd, err := syscall.Open(settings, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil
+		return ""
 	}
 	defer syscall.Close(fd)
 	var buf [128]byte
 	n, err := syscall.Read(fd, buf[:])
 	if err != nil || n <= 0 {
-		return nil
+		return ""
 	}
-	return buf[:n]
+	return string(buf[:n])
 }
 
 // allowed says whether a setting such as "always [madvise] never" lets a
 // program ask for huge pages: it names one, and not never.
-func allowed(setting []byte) bool {
-	return index(string(setting), "[") >= 0 && index(string(setting), "[never]") < 0
+func allowed(setting string) bool {
+	return index(setting, "[") >= 0 && index(setting, "[never]") < 0
 }
 
 // disabledByGODEBUG says whether the GODEBUG value turns huge pages off for

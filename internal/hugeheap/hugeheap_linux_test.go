@@ -39,7 +39,7 @@ func TestAllowed(t *testing.T) {
 		"":                         false,
 		"garbage":                  false,
 	} {
-		if got := allowed([]byte(setting)); got != want {
+		if got := allowed(setting); got != want {
 			t.Errorf("allowed(%q) = %v, want %v", setting, got, want)
 		}
 	}

@@ -76,10 +76,9 @@ func Run[B any](ctx context.Context, workers int, s Stages[B]) error {
 		return err
 	}
 	first := s.New()
-	if last, err := s.Read(first); err != nil || last {
-		if err != nil {
-			return err
-		}
+	if last, err := s.Read(first); err != nil {
+		return err
+	} else if last {
 		return finish(ctx, s, first)
 	}
 
